@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, then pytest. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/pytest "$@"

@@ -1,0 +1,54 @@
+"""``bx``: the command line, a thin layer over the stages. Every command has --help."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Business Index: one trusted register of the businesses at a council's addresses.",
+                  no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Business Index: one trusted register of the businesses at a council's addresses."""
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the borough into.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
+    properties: Annotated[int, typer.Option(help="Number of gazetteer properties (BLPUs).", min=50)] = 5000,
+    ndr_source_code: Annotated[str | None, typer.Option(
+        help="SOURCE code of the LLPG cross references that hold NDR references (default <custodian>ND).")] = None,
+    workers: Annotated[int, typer.Option(help="Processes used to write files.", min=1)] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Write a synthetic borough (LLPG, NDR, VOA, licensing) with ground truth kept apart."""
+    from business_index.synthetic import generate_borough
+
+    with console.status("generating") as status:
+        report = generate_borough(out, seed, properties, ndr_source_code=ndr_source_code, workers=workers,
+                                  progress=lambda message: status.update(message))
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    table = Table(title=f"Synthetic borough in {out}")
+    table.add_column("file")
+    table.add_column("rows", justify="right")
+    for name, rows in sorted(report.files.items()):
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print(f"{report.properties:,} properties, {report.businesses:,} businesses, "
+                  f"{report.business_records:,} business records in {report.seconds:.1f} s "
+                  f"({report.records_per_second:,.0f} records/s)")
+
+
+def main() -> None:  # pragma: no cover
+    app()

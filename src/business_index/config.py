@@ -1,0 +1,160 @@
+"""Configuration in one typed place: the ``sources.toml`` file and every tunable setting.
+
+A ``sources.toml`` names the council, lists its sources (what each file is, in which format, who
+owns it and on what lawful basis it is processed) and sets the rules of later stages. Paths are
+relative to the TOML file. See the README for an example of every format.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from business_index.records import SourceKind
+
+SourceFormat = Literal[
+    "dtf73",
+    "abp",
+    "ndr_csv",
+    "voa_list_entries",
+    "licensing_csv",
+    "lga_premises_licences",
+    "fhrs_xml",
+    "fhrs_csv",
+]
+
+FORMATS_BY_KIND: dict[SourceKind, set[str]] = {
+    SourceKind.GAZETTEER: {"dtf73", "abp"},
+    SourceKind.RATES: {"ndr_csv", "voa_list_entries"},
+    SourceKind.LICENSING: {"licensing_csv", "lga_premises_licences", "fhrs_xml", "fhrs_csv"},
+    SourceKind.OTHER: {"licensing_csv", "lga_premises_licences", "fhrs_xml", "fhrs_csv", "ndr_csv"},
+}
+
+# Cross-reference SOURCE codes that mean "business rates" when a council does not say otherwise
+# (formats.md section 4.9): national ABP code, common four-letter codes and <custodian>ND.
+DEFAULT_NDR_XREF_SOURCES: tuple[str, ...] = ("7666VN", "VOAN", "NNDR", "NDR", r"^\d{4}ND$")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    kind: SourceKind
+    format: SourceFormat
+    paths: list[Path] = Field(min_length=1)
+    description: str | None = None
+    # canonical field name -> column header in this source's file (overrides the built-in synonyms)
+    columns: dict[str, str] = Field(default_factory=dict)
+    encoding: str | None = None
+    date_order: Literal["dmy", "mdy"] = "dmy"
+    # gazetteer only: SOURCE codes of record 23 that hold the NDR property reference
+    ndr_xref_sources: list[str] = Field(default_factory=lambda: list(DEFAULT_NDR_XREF_SOURCES))
+    # a missing or wrong trailer count fails the build instead of warning
+    strict_trailer: bool = False
+    # what a data-protection officer asks for
+    owner: str | None = None
+    lawful_basis: str | None = None
+    refreshed: date | None = None
+    retention: str | None = None
+
+    @model_validator(mode="after")
+    def _format_fits_kind(self) -> SourceConfig:
+        if self.format not in FORMATS_BY_KIND[self.kind]:
+            allowed = ", ".join(sorted(FORMATS_BY_KIND[self.kind]))
+            raise ValueError(f"format {self.format!r} is not a {self.kind.value} format (use one of {allowed})")
+        return self
+
+    @field_validator("ndr_xref_sources")
+    @classmethod
+    def _patterns_compile(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if code.startswith("^"):
+                re.compile(code)
+        return codes
+
+    def is_ndr_xref_source(self, code: str) -> bool:
+        code = code.strip().upper()
+        for wanted in self.ndr_xref_sources:
+            if wanted.startswith("^"):
+                if re.match(wanted, code, flags=re.IGNORECASE):
+                    return True
+            elif wanted.upper() == code:
+                return True
+        return False
+
+
+class CouncilConfig(_Strict):
+    name: str = "Unnamed council"
+    custodian_code: str | None = None
+
+
+class DeriveConfig(_Strict):
+    """How one business name per property is chosen: first kind in the list that has a name wins."""
+
+    name_precedence: list[SourceKind] = Field(
+        default_factory=lambda: [SourceKind.GAZETTEER, SourceKind.LICENSING, SourceKind.RATES]
+    )
+
+
+class Settings(_Strict):
+    council: CouncilConfig = Field(default_factory=CouncilConfig)
+    derive: DeriveConfig = Field(default_factory=DeriveConfig)
+    sources: list[SourceConfig] = Field(min_length=1)
+    # the folder relative paths are resolved against (the TOML file's folder)
+    base_dir: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"two sources are called {source.name!r}")
+            seen.add(source.name)
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        return path if path.is_absolute() else (self.base_dir / path)
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a ``sources.toml``; errors name the file and the offending field."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw["base_dir"] = path.parent.resolve()
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            location = _describe_location(raw, error["loc"])
+            problems.append(f"{path}: {location}: {error['msg']}")
+        raise ConfigError("\n".join(problems)) from exc
+
+
+def _describe_location(raw: dict, loc: tuple) -> str:
+    parts: list[str] = []
+    node: object = raw
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+            node = node[step]
+            name = node.get("name") if isinstance(node, dict) else None
+            parts[-1] = f"{parts[-1]}[{step}]" + (f" ({name})" if name else "")
+        else:
+            parts.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return ".".join(parts) or "file"

@@ -1,0 +1,146 @@
+"""The canonical record model shared by every source.
+
+Readers (``business_index.sources``) turn each council format into these records and nothing else, so
+every later stage sees one shape whatever the input was. Every record keeps its lineage: the source
+name, the file and the 1-based physical line it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class SourceKind(StrEnum):
+    """What role a source plays; derivation rules refer to kinds."""
+
+    GAZETTEER = "gazetteer"
+    RATES = "rates"
+    LICENSING = "licensing"
+    OTHER = "other"
+
+
+class BusinessRecordType(StrEnum):
+    NDR_ACCOUNT = "ndr_account"
+    VOA_LIST_ENTRY = "voa_list_entry"
+    LICENCE = "licence"
+    FOOD_ESTABLISHMENT = "food_establishment"
+
+
+@dataclass(slots=True, frozen=True)
+class Lineage:
+    source: str
+    file: str
+    line: int
+
+
+@dataclass(slots=True)
+class AddressRecord:
+    """One property (BLPU) of the gazetteer with its display address (the approved LPI)."""
+
+    uprn: int
+    parent_uprn: int | None
+    usrn: int | None
+    lpi_key: str | None
+    logical_status: int
+    blpu_state: int | None
+    sao_start_number: int | None
+    sao_start_suffix: str | None
+    sao_end_number: int | None
+    sao_end_suffix: str | None
+    sao_text: str | None
+    pao_start_number: int | None
+    pao_start_suffix: str | None
+    pao_end_number: int | None
+    pao_end_suffix: str | None
+    pao_text: str | None
+    street_description: str | None
+    locality: str | None
+    town: str | None
+    postcode: str | None
+    single_line_address: str
+    classification: str | None
+    organisation: str | None
+    x_coordinate: float | None
+    y_coordinate: float | None
+    latitude: float | None
+    longitude: float | None
+    start_date: date | None
+    end_date: date | None
+    descriptive_street: bool
+    lineage: Lineage
+
+
+@dataclass(slots=True)
+class AddressAlias:
+    """Every LPI of a property (approved, alternative, provisional, historical): search uses them all."""
+
+    uprn: int
+    lpi_key: str
+    logical_status: int
+    language: str
+    single_line_address: str
+    postcode: str | None
+    start_date: date | None
+    end_date: date | None
+    lineage: Lineage
+
+
+@dataclass(slots=True)
+class CrossReference:
+    """A gazetteer cross-reference (record 23): the UPRN's key in another council system."""
+
+    uprn: int
+    xref_key: str
+    source_code: str
+    reference: str
+    start_date: date | None
+    end_date: date | None
+    lineage: Lineage
+
+
+@dataclass(slots=True)
+class BusinessRecord:
+    """One row of a rates, licensing or other business source.
+
+    ``name`` is the business name as that source records it (the ratepayer for an NDR account, the
+    trading or premises name for a licence, the firm's name for a VOA entry). ``holder_name`` is the
+    liable party or licence holder when the source gives it separately; it may be a private
+    individual, which ``holder_is_individual`` flags so that public responses can leave it out.
+    """
+
+    lineage: Lineage
+    source_kind: SourceKind
+    record_type: BusinessRecordType
+    source_record_id: str
+    name: str | None = None
+    trading_name: str | None = None
+    holder_name: str | None = None
+    holder_is_individual: bool = False
+    name_withheld: bool = False
+    address_lines: tuple[str, ...] = ()
+    address_text: str | None = None
+    postcode: str | None = None
+    uprn: int | None = None
+    property_ref: str | None = None
+    account_ref: str | None = None
+    licence_ref: str | None = None
+    licence_type: str | None = None
+    status: str | None = None
+    description: str | None = None
+    rateable_value: int | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    last_seen_date: date | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class QuarantinedRow:
+    """An input row that could not be loaded, kept with the reason so nothing is silently lost."""
+
+    lineage: Lineage
+    field: str | None
+    reason: str
+    raw: str

@@ -1,0 +1,206 @@
+"""What every reader shares: decoding with line numbers, the read result, and quarantining.
+
+``iter_delimited`` yields each CSV record with the physical line it starts on, decoding per line:
+UTF-8 first, then Windows-1252 for files that are not UTF-8. A line that neither decodes is
+quarantined as bad encoding rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from business_index.records import (
+    AddressAlias,
+    AddressRecord,
+    BusinessRecord,
+    CrossReference,
+    Lineage,
+    QuarantinedRow,
+)
+
+
+class SourceFileError(Exception):
+    """A file that cannot be read at all: missing, empty, or not the format claimed."""
+
+    def __init__(self, path: Path, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+@dataclass(slots=True)
+class FileStats:
+    path: str
+    read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    encoding: str = "utf-8"
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """Everything a reader produced from one source. ``read == loaded + quarantined`` always."""
+
+    source: str
+    files: list[FileStats] = field(default_factory=list)
+    business_records: list[BusinessRecord] = field(default_factory=list)
+    addresses: list[AddressRecord] = field(default_factory=list)
+    aliases: list[AddressAlias] = field(default_factory=list)
+    cross_references: list[CrossReference] = field(default_factory=list)
+    quarantine: list[QuarantinedRow] = field(default_factory=list)
+    # raw rows of record types we keep but do not model (e.g. DTF provenance), as (lineage, fields)
+    other_rows: list[tuple[Lineage, int, list[str]]] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return sum(f.read for f in self.files)
+
+    @property
+    def loaded(self) -> int:
+        return sum(f.loaded for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for f in self.files for w in f.warnings]
+
+
+class QuarantineLog:
+    """Collects quarantined rows for one file and keeps the file's counts right."""
+
+    def __init__(self, source: str, path: Path, result: ReadResult, stats: FileStats):
+        self.source = source
+        self.file = str(path)
+        self.result = result
+        self.stats = stats
+
+    def lineage(self, line: int) -> Lineage:
+        return Lineage(self.source, self.file, line)
+
+    def reject(self, line: int, field_name: str | None, reason: str, raw: str) -> None:
+        self.result.quarantine.append(QuarantinedRow(self.lineage(line), field_name, reason, raw))
+        self.stats.quarantined += 1
+
+
+def read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise SourceFileError(path, "file not found")
+    if path.is_dir():
+        raise SourceFileError(path, "is a folder, not a file")
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except OSError as exc:
+            raise SourceFileError(path, f"not a readable gzip file ({exc})") from exc
+    return data
+
+
+@dataclass(slots=True)
+class DecodedLine:
+    number: int
+    text: str | None  # None when the bytes decode in no accepted encoding
+    raw: bytes
+
+
+def decode_lines(data: bytes, encoding: str | None = None) -> tuple[list[DecodedLine], str]:
+    """Split into physical lines and decode each; returns the lines and the encoding chosen.
+
+    The file is UTF-8 unless every non-ASCII line fails UTF-8 (then Windows-1252), or the source
+    says otherwise. In a UTF-8 file, a line that is not UTF-8 is left undecoded (bad encoding).
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    raw_lines = data.split(b"\n")
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    if encoding is None:
+        encoding = "utf-8"
+        non_ascii = [line for line in raw_lines if not line.isascii()]
+        if non_ascii:
+            utf8_ok = 0
+            for line in non_ascii:
+                try:
+                    line.decode("utf-8")
+                    utf8_ok += 1
+                except UnicodeDecodeError:
+                    pass
+            if utf8_ok == 0:
+                encoding = "cp1252"
+    lines: list[DecodedLine] = []
+    for number, raw in enumerate(raw_lines, start=1):
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        try:
+            text: str | None = raw.decode(encoding)
+        except UnicodeDecodeError:
+            text = None
+        lines.append(DecodedLine(number, text, raw))
+    return lines, encoding
+
+
+class DelimitedRow:
+    """One record and the physical line it starts on; ``fields`` is None for an undecodable line."""
+
+    __slots__ = ("line", "fields", "_texts", "_lo", "_hi")
+
+    def __init__(self, line: int, fields: list[str] | None, texts: list[str], lo: int, hi: int):
+        self.line = line
+        self.fields = fields
+        self._texts = texts
+        self._lo = lo
+        self._hi = hi
+
+    @property
+    def raw(self) -> str:
+        """The record's text as in the file, built only when a row is quarantined."""
+        return "\n".join(self._texts[self._lo : self._hi])
+
+
+def iter_delimited(
+    lines: list[DecodedLine], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+) -> Iterator[DelimitedRow]:
+    """CSV records with the physical line each starts on (quoted fields may span lines).
+
+    Blank lines are not records and are passed over.
+    """
+    numbers: list[int] = []
+    texts: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            if line.text is None:
+                continue
+            numbers.append(line.number)
+            texts.append(line.text)
+            yield line.text + "\n"
+
+    bad_numbers = [line.number for line in lines if line.text is None]
+    bad_index = 0
+    reader = csv.reader(feed(), delimiter=delimiter, quoting=quoting, strict=False)
+    consumed = 0
+    for fields in reader:
+        start = numbers[consumed]
+        lo, consumed = consumed, reader.line_num
+        while bad_index < len(bad_numbers) and bad_numbers[bad_index] < start:
+            yield _undecodable(lines[bad_numbers[bad_index] - 1])
+            bad_index += 1
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        yield DelimitedRow(start, fields, texts, lo, consumed)
+    while bad_index < len(bad_numbers):
+        yield _undecodable(lines[bad_numbers[bad_index] - 1])
+        bad_index += 1
+
+
+def _undecodable(line: DecodedLine) -> DelimitedRow:
+    return DelimitedRow(line.number, None, [line.raw.decode("latin-1")], 0, 1)
+
+
