@@ -50,5 +50,52 @@ def generate(
                   f"({report.records_per_second:,.0f} records/s)")
 
 
+@app.command()
+def build(
+    config: Annotated[Path, typer.Option("--config", help="The sources.toml describing the council's files.")],
+    index: Annotated[Path, typer.Option("--index", help="The DuckDB index file to publish.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
+) -> None:
+    """Ingest every source and publish a new index (atomically: the old one stays until this one is done)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from business_index.build import build_index
+    from business_index.config import ConfigError, load_settings
+    from business_index.sources import SourceFileError
+
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                      transient=True, disable=as_json) as bar:
+            task = bar.add_task("building", total=len(settings.sources) + 1)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done)
+
+            report = build_index(settings, index, progress)
+    except SourceFileError as exc:
+        console.print(f"[red]error:[/red] {exc}\nNo index was published.")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2, default=str))
+        return
+    table = Table(title=f"Index {report.index} (build {report.build_id})")
+    for column in ("source", "format", "read", "loaded", "quarantined"):
+        table.add_column(column, justify="right" if column in ("read", "loaded", "quarantined") else "left")
+    for source in report.sources:
+        table.add_row(source.name, source.format, f"{source.read:,}", f"{source.loaded:,}", f"{source.quarantined:,}")
+    console.print(table)
+    for source in report.sources:
+        for warning in source.warnings:
+            console.print(f"[yellow]warning:[/yellow] {warning}")
+        for reason, count in list(source.quarantine_reasons.items())[:5]:
+            console.print(f"[dim]{source.name}: {count:,} quarantined: {reason}[/dim]")
+    console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items()))
+
+
 def main() -> None:  # pragma: no cover
     app()

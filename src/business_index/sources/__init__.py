@@ -4,3 +4,39 @@ Formats live here and nowhere else. ``read_source`` dispatches on the ``format``
 ``sources.toml``; every reader accounts for every row it reads: loaded, or quarantined with the
 file, line, field and reason.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from business_index.config import Settings, SourceConfig
+from business_index.sources.base import ReadResult, SourceFileError
+from business_index.sources.gazetteer import read_gazetteer
+from business_index.sources.licensing import read_fhrs_csv, read_fhrs_xml, read_licensing
+from business_index.sources.rates import read_ndr, read_voa
+
+Reader = Callable[[SourceConfig, list[Path]], ReadResult]
+
+READERS: dict[str, Reader] = {
+    "dtf73": read_gazetteer,
+    "abp": read_gazetteer,
+    "ndr_csv": read_ndr,
+    "voa_list_entries": read_voa,
+    "licensing_csv": read_licensing,
+    "lga_premises_licences": read_licensing,
+    "fhrs_xml": read_fhrs_xml,
+    "fhrs_csv": read_fhrs_csv,
+}
+
+
+def read_source(settings: Settings, source: SourceConfig) -> ReadResult:
+    """Read every file of one source; raises ``SourceFileError`` for a file that cannot be read at all."""
+    paths = [settings.resolve(path) for path in source.paths]
+    for path in paths:
+        if not path.exists():
+            raise SourceFileError(path, f"file not found (source {source.name!r})")
+    return READERS[source.format](source, paths)
+
+
+__all__ = ["READERS", "ReadResult", "SourceFileError", "read_source"]

@@ -204,3 +204,39 @@ def _undecodable(line: DecodedLine) -> DelimitedRow:
     return DelimitedRow(line.number, None, [line.raw.decode("latin-1")], 0, 1)
 
 
+
+
+def header_key(text: str) -> str:
+    """A header as compared with synonyms: lower case, letters and digits only."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def map_columns(
+    path: Path, header: list[str], synonyms: dict[str, tuple[str, ...]], overrides: dict[str, str]
+) -> dict[str, int]:
+    """Canonical field -> column index, by the source's own overrides first, then by synonyms.
+
+    An override naming a header the file does not have is an error (a typo in sources.toml should
+    not silently drop a column).
+    """
+    positions = {header_key(name): i for i, name in reversed(list(enumerate(header)))}
+    mapping: dict[str, int] = {}
+    for canonical, wanted in overrides.items():
+        if canonical not in synonyms:
+            raise SourceFileError(path, f"columns: {canonical!r} is not a field of this format "
+                                        f"(fields: {', '.join(sorted(synonyms))})")
+        index = positions.get(header_key(wanted))
+        if index is None:
+            raise SourceFileError(path, f"columns: {canonical} = {wanted!r}, but the file has no such column")
+        mapping[canonical] = index
+    taken = set(mapping.values())
+    for canonical, names in synonyms.items():
+        if canonical in mapping:
+            continue
+        for name in names:
+            index = positions.get(name)
+            if index is not None and index not in taken:
+                mapping[canonical] = index
+                taken.add(index)
+                break
+    return mapping

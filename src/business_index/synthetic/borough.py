@@ -646,6 +646,8 @@ def _plan_change_only_update(rng, ids, names, borough, streets_maker) -> None:  
         if len(prop.street.postcodes) > 1:
             prop.postcode_in_full = next(pc for pc in prop.street.postcodes if pc != prop.postcode)
     # residential records entered in error, deleted by the update (their children go with them)
-    for prop in props[11:: max(len(props) // max(len(props) // 800, 2), 1)]:
-        if not prop.commercial and prop.classification.startswith("RD") and prop.parent_uprn is None:
-            prop.deleted_by_update = True
+    houses = [p for p in props if not p.commercial and p.classification.startswith("RD") and p.parent_uprn is None
+              and p.logical_status == 1]
+    n_deletes = max(len(props) // 800, 2)
+    for prop in houses[5:: max(len(houses) // n_deletes, 1)][:n_deletes]:
+        prop.deleted_by_update = True

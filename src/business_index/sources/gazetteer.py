@@ -1,0 +1,471 @@
+"""The LLPG reader: NLPG DTF 7.3 and AddressBase Premium CSV, full supplies and change-only updates.
+
+Each row's layout is picked from its record identifier and field count, so one reader takes both
+formats, files with or without the OS splitter's header rows, and a council that mixes them. Rows
+are applied in PRO_ORDER, file after file: I inserts, U replaces the whole record, D deletes (a
+BLPU's delete takes its LPIs, cross references, organisations and classifications with it).
+Then every property gets its display address from the LPI that matches the BLPU's status; the
+other LPIs are kept as search aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from business_index.config import SourceConfig
+from business_index.records import AddressAlias, AddressRecord, CrossReference, Lineage
+from business_index.sources.base import (
+    FileStats,
+    QuarantineLog,
+    ReadResult,
+    SourceFileError,
+    decode_lines,
+    iter_delimited,
+    read_bytes,
+)
+from business_index.sources.bs7666 import single_line_address
+from business_index.sources.gazetteer_layouts import (
+    ABP,
+    DTF73,
+    ENVELOPE_RECORD_TYPES,
+    IGNORED_RECORD_TYPES,
+    NATURAL_KEYS,
+    Layout,
+    detect_layout,
+)
+from business_index.sources.values import ValueProblem, parse_date
+
+VALID_CHANGE_TYPES = frozenset({"I", "U", "D"})
+NEVER_SUPPLIED_STATUSES = {5: "candidate", 7: "rejected (external)", 9: "rejected (internal)"}
+CHILD_RECORD_TYPES = (23, 24, 28, 30, 31, 32)
+ADDRESSBASE_SCHEME = "ADDRESSBASE PREMIUM CLASSIFICATION SCHEME"
+_DESCRIPTIVE = re.compile(r"^(ACCESS ROAD|ACCESS TO|FOOTPATH|PATH|ROAD|SERVICE ROAD|PRIVATE ROAD)\b", re.IGNORECASE)
+# DTF 23 written in the ABP-style order within 11 fields (formats.md s.11 guard)
+_DTF23_ABP_ORDER = Layout("dtf73", 23, (
+    ("RECORD_IDENTIFIER", "int"), ("CHANGE_TYPE", "text"), ("PRO_ORDER", "int"), ("UPRN", "int"),
+    ("XREF_KEY", "text"), ("CROSS_REFERENCE", "text"), ("VERSION", "int"), ("SOURCE", "text"),
+    ("START_DATE", "date"), ("END_DATE", "date"), ("LAST_UPDATE_DATE", "date"),
+))
+
+
+@dataclass(slots=True)
+class _Row:
+    record_type: int
+    change: str
+    order: int
+    values: dict[str, object]
+    lineage: Lineage
+    fmt: str
+
+
+def _parse_value(kind: str, text: str) -> object:
+    text = text.strip()
+    if not text:
+        return None
+    if kind == "text":
+        return text
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            if text.endswith(".0") or text.endswith(".00"):
+                return int(float(text))
+            raise ValueProblem(f"{text!r} is not a whole number") from None
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueProblem(f"{text!r} is not a number") from None
+    if kind == "date":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return parse_date(text)
+    return text
+
+
+def _parse_row(layout: Layout, fields: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for (name, kind), text in zip(layout.fields, fields, strict=True):
+        try:
+            values[name] = _parse_value(kind, text)
+        except ValueProblem as exc:
+            raise _FieldProblem(name, str(exc)) from None
+    return values
+
+
+class _FieldProblem(Exception):
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field_name = field_name
+        self.reason = reason
+
+
+def _check_values(record_type: int, values: dict[str, object]) -> None:
+    """Rules beyond types: UPRNs of up to 12 digits, a known change type, suppliable statuses."""
+    change = values.get("CHANGE_TYPE")
+    if change not in VALID_CHANGE_TYPES:
+        raise _FieldProblem("CHANGE_TYPE", f"{change!r} is not I, U or D")
+    for key in ("UPRN", "PARENT_UPRN", "SUCCESSOR"):
+        uprn = values.get(key)
+        if uprn is not None and not (isinstance(uprn, int) and 0 < uprn < 10**12):
+            raise _FieldProblem(key, f"{uprn!r} is not a UPRN (1 to 12 digits)")
+    if record_type in NATURAL_KEYS:
+        for key in NATURAL_KEYS[record_type]:
+            if values.get(key) is None and not (key == "LANGUAGE" and record_type == 15):
+                raise _FieldProblem(key, f"the key field {key} is empty")
+    if record_type in (21, 24):
+        status = values.get("LOGICAL_STATUS")
+        if isinstance(status, int) and status in NEVER_SUPPLIED_STATUSES:
+            raise _FieldProblem("LOGICAL_STATUS",
+                                f"status {status} ({NEVER_SUPPLIED_STATUSES[status]}) is never supplied to users")
+
+
+class _Gazetteer:
+    """The state of the gazetteer as rows are applied: one dict per record type, by natural key."""
+
+    def __init__(self) -> None:
+        self.records: dict[int, dict[tuple, _Row]] = {rt: {} for rt in NATURAL_KEYS}
+        self.deleted_uprns: set[int] = set()
+
+    def key(self, row: _Row) -> tuple:
+        values = row.values
+        key = tuple(values.get(name) for name in NATURAL_KEYS[row.record_type])
+        if row.record_type == 15 and key[1] is None:
+            key = (key[0], "ENG")
+        return key
+
+    def apply(self, row: _Row) -> str | None:
+        """Apply one change; returns a reason when it cannot be applied."""
+        table = self.records[row.record_type]
+        key = self.key(row)
+        if row.change == "D":
+            if key not in table:
+                return f"delete of record {row.record_type} {key[0]} that the gazetteer does not hold"
+            del table[key]
+            if row.record_type == 21:
+                self.deleted_uprns.add(int(row.values["UPRN"]))  # type: ignore[arg-type]
+            return None
+        table[key] = row
+        if row.record_type == 21:
+            self.deleted_uprns.discard(int(row.values["UPRN"]))  # type: ignore[arg-type]
+        return None
+
+    def cascade_deletes(self) -> int:
+        """Children of deleted BLPUs go with them, when the supplier sent no D rows for them."""
+        if not self.deleted_uprns:
+            return 0
+        removed = 0
+        for record_type in CHILD_RECORD_TYPES:
+            table = self.records[record_type]
+            doomed = [k for k, row in table.items() if row.values.get("UPRN") in self.deleted_uprns]
+            for k in doomed:
+                del table[k]
+            removed += len(doomed)
+        return removed
+
+
+def read_gazetteer(source: SourceConfig, paths: list[Path]) -> ReadResult:
+    result = ReadResult(source.name)
+    gazetteer = _Gazetteer()
+    for path in paths:
+        _read_file(source, path, result, gazetteer)
+    removed = gazetteer.cascade_deletes()
+    if removed and result.files:
+        result.files[-1].warnings.append(
+            f"{removed} LPIs, cross references and other child records removed with their deleted BLPUs")
+    _assemble(source, gazetteer, result)
+    return result
+
+
+def _read_file(source: SourceConfig, path: Path, result: ReadResult, gazetteer: _Gazetteer) -> None:
+    data = read_bytes(path)
+    lines, encoding = decode_lines(data, source.encoding)
+    stats = FileStats(str(path), encoding=encoding)
+    log = QuarantineLog(source.name, path, result, stats)
+    rows: list[_Row] = []
+    trailer_count: int | None = None
+    data_rows = 0
+    recognised = 0
+    for record in iter_delimited(lines):
+        if record.fields is None:
+            stats.read += 1
+            log.reject(record.line, None, f"bytes that are not valid {encoding}", record.raw)
+            continue
+        fields = record.fields
+        first = fields[0].strip()
+        if first.upper() == "RECORD_IDENTIFIER":
+            continue  # a column-header row from the OS splitter: not data
+        stats.read += 1
+        try:
+            record_type = int(first)
+        except ValueError:
+            log.reject(record.line, "RECORD_IDENTIFIER", f"{first[:20]!r} is not a record type number", record.raw)
+            continue
+        if record_type in ENVELOPE_RECORD_TYPES:
+            recognised += 1
+            stats.loaded += 1
+            if record_type == 99 and len(fields) >= 3:
+                try:
+                    trailer_count = int(fields[2])
+                except ValueError:
+                    stats.warnings.append(f"{path}: line {record.line}: trailer RECORD_COUNT {fields[2]!r} is not a number")
+            continue
+        data_rows += 1
+        if record_type in IGNORED_RECORD_TYPES:
+            recognised += 1
+            stats.loaded += 1
+            result.other_rows.append((log.lineage(record.line), record_type, fields))
+            continue
+        layout = detect_layout(record_type, len(fields))
+        if layout is None:
+            dtf, abp = DTF73.get(record_type), ABP.get(record_type)
+            if dtf is None and abp is None:
+                reason = f"record type {record_type} is not a DTF 7.3 or AddressBase Premium record"
+            else:
+                widths = " or ".join(f"{lay.width} ({lay.format})" for lay in (dtf, abp) if lay)
+                reason = f"record type {record_type} has {len(fields)} fields; expected {widths}"
+            log.reject(record.line, None, reason, record.raw)
+            continue
+        recognised += 1
+        try:
+            values = _parse_row(layout, fields)
+            _check_values(record_type, values)
+        except _FieldProblem as problem:
+            if record_type == 23 and layout.format == "dtf73":
+                values_or_none = _reparse_dtf23(fields)
+                if values_or_none is not None:
+                    values = values_or_none
+                    stats.warnings.append(f"{path}: line {record.line}: record 23 read in ABP-style field order")
+                else:
+                    log.reject(record.line, problem.field_name, problem.reason, record.raw)
+                    continue
+            else:
+                log.reject(record.line, problem.field_name, problem.reason, record.raw)
+                continue
+        rows.append(_Row(record_type, str(values["CHANGE_TYPE"]), int(values["PRO_ORDER"] or 0),  # type: ignore[call-overload]
+                         values, log.lineage(record.line), layout.format))
+    if stats.read and not recognised:
+        raise SourceFileError(path, "no row is a DTF 7.3 or AddressBase Premium record: is this an LLPG file?")
+    rows.sort(key=lambda r: r.order)  # stable: rows without a distinct PRO_ORDER keep file order
+    for row in rows:
+        reason = gazetteer.apply(row)
+        if reason:
+            log.reject(row.lineage.line, NATURAL_KEYS[row.record_type][0], reason, "")
+        else:
+            stats.loaded += 1
+    _check_trailer(source, path, stats, trailer_count, data_rows)
+    result.files.append(stats)
+
+
+def _reparse_dtf23(fields: list[str]) -> dict[str, object] | None:
+    try:
+        values = _parse_row(_DTF23_ABP_ORDER, fields)
+        _check_values(23, values)
+    except _FieldProblem:
+        return None
+    return values
+
+
+def _check_trailer(source: SourceConfig, path: Path, stats: FileStats, trailer_count: int | None, data_rows: int) -> None:
+    if trailer_count is None:
+        message = f"{path}: no trailer record (99): the file may be truncated"
+    elif trailer_count != data_rows:
+        message = f"{path}: trailer says {trailer_count} records but the file holds {data_rows}"
+    else:
+        return
+    if source.strict_trailer:
+        raise SourceFileError(path, message.split(": ", 1)[1])
+    stats.warnings.append(message)
+
+
+def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -> None:
+    """Turn the applied gazetteer into canonical addresses, aliases and cross references."""
+    records = gazetteer.records
+    streets = {key[0]: row.values for key, row in records[11].items()}
+    descriptors: dict[tuple[int, str], dict[str, object]] = {}
+    for (usrn, language), row in records[15].items():
+        descriptors[(usrn, language or "ENG")] = row.values
+    lpis_by_uprn: dict[int, list[dict[str, object]]] = {}
+    lpi_lineage: dict[str, Lineage] = {}
+    for row in records[24].values():
+        lpis_by_uprn.setdefault(row.values["UPRN"], []).append(row.values)  # type: ignore[arg-type]
+        lpi_lineage[str(row.values["LPI_KEY"])] = row.lineage
+    organisations = _current_organisations(records)
+    classifications = _current_classifications(records)
+    missing_lpi = 0
+
+    for row in records[21].values():
+        blpu = row.values
+        uprn = int(blpu["UPRN"])  # type: ignore[call-overload]
+        lpis = lpis_by_uprn.get(uprn, [])
+        status = int(blpu.get("LOGICAL_STATUS") or 1)  # type: ignore[call-overload]
+        chosen = _display_lpi(lpis, status)
+        # DTF 7.3 keeps postcode on the LPI and organisation and class on the BLPU; ABP keeps the
+        # postcode on the BLPU and organisation and class in records 31 and 32. Read whichever is there.
+        postcode = blpu.get("POSTCODE_LOCATOR")
+        parts: dict[str, object] = {}
+        if chosen is not None:
+            usrn = chosen.get("USRN")
+            descriptor = descriptors.get((usrn, str(chosen.get("LANGUAGE") or "ENG"))) or \
+                descriptors.get((usrn, "ENG")) or {}  # type: ignore[arg-type]
+            parts = _address_parts(chosen, descriptor)
+            postcode = postcode or chosen.get("POSTCODE")
+        else:
+            missing_lpi += 1
+        organisation = blpu.get("ORGANISATION") or organisations.get(uprn)
+        classification = blpu.get("BLPU_CLASS") or classifications.get(uprn)
+        street_record = streets.get(parts.get("usrn")) or {}
+        descriptive = street_record.get("RECORD_TYPE") == 9 or bool(
+            _DESCRIPTIVE.match(str(parts.get("street_description") or "")))
+        result.addresses.append(AddressRecord(
+            uprn=uprn,
+            parent_uprn=blpu.get("PARENT_UPRN"),  # type: ignore[arg-type]
+            usrn=parts.get("usrn"),  # type: ignore[arg-type]
+            lpi_key=str(chosen["LPI_KEY"]) if chosen else None,
+            logical_status=status,
+            blpu_state=blpu.get("BLPU_STATE"),  # type: ignore[arg-type]
+            sao_start_number=parts.get("sao_start_number"),  # type: ignore[arg-type]
+            sao_start_suffix=parts.get("sao_start_suffix"),  # type: ignore[arg-type]
+            sao_end_number=parts.get("sao_end_number"),  # type: ignore[arg-type]
+            sao_end_suffix=parts.get("sao_end_suffix"),  # type: ignore[arg-type]
+            sao_text=parts.get("sao_text"),  # type: ignore[arg-type]
+            pao_start_number=parts.get("pao_start_number"),  # type: ignore[arg-type]
+            pao_start_suffix=parts.get("pao_start_suffix"),  # type: ignore[arg-type]
+            pao_end_number=parts.get("pao_end_number"),  # type: ignore[arg-type]
+            pao_end_suffix=parts.get("pao_end_suffix"),  # type: ignore[arg-type]
+            pao_text=parts.get("pao_text"),  # type: ignore[arg-type]
+            street_description=parts.get("street_description"),  # type: ignore[arg-type]
+            locality=parts.get("locality"),  # type: ignore[arg-type]
+            town=parts.get("town"),  # type: ignore[arg-type]
+            postcode=_tidy_postcode(postcode),
+            single_line_address=_address_line(parts, _tidy_postcode(postcode)) if chosen else "",
+            classification=classification,  # type: ignore[arg-type]
+            organisation=organisation,  # type: ignore[arg-type]
+            x_coordinate=blpu.get("X_COORDINATE"),  # type: ignore[arg-type]
+            y_coordinate=blpu.get("Y_COORDINATE"),  # type: ignore[arg-type]
+            latitude=blpu.get("LATITUDE"),  # type: ignore[arg-type]
+            longitude=blpu.get("LONGITUDE"),  # type: ignore[arg-type]
+            start_date=blpu.get("START_DATE"),  # type: ignore[arg-type]
+            end_date=blpu.get("END_DATE"),  # type: ignore[arg-type]
+            descriptive_street=descriptive,
+            lineage=row.lineage,
+        ))
+        for lpi in lpis:
+            descriptor = descriptors.get((lpi.get("USRN"), str(lpi.get("LANGUAGE") or "ENG"))) or {}  # type: ignore[arg-type]
+            lpi_parts = _address_parts(lpi, descriptor)
+            lpi_postcode = _tidy_postcode(lpi.get("POSTCODE") or postcode)
+            result.aliases.append(AddressAlias(
+                uprn=uprn, lpi_key=str(lpi["LPI_KEY"]), logical_status=int(lpi.get("LOGICAL_STATUS") or 0),  # type: ignore[call-overload]
+                language=str(lpi.get("LANGUAGE") or "ENG"),
+                single_line_address=_address_line(lpi_parts, lpi_postcode), postcode=lpi_postcode,
+                start_date=lpi.get("START_DATE"), end_date=lpi.get("END_DATE"),  # type: ignore[arg-type]
+                lineage=lpi_lineage[str(lpi["LPI_KEY"])],
+            ))
+    if missing_lpi and result.files:
+        result.files[-1].warnings.append(f"{missing_lpi} properties (BLPUs) have no LPI and so no address")
+    known = {a.uprn for a in result.addresses}
+    orphans = 0
+    for row in records[23].values():
+        xref = row.values
+        if xref["UPRN"] not in known:
+            orphans += 1
+        result.cross_references.append(CrossReference(
+            uprn=int(xref["UPRN"]),  # type: ignore[call-overload]
+            xref_key=str(xref["XREF_KEY"]),
+            source_code=str(xref.get("SOURCE") or "").strip(),
+            reference=str(xref.get("CROSS_REFERENCE") or "").strip(),
+            start_date=xref.get("START_DATE"),  # type: ignore[arg-type]
+            end_date=xref.get("END_DATE"),  # type: ignore[arg-type]
+            lineage=row.lineage,
+        ))
+    if orphans and result.files:
+        result.files[-1].warnings.append(f"{orphans} cross references name a UPRN that has no BLPU")
+
+
+def _display_lpi(lpis: list[dict[str, object]], blpu_status: int) -> dict[str, object] | None:
+    """The LPI whose status matches the BLPU's, in English; official first, then the latest."""
+    if not lpis:
+        return None
+    wanted = {1: 1, 6: 6, 8: 8}.get(blpu_status, 1)
+
+    def rank(lpi: dict[str, object]) -> tuple:
+        start = lpi.get("START_DATE")
+        return (
+            lpi.get("LOGICAL_STATUS") == wanted,
+            str(lpi.get("LANGUAGE") or "ENG") == "ENG",
+            lpi.get("LOGICAL_STATUS") == 1,
+            lpi.get("OFFICIAL_FLAG") == "Y",
+            start if isinstance(start, date) else date.min,
+            str(lpi.get("LPI_KEY")),
+        )
+
+    return max(lpis, key=rank)
+
+
+def _address_parts(lpi: dict[str, object], descriptor: dict[str, object]) -> dict[str, object]:
+    return {
+        "usrn": lpi.get("USRN"),
+        "sao_start_number": lpi.get("SAO_START_NUMBER"), "sao_start_suffix": lpi.get("SAO_START_SUFFIX"),
+        "sao_end_number": lpi.get("SAO_END_NUMBER"), "sao_end_suffix": lpi.get("SAO_END_SUFFIX"),
+        "sao_text": lpi.get("SAO_TEXT"),
+        "pao_start_number": lpi.get("PAO_START_NUMBER"), "pao_start_suffix": lpi.get("PAO_START_SUFFIX"),
+        "pao_end_number": lpi.get("PAO_END_NUMBER"), "pao_end_suffix": lpi.get("PAO_END_SUFFIX"),
+        "pao_text": lpi.get("PAO_TEXT"),
+        "street_description": descriptor.get("STREET_DESCRIPTOR"),
+        "locality": descriptor.get("LOCALITY_NAME"),
+        "town": lpi.get("POST_TOWN") or descriptor.get("TOWN_NAME"),
+    }
+
+
+def _address_line(parts: dict[str, object], postcode: str | None) -> str:
+    return single_line_address(
+        sao_start_number=parts.get("sao_start_number"), sao_start_suffix=parts.get("sao_start_suffix"),  # type: ignore[arg-type]
+        sao_end_number=parts.get("sao_end_number"), sao_end_suffix=parts.get("sao_end_suffix"),  # type: ignore[arg-type]
+        sao_text=parts.get("sao_text"),  # type: ignore[arg-type]
+        pao_start_number=parts.get("pao_start_number"), pao_start_suffix=parts.get("pao_start_suffix"),  # type: ignore[arg-type]
+        pao_end_number=parts.get("pao_end_number"), pao_end_suffix=parts.get("pao_end_suffix"),  # type: ignore[arg-type]
+        pao_text=parts.get("pao_text"),  # type: ignore[arg-type]
+        street=parts.get("street_description"),  # type: ignore[arg-type]
+        locality=parts.get("locality"), town=parts.get("town"), postcode=postcode,  # type: ignore[arg-type]
+    )
+
+
+def _tidy_postcode(value: object) -> str | None:
+    if not value:
+        return None
+    return " ".join(str(value).upper().split())
+
+
+def _current_organisations(records: dict[int, dict[tuple, _Row]]) -> dict[int, str]:
+    """ABP record 31 with no end date, the latest update winning; else Royal Mail's (28)."""
+    chosen: dict[int, tuple[date, str]] = {}
+    for row in records[31].values():
+        values = row.values
+        name = values.get("ORGANISATION") or values.get("LEGAL_NAME")
+        if not name or values.get("END_DATE") is not None:
+            continue
+        updated = values.get("LAST_UPDATE_DATE") or date.min
+        uprn = int(values["UPRN"])  # type: ignore[call-overload]
+        if uprn not in chosen or updated >= chosen[uprn][0]:  # type: ignore[operator]
+            chosen[uprn] = (updated, str(name))  # type: ignore[assignment]
+    names = {uprn: name for uprn, (_, name) in chosen.items()}
+    for row in records[28].values():
+        uprn = int(row.values["UPRN"])  # type: ignore[call-overload]
+        name = row.values.get("ORGANISATION_NAME")
+        if name and uprn not in names and row.values.get("END_DATE") is None:
+            names[uprn] = str(name)
+    return names
+
+
+def _current_classifications(records: dict[int, dict[tuple, _Row]]) -> dict[int, str]:
+    classes: dict[int, str] = {}
+    for row in records[32].values():
+        values = row.values
+        scheme = str(values.get("CLASS_SCHEME") or "").upper()
+        if values.get("END_DATE") is None and scheme.startswith(ADDRESSBASE_SCHEME[:20]):
+            classes[int(values["UPRN"])] = str(values.get("CLASSIFICATION_CODE"))  # type: ignore[call-overload]
+    return classes

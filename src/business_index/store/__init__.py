@@ -1,0 +1,1 @@
+"""Storage: the DuckDB index a build writes and publishes atomically, and what reads it back."""

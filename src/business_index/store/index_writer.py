@@ -1,0 +1,157 @@
+"""Write a build into a new DuckDB file, then publish it by an atomic rename.
+
+A build never touches the published index until it is complete: it writes ``<index>.building-<id>``
+and renames it over ``<index>`` at the end, so a reader sees the old index or the new one, never a
+half-written one, and a failed build leaves the old index in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from business_index import __version__
+from business_index.records import AddressAlias, AddressRecord, BusinessRecord, CrossReference, QuarantinedRow
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE sources (
+    name VARCHAR PRIMARY KEY, kind VARCHAR, format VARCHAR, description VARCHAR, owner VARCHAR,
+    lawful_basis VARCHAR, refreshed DATE, retention VARCHAR, paths VARCHAR[]);
+CREATE TABLE source_files (
+    source VARCHAR, file VARCHAR, encoding VARCHAR, read BIGINT, loaded BIGINT, quarantined BIGINT,
+    warnings VARCHAR[]);
+CREATE TABLE quarantine (source VARCHAR, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR, raw VARCHAR);
+CREATE TABLE addresses (
+    uprn BIGINT PRIMARY KEY, parent_uprn BIGINT, usrn BIGINT, lpi_key VARCHAR, logical_status INTEGER,
+    blpu_state INTEGER, sao_start_number INTEGER, sao_start_suffix VARCHAR, sao_end_number INTEGER,
+    sao_end_suffix VARCHAR, sao_text VARCHAR, pao_start_number INTEGER, pao_start_suffix VARCHAR,
+    pao_end_number INTEGER, pao_end_suffix VARCHAR, pao_text VARCHAR, street_description VARCHAR,
+    locality VARCHAR, town VARCHAR, postcode VARCHAR, single_line_address VARCHAR, classification VARCHAR,
+    organisation VARCHAR, x_coordinate DOUBLE, y_coordinate DOUBLE, latitude DOUBLE, longitude DOUBLE,
+    start_date DATE, end_date DATE, descriptive_street BOOLEAN, source VARCHAR, file VARCHAR, line BIGINT);
+CREATE TABLE address_aliases (
+    uprn BIGINT, lpi_key VARCHAR, logical_status INTEGER, language VARCHAR, single_line_address VARCHAR,
+    postcode VARCHAR, start_date DATE, end_date DATE, source VARCHAR, file VARCHAR, line BIGINT);
+CREATE TABLE cross_references (
+    uprn BIGINT, xref_key VARCHAR, source_code VARCHAR, reference VARCHAR, start_date DATE, end_date DATE,
+    source VARCHAR, file VARCHAR, line BIGINT);
+CREATE TABLE business_records (
+    record_id BIGINT PRIMARY KEY, source VARCHAR, file VARCHAR, line BIGINT, source_kind VARCHAR,
+    record_type VARCHAR, source_record_id VARCHAR, name VARCHAR, trading_name VARCHAR, holder_name VARCHAR,
+    holder_is_individual BOOLEAN, name_withheld BOOLEAN, address_lines VARCHAR[], address_text VARCHAR,
+    postcode VARCHAR, uprn BIGINT, property_ref VARCHAR, account_ref VARCHAR, licence_ref VARCHAR,
+    licence_type VARCHAR, status VARCHAR, description VARCHAR, rateable_value BIGINT, start_date DATE,
+    end_date DATE, last_seen_date DATE, extra JSON);
+CREATE TABLE gazetteer_other_records (source VARCHAR, file VARCHAR, line BIGINT, record_type INTEGER,
+    fields VARCHAR[]);
+"""
+
+
+def _lineage_columns(records: Sequence[Any]) -> dict[str, list[Any]]:
+    return {
+        "source": [r.lineage.source for r in records],
+        "file": [r.lineage.file for r in records],
+        "line": [r.lineage.line for r in records],
+    }
+
+
+def _columns(records: Sequence[Any], cls: type, skip: tuple[str, ...] = ("lineage",)) -> dict[str, list[Any]]:
+    names = [f.name for f in fields(cls) if f.name not in skip]
+    columns = {name: [getattr(r, name) for r in records] for name in names}
+    columns.update(_lineage_columns(records))
+    return columns
+
+
+@dataclass
+class IndexWriter:
+    """Holds the connection to the file being built; ``publish`` swaps it in."""
+
+    target: Path
+    build_id: str
+    temp_path: Path
+    connection: duckdb.DuckDBPyConnection
+
+    @classmethod
+    def create(cls, target: Path) -> IndexWriter:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        build_id = uuid.uuid4().hex[:12]
+        temp_path = target.with_name(f"{target.name}.building-{build_id}")
+        connection = duckdb.connect(str(temp_path))
+        connection.execute(SCHEMA)
+        return cls(target, build_id, temp_path, connection)
+
+    def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
+        if not columns or not next(iter(columns.values()), None):
+            return
+        arrow = pa.table(columns)  # noqa: F841 - read by DuckDB by name
+        names = ", ".join(columns)
+        self.connection.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM arrow")
+
+    def write_addresses(self, records: Sequence[AddressRecord]) -> None:
+        self._insert("addresses", _columns(records, AddressRecord))
+
+    def write_aliases(self, records: Sequence[AddressAlias]) -> None:
+        self._insert("address_aliases", _columns(records, AddressAlias))
+
+    def write_cross_references(self, records: Sequence[CrossReference]) -> None:
+        self._insert("cross_references", _columns(records, CrossReference))
+
+    def write_quarantine(self, rows: Sequence[QuarantinedRow]) -> None:
+        self._insert("quarantine", {
+            **_lineage_columns(rows),
+            "field": [r.field for r in rows], "reason": [r.reason for r in rows], "raw": [r.raw for r in rows],
+        })
+
+    def write_business_records(self, records: Sequence[BusinessRecord], first_id: int) -> int:
+        columns = _columns(records, BusinessRecord, skip=("lineage", "extra", "address_lines"))
+        columns["source_kind"] = [str(v) for v in columns["source_kind"]]
+        columns["record_type"] = [str(v) for v in columns["record_type"]]
+        columns["address_lines"] = [list(r.address_lines) for r in records]
+        columns["extra"] = [json.dumps(r.extra) if r.extra else None for r in records]
+        columns["record_id"] = list(range(first_id, first_id + len(records)))
+        self._insert("business_records", columns)
+        return first_id + len(records)
+
+    def write_other_rows(self, rows: Iterable[tuple[Any, int, list[str]]]) -> None:
+        rows = list(rows)
+        self._insert("gazetteer_other_records", {
+            "source": [r[0].source for r in rows], "file": [r[0].file for r in rows],
+            "line": [r[0].line for r in rows], "record_type": [r[1] for r in rows], "fields": [r[2] for r in rows],
+        })
+
+    def write_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._insert(table, {key: [row[key] for row in rows] for key in rows[0]})
+
+    def write_build_info(self, info: dict[str, object]) -> None:
+        base = {"build_id": self.build_id, "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "software_version": __version__, "schema_version": str(SCHEMA_VERSION)}
+        base.update({k: str(v) for k, v in info.items()})
+        self.write_rows("build_info", [{"key": k, "value": v} for k, v in base.items()])
+
+    def publish(self) -> Path:
+        """Finish the file and rename it over the target in one step."""
+        self.connection.execute("CHECKPOINT")
+        self.connection.close()
+        os.replace(self.temp_path, self.target)
+        return self.target
+
+    def abandon(self) -> None:
+        """Drop the half-built file; the published index is untouched."""
+        try:
+            self.connection.close()
+        finally:
+            for path in (self.temp_path, self.temp_path.with_name(self.temp_path.name + ".wal")):
+                path.unlink(missing_ok=True)
