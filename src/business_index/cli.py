@@ -15,6 +15,12 @@ app = typer.Typer(help="Business Index: one trusted register of the businesses a
 console = Console(stderr=True)
 
 
+def _fail(message: str) -> None:
+    """Print an error unwrapped (it names a file and line a person may want to copy) and exit 2."""
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True, markup=True, highlight=False)
+    raise typer.Exit(2)
+
+
 @app.callback()
 def _root() -> None:
     """Business Index: one trusted register of the businesses at a council's addresses."""
@@ -66,8 +72,7 @@ def build(
     try:
         settings = load_settings(config)
     except ConfigError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(str(exc))
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                       transient=True, disable=as_json) as bar:
@@ -78,8 +83,7 @@ def build(
 
             report = build_index(settings, index, progress)
     except SourceFileError as exc:
-        console.print(f"[red]error:[/red] {exc}\nNo index was published.")
-        raise typer.Exit(2) from None
+        _fail(f"{exc}\nNo index was published.")
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, default=str))
         return

@@ -147,13 +147,19 @@ def decode_lines(data: bytes, encoding: str | None = None) -> tuple[list[Decoded
 
 
 class DelimitedRow:
-    """One record and the physical line it starts on; ``fields`` is None for an undecodable line."""
+    """One record and the physical line it starts on.
 
-    __slots__ = ("line", "fields", "_texts", "_lo", "_hi")
+    ``problem`` says why a line could not be split into fields (bytes in no accepted encoding, a
+    malformed CSV record); ``fields`` is then None and the row is for quarantine.
+    """
 
-    def __init__(self, line: int, fields: list[str] | None, texts: list[str], lo: int, hi: int):
+    __slots__ = ("line", "fields", "problem", "_texts", "_lo", "_hi")
+
+    def __init__(self, line: int, fields: list[str] | None, texts: list[str], lo: int, hi: int,
+                 problem: str | None = None):
         self.line = line
         self.fields = fields
+        self.problem = problem
         self._texts = texts
         self._lo = lo
         self._hi = hi
@@ -165,7 +171,7 @@ class DelimitedRow:
 
 
 def iter_delimited(
-    lines: list[DecodedLine], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+    lines: list[DecodedLine], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL, encoding: str = "utf-8"
 ) -> Iterator[DelimitedRow]:
     """CSV records with the physical line each starts on (quoted fields may span lines).
 
@@ -186,22 +192,31 @@ def iter_delimited(
     bad_index = 0
     reader = csv.reader(feed(), delimiter=delimiter, quoting=quoting, strict=False)
     consumed = 0
-    for fields in reader:
+    while True:
+        problem = None
+        try:
+            fields: list[str] | None = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # the reader recovers at the next line
+            fields, problem = None, f"not a readable CSV record ({exc})"
+        if consumed >= len(numbers):
+            break
         start = numbers[consumed]
         lo, consumed = consumed, reader.line_num
         while bad_index < len(bad_numbers) and bad_numbers[bad_index] < start:
-            yield _undecodable(lines[bad_numbers[bad_index] - 1])
+            yield _undecodable(lines[bad_numbers[bad_index] - 1], encoding)
             bad_index += 1
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
+        if problem is None and (not fields or (len(fields) == 1 and not fields[0].strip())):
             continue
-        yield DelimitedRow(start, fields, texts, lo, consumed)
+        yield DelimitedRow(start, fields, texts, lo, consumed, problem)
     while bad_index < len(bad_numbers):
-        yield _undecodable(lines[bad_numbers[bad_index] - 1])
+        yield _undecodable(lines[bad_numbers[bad_index] - 1], encoding)
         bad_index += 1
 
 
-def _undecodable(line: DecodedLine) -> DelimitedRow:
-    return DelimitedRow(line.number, None, [line.raw.decode("latin-1")], 0, 1)
+def _undecodable(line: DecodedLine, encoding: str) -> DelimitedRow:
+    return DelimitedRow(line.number, None, [line.raw.decode("latin-1")], 0, 1, f"bytes that are not valid {encoding}")
 
 
 

@@ -190,10 +190,10 @@ def _read_file(source: SourceConfig, path: Path, result: ReadResult, gazetteer: 
     trailer_count: int | None = None
     data_rows = 0
     recognised = 0
-    for record in iter_delimited(lines):
+    for record in iter_delimited(lines, encoding=encoding):
         if record.fields is None:
             stats.read += 1
-            log.reject(record.line, None, f"bytes that are not valid {encoding}", record.raw)
+            log.reject(record.line, None, record.problem or "unreadable", record.raw)
             continue
         fields = record.fields
         first = fields[0].strip()

@@ -127,11 +127,11 @@ def _read_voa_file(source: SourceConfig, path: Path, result: ReadResult) -> None
     stats = FileStats(str(path), encoding=encoding)
     log = QuarantineLog(source.name, path, result, stats)
     width = len(VOA_FIELDS)
-    for record in iter_delimited(lines, delimiter="*", quoting=csv.QUOTE_NONE):
+    for record in iter_delimited(lines, delimiter="*", quoting=csv.QUOTE_NONE, encoding=encoding):
         stats.read += 1
         fields = record.fields
         if fields is None:
-            log.reject(record.line, None, f"bytes that are not valid {encoding}", record.raw)
+            log.reject(record.line, None, record.problem or "unreadable", record.raw)
             continue
         if len(fields) == width + 1 and fields[-1] == "":
             fields = fields[:-1]  # every line ends with '*'

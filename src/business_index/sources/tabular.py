@@ -61,7 +61,7 @@ def read_table(
     lines, encoding = decode_lines(data, source.encoding)
     stats = FileStats(str(path), encoding=encoding)
     log = QuarantineLog(source.name, path, result, stats)
-    records = iter_delimited(lines)
+    records = iter_delimited(lines, encoding=encoding)
     header_row = next(records, None)
     if header_row is None or header_row.fields is None:
         raise SourceFileError(path, f"empty file, or its header is not readable text: expected {what}")
@@ -78,7 +78,7 @@ def read_table(
         number += 1
         stats.read += 1
         if record.fields is None:
-            log.reject(record.line, None, f"bytes that are not valid {encoding}", record.raw)
+            log.reject(record.line, None, record.problem or "unreadable", record.raw)
             continue
         fields = record.fields
         if len(fields) != width:

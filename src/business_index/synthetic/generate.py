@@ -30,6 +30,7 @@ NDR_FILE = "rates/ndr_accounts_2026-11-01.csv"
 VOA_FILE = "rates/uk-englandwales-ndr-2023-listentries-compiled-epoch-0031-baseline-csv.csv"
 LICENSING_FILE = "licensing/civica_app_licences_2026-11-01.csv"
 
+MIN_PROPERTIES = 50
 TRUTH_HEADER = ["source", "file", "line", "source_record_id", "true_uprn", "true_business_id"]
 
 
@@ -124,6 +125,8 @@ def generate_borough(
 ) -> GenerationReport:
     """Write a synthetic borough of ``n_properties`` gazetteer properties to ``out_dir``."""
     global _BOROUGH
+    if n_properties < MIN_PROPERTIES:
+        raise ValueError(f"a borough needs at least {MIN_PROPERTIES} properties to hold its adversarial cases")
     started = time.perf_counter()
     say = progress or (lambda message: None)
     for sub in ("llpg/dtf73", "llpg/abp", "rates", "licensing", "truth"):
