@@ -17,7 +17,9 @@ console = Console(stderr=True)
 
 def _fail(message: str) -> None:
     """Print an error unwrapped (it names a file and line a person may want to copy) and exit 2."""
-    console.print(f"[red]error:[/red] {message}", soft_wrap=True, markup=True, highlight=False)
+    from rich.markup import escape
+
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
     raise typer.Exit(2)
 
 

@@ -216,14 +216,19 @@ class _StreetMaker:
         )
 
     def new_postcode(self, street: Street) -> str:
+        """A postcode unit not used before, in the street's sector while that sector has room."""
         rng = self.rng
-        while True:
-            code = (f"{street.district} {street.sector}"
-                    f"{rng.choice(vocab.POSTCODE_UNIT_LETTERS)}{rng.choice(vocab.POSTCODE_UNIT_LETTERS)}")
+        letters = vocab.POSTCODE_UNIT_LETTERS
+        for attempt in range(10_000):
+            if attempt and attempt % 40 == 0:  # the sector is (nearly) full: move the street on
+                street.district = rng.choice(vocab.POSTCODE_DISTRICTS + vocab.OVERFLOW_DISTRICTS)
+                street.sector = rng.randrange(0, 10)
+            code = f"{street.district} {street.sector}{rng.choice(letters)}{rng.choice(letters)}"
             if code not in self.postcodes:
                 self.postcodes[code] = None
                 street.postcodes.append(code)
                 return code
+        raise RuntimeError("no free postcode left: the borough is larger than London's postcode space")
 
 
 _TYPE_WORDS = {code: words for code, _, words, _ in vocab.BUSINESS_TYPES}

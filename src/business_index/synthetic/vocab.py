@@ -37,6 +37,9 @@ LOCALITIES = ("DALSTON", "HOMERTON", "CLAPTON", "STOKE NEWINGTON", "HOXTON", "SH
               "STAMFORD HILL", "DE BEAUVOIR", "HAGGERSTON", "LONDON FIELDS", "HACKNEY CENTRAL")
 POSTCODE_DISTRICTS = ("E8", "E8", "E8", "E9", "E9", "E5", "E5", "N16", "N16", "N1", "E2", "EC2A")
 POSTCODE_UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+# When a very large borough fills Hackney's sectors, streets spill into the rest of London's.
+OVERFLOW_DISTRICTS = tuple(f"E{i}" for i in range(1, 19)) + tuple(f"N{i}" for i in range(1, 23)) + \
+    tuple(f"SE{i}" for i in range(1, 29)) + tuple(f"NW{i}" for i in range(1, 12))
 
 FORENAMES = (
     "Mehmet", "Ali", "Mohammed", "Fatima", "Ayse", "John", "Joseph", "Mary", "Sarah", "David", "Daniel",

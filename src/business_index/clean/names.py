@@ -1,0 +1,136 @@
+"""UK business names in one comparable form.
+
+``name_key`` folds what UK registries treat as the same name (after Companies House "same as"
+practice): legal forms (Ltd/Limited, PLC, LLP, CIC, LP), '(UK)'-style qualifiers, 'in
+administration', '&'/'+'/'and', punctuation, case, accents and a leading 'The'. ``split_trading_as``
+separates 'J Smith t/a Joe's Cafe' into the proprietor and the trading name; both are name
+candidates. Frequent words ('services', 'london') are not deleted here: the linker weighs them by
+term frequency instead.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+LEGAL_FORMS = (
+    "PUBLIC LIMITED COMPANY", "LIMITED LIABILITY PARTNERSHIP", "COMMUNITY INTEREST COMPANY",
+    "LIMITED PARTNERSHIP", "CYFYNGEDIG", "CWMNI CYFYNGEDIG CYHOEDDUS", "UNLIMITED", "LIMITED", "LTD", "PLC",
+    "LLP", "CIC", "LP", "CYF", "CCC", "CBC", "INCORPORATED", "INC", "CO LTD", "COMPANY",
+)
+QUALIFIERS = ("UK", "GB", "U K", "G B", "EUROPE", "INTERNATIONAL", "LONDON", "ENGLAND", "HOLDINGS")
+INSOLVENCY = re.compile(r"\(?\b(IN ADMINISTRATION|IN ADMIN|IN LIQUIDATION|IN RECEIVERSHIP|DISSOLVED)\b\)?")
+TRADING_AS = re.compile(r"\s+(?:T/AS|T/A|T\.A\.|T\.A|TRADING AS|TRADINGAS|TRADES AS)\s+")
+PERSON_TITLE = re.compile(r"^(MR|MRS|MS|MISS|DR|MX|SIR|REV)\b\.?\s")
+ABBREVIATIONS = {
+    "BROS": "BROTHERS", "SVCS": "SERVICES", "SVC": "SERVICES", "INTL": "INTERNATIONAL", "MKT": "MARKET",
+    "SUPERMKT": "SUPERMARKET", "ST": "STREET", "RD": "ROAD", "CTR": "CENTRE", "CENTER": "CENTRE",
+}
+_LEGAL_TAIL = re.compile(r"(?:\s+(?:" + "|".join(re.escape(f) for f in LEGAL_FORMS) + r"))+$")
+_QUALIFIER = re.compile(r"\((?:" + "|".join(QUALIFIERS) + r")\)")
+_SINGLE_LETTERS = re.compile(r"\b(?:[A-Z] ){1,}[A-Z]\b")
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.upper().strip().strip('"').strip("'").strip()
+
+
+def split_trading_as(text: str | None) -> tuple[str | None, str | None]:
+    """(proprietor, trading name) from 'X t/a Y' or 'Y (Mr X)'; (None, text) when neither form is used."""
+    if not text or not text.strip():
+        return None, None
+    folded = _fold(text)
+    parts = TRADING_AS.split(f" {folded} ", maxsplit=1)
+    if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+        return _original_slice(text, parts[0].strip()), _original_slice(text, parts[1].strip())
+    bracket = re.match(r"^(.*\S)\s*\(([^()]*)\)\s*$", folded)
+    if bracket and looks_like_person(bracket[2]):
+        return bracket[2].strip(), bracket[1].strip()
+    return None, text.strip()
+
+
+def _original_slice(original: str, folded_part: str) -> str:
+    """Return the part as written in ``original`` where the case-folded match lines up."""
+    index = _fold(original).find(folded_part)
+    stripped = original.strip().strip('"').strip()
+    if index >= 0 and len(_fold(original)) == len(stripped):
+        return stripped[index: index + len(folded_part)]
+    return folded_part
+
+
+def looks_like_person(text: str | None) -> bool:
+    """A private individual's name: a title, or initials and a surname, with no business words."""
+    if not text:
+        return False
+    folded = _fold(text)
+    if _LEGAL_TAIL.search(folded) or any(w in folded.split() for w in ("AND", "&", "TRUST", "COUNCIL", "GROUP")):
+        return bool(PERSON_TITLE.match(folded)) and not _LEGAL_TAIL.search(folded)
+    if PERSON_TITLE.match(folded):
+        return True
+    words = folded.replace(".", " ").split()
+    return 2 <= len(words) <= 3 and len(words[0]) == 1 and words[-1].isalpha() and len(words[-1]) > 1
+
+
+def name_key(text: str | None) -> str | None:
+    """The comparable form of a business name, or None when nothing is left of it."""
+    if not text:
+        return None
+    name = _fold(text)
+    name = INSOLVENCY.sub(" ", name)
+    name = _QUALIFIER.sub(" ", name)
+    name = name.replace("&", " AND ").replace("+", " AND ")
+    name = re.sub(r"(?<=\w)['\u2019`](?=\w)", "", name)  # JOE'S -> JOES
+    name = re.sub(r"[^\w\s]", " ", name)
+    name = re.sub(r"\s+", " ", name).strip()
+    name = _SINGLE_LETTERS.sub(lambda m: m[0].replace(" ", ""), name)  # A B C -> ABC
+    for _ in range(2):
+        name = _LEGAL_TAIL.sub("", name).strip()
+    if name.startswith("THE ") and len(name) > 4:
+        name = name[4:]
+    words = [ABBREVIATIONS.get(w, w) for w in name.split()]
+    while len(words) > 1 and words[-1] in ("CO", "AND"):  # "SMITH & CO" is "SMITH"
+        words = words[:-1]
+    return " ".join(words) or None
+
+
+def name_tokens(key: str | None) -> list[str]:
+    return key.split() if key else []
+
+
+@dataclass(frozen=True, slots=True)
+class NameCandidates:
+    """The names one record offers for comparison, as keys, with who is a person."""
+
+    keys: tuple[str, ...]
+    trading_key: str | None  # the best key for display-level identity
+    proprietor: str | None  # a person's name split off by 't/a'
+    individual: bool
+
+
+def record_name_candidates(name: str | None, trading_name: str | None, holder_name: str | None,
+                           holder_is_individual: bool) -> NameCandidates:
+    """Every business-name key a record carries: its name, trading name and company holder name,
+    with any 't/a' split into both halves. A private individual's name is never a business key."""
+    keys: list[str] = []
+    proprietor: str | None = None
+    trading_key: str | None = None
+    for value, is_holder in ((trading_name, False), (name, False), (holder_name, True)):
+        if not value:
+            continue
+        person, trading = split_trading_as(value)
+        if person:
+            proprietor = proprietor or person
+        if is_holder and (holder_is_individual or looks_like_person(trading)):
+            proprietor = proprietor or trading
+            continue
+        if trading and looks_like_person(trading) and not person:
+            proprietor = proprietor or trading
+            continue
+        key = name_key(trading)
+        if key and key not in keys:
+            keys.append(key)
+            trading_key = trading_key or key
+    return NameCandidates(tuple(keys), trading_key, proprietor, bool(proprietor) or holder_is_individual)

@@ -1,0 +1,45 @@
+"""UK postcodes: normalise to ``OUTWARD INWARD``, find one inside free text, and cut it into the
+district and sector that blocking and near-miss comparisons use."""
+
+from __future__ import annotations
+
+import re
+
+_FULL = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
+_OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
+_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][0-9A-Z]?)\s*([0-9][A-Z]{2})\b")
+
+
+def normalise_postcode(text: str | None) -> str | None:
+    """``e81ab`` -> ``E8 1AB``; None when it is not a full UK postcode."""
+    if not text:
+        return None
+    compact = re.sub(r"[^A-Z0-9]", "", text.upper())
+    match = _FULL.match(compact)
+    return f"{match[1]} {match[2]}" if match else None
+
+
+def is_outward_code(text: str) -> bool:
+    return bool(_OUTWARD.match(re.sub(r"\s", "", text.upper())))
+
+
+def find_postcode(text: str | None) -> str | None:
+    """The last full postcode written anywhere in ``text`` (addresses end with it)."""
+    if not text:
+        return None
+    matches = _IN_TEXT.findall(text.upper())
+    return f"{matches[-1][0]} {matches[-1][1]}" if matches else None
+
+
+def remove_postcode(text: str) -> str:
+    return _IN_TEXT.sub(" ", text.upper())
+
+
+def postcode_sector(postcode: str | None) -> str | None:
+    """``E8 1AB`` -> ``E8 1``."""
+    return postcode[:-2] if postcode else None
+
+
+def postcode_district(postcode: str | None) -> str | None:
+    """``E8 1AB`` -> ``E8``."""
+    return postcode.split(" ")[0] if postcode else None
