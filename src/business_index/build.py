@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from business_index.config import Settings
+from business_index.duckdb_utils import scalar
 from business_index.sources import ReadResult, read_source
 from business_index.store.index_writer import IndexWriter
 
@@ -78,7 +79,7 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         started = time.perf_counter()
         summaries = _store(writer, settings, results)
         timings["store"] = time.perf_counter() - started
-        counts = {table: writer.connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
                   for table in ("addresses", "address_aliases", "cross_references", "business_records", "quarantine")}
         writer.write_build_info({"council": settings.council.name, "config": settings.base_dir,
                                  **{f"count.{k}": v for k, v in counts.items()}})

@@ -36,12 +36,14 @@ SUB_PREMISES = re.compile(
 SUB_PREMISES_ALIASES = {"SHOP": "UNIT", "ARCHES": "ARCH", "RAILWAY ARCH": "ARCH", "APARTMENT": "FLAT", "APT": "FLAT",
                         "SUITE": "UNIT", "WORKSHOP": "UNIT", "STUDIO": "UNIT"}
 NUMBER = re.compile(r"\b(\d+)\s?([A-Z])?(?:\s?[-/]\s?(\d+)([A-Z])?)?\b")
+_STREET_TYPES = frozenset(STREET_WORDS.values()) | {"HIGH", "MEWS", "WALK", "ROW", "HILL", "GREEN", "BROADWAY",
+                                                   "PARADE", "ROAD", "STREET", "LANE"}
 DEFAULT_STOPWORDS = frozenset({"LONDON", "UK", "UNITED", "KINGDOM", "ENGLAND"})
 
 
 @dataclass(frozen=True, slots=True)
 class AddressParts:
-    sub_premises: str | None  # "UNIT 3", "FLAT A", "GROUND FLOOR", "ARCH 214"
+    sub_premises: str | None  # the unit or flat identifier ("3", "A", "214"), or a floor ("GROUND FLOOR")
     number: str | None  # "12A", "12-14"
     number_base: str | None  # "12": the first number without its suffix
     street: str | None
@@ -68,41 +70,99 @@ def _floor(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+NOT_A_PROPERTY = re.compile(
+    r"\b(ADJ|ADJACENT|OPPOSITE|OPP|PITCH|ADVERTISING RIGHTS?|ADVERTISING STATION|HOARDING|TELECOMS? MAST|"
+    r"COMMUNICATIONS? STATION|CAR PARKING SPACES?|PARKING SPACE|ELECTRICITY SUBSTATION|ATM SITE)\b")
+
+
+def describes_no_property(lines: Iterable[str | None]) -> bool:
+    """Rated or licensed places that are not addressable properties: advertising rights, market
+    pitches, masts, parking spaces. They have no UPRN to find, so the matcher leaves them alone."""
+    return bool(NOT_A_PROPERTY.search(tidy(" ; ".join(line for line in lines if line))))
+
+
+def split_lines(lines: Iterable[str | None]) -> list[str]:
+    """Address lines, with a one-line address cut at its commas (they separate its lines)."""
+    out: list[str] = []
+    for line in lines:
+        if line:
+            out.extend(part for part in line.split(",") if part.strip())
+    return out
+
+
+def _starts_with_street(text: str, known_streets: frozenset[str]) -> bool:
+    words = text.replace(";", " ").split()
+    if known_streets:
+        return any(" ".join(words[:size]) in known_streets for size in range(1, min(len(words), 6) + 1))
+    return len(words) >= 2 and words[0].isalpha() and any(w in _STREET_TYPES for w in words[1:4])
+
+
 def parse_address(
     lines: Iterable[str | None], stopwords: frozenset[str] = DEFAULT_STOPWORDS, known_streets: frozenset[str] = frozenset()
 ) -> AddressParts:
-    """Split an address given as lines (or one line) into comparable parts."""
+    """Split an address given as lines (or one comma-separated line) into comparable parts.
+
+    The building number is the number written before the street; a number standing alone before
+    it ("7, Gore Business Centre, 49 Dalston Lane") identifies the unit.
+    """
     # lines stay apart (";") so that "Shop" on one line and "15 Mare St" on the next is not "Shop 15"
-    text = tidy(remove_postcode(" ; ".join(line for line in lines if line)))
+    text = tidy(remove_postcode(" ; ".join(split_lines(lines))))
     text = ";".join(expand_street_words(part.strip()) for part in text.split(";"))
     sub_premises: str | None = None
     match = SUB_PREMISES.search(text)
     if match:
-        kind = SUB_PREMISES_ALIASES.get(match[1], match[1])
-        sub_premises = f"{kind} {match[2]}"
-        text = (text[: match.start()] + " " + text[match.end():]).strip()
+        after = text[match.end():]
+        if match[1] in ("SHOP", "UNIT") and not NUMBER.search(after.split(";")[0] + ";" + ";".join(after.split(";")[1:])) \
+                and _starts_with_street(after, known_streets):
+            # "Shop 98 Morning Lane": 98 is the building; a shop is on the ground floor
+            sub_premises = "GROUND FLOOR" if match[1] == "SHOP" else None
+            text = f"{text[: match.start()]} {match[2]} {after}"
+        else:
+            sub_premises = match[2]
+            text = (text[: match.start()] + " " + after).strip()
     floor, text = _floor(text)
     if floor and not sub_premises:
         sub_premises = floor
     elif re.match(r"^SHOP\s*(;|$)", text) and not sub_premises:
         sub_premises, text = "GROUND FLOOR", text[4:].strip(" ;")
     number = number_base = street = None
-    number_match = NUMBER.search(text)
-    if number_match:
-        start, suffix, end, end_suffix = number_match.groups()
-        if suffix and text[number_match.end(2):number_match.end(2) + 1].isalpha():
+    matches = [m for m in NUMBER.finditer(text)]
+    chosen = None
+    for m in matches:  # the number followed by the street
+        if _starts_with_street(text[_number_end(text, m):], known_streets):
+            chosen = m
+    before_street = chosen is not None
+    if chosen is None and matches:
+        chosen = matches[0]
+    if chosen is not None:
+        start, suffix, end, end_suffix = chosen.groups()
+        if suffix and text[chosen.end(2):chosen.end(2) + 1].isalpha():
             suffix = None  # "12 ACACIA AVENUE": the A starts a word, it is not a suffix
         number_base = start
         number = f"{start}{suffix or ''}" + (f"-{end}{end_suffix or ''}" if end else "")
-        end_of_number = number_match.end() if (suffix or end) else number_match.end(1)
-        rest = text[end_of_number:].replace(";", " ").strip(" ,/-")
-        street = _street_from(rest, known_streets)
-        text = f"{text[: number_match.start()]} {number} {text[end_of_number:]}"
+        end_of_number = chosen.end() if (suffix or end) else chosen.end(1)
+        street = _street_from(text[end_of_number:].replace(";", " ").strip(" ,/-"), known_streets)
+        if sub_premises is None:
+            # a number before the building number ("7, Gore Business Centre, 49 Dalston Lane",
+            # "4 Chalgrove Business Centre, 23 Chatsworth Road") identifies the unit
+            for earlier in matches:
+                if earlier.start() < chosen.start() and (
+                        before_street or re.match(r"^\s*(;|$)", text[_number_end(text, earlier):])):
+                    sub_premises = earlier[0].replace(" ", "")
+                    break
+        text = f"{text[: chosen.start()]} {number} {text[end_of_number:]}"
     text = text.replace(";", " ")
     tokens = tuple(t for t in re.split(r"[\s/]+", text) if t and t not in stopwords)
     if street is None and known_streets:
         street = _street_from(text, known_streets)
     return AddressParts(sub_premises, number, number_base, street, tokens)
+
+
+def _number_end(text: str, match: re.Match[str]) -> int:
+    suffix = match.group(2)
+    if suffix and not text[match.end(2):match.end(2) + 1].isalpha():
+        return match.end()
+    return match.end() if match.group(3) else match.end(1)
 
 
 def _street_from(text: str, known_streets: frozenset[str]) -> str | None:
@@ -118,8 +178,7 @@ def _street_from(text: str, known_streets: frozenset[str]) -> str | None:
                 if candidate in known_streets:
                     return candidate
         return None
-    types = set(STREET_WORDS.values()) | {"HIGH", "MEWS", "WALK", "ROW", "HILL", "GREEN", "BROADWAY", "PARADE"}
     for i, word in enumerate(words[:6]):
-        if word in types and i > 0:
+        if word in _STREET_TYPES and i > 0:
             return " ".join(words[: i + 1])
     return " ".join(words[:3])

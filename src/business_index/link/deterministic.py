@@ -1,0 +1,63 @@
+"""Links that need no judgement: keys the council's own systems share.
+
+1. Rates records -> UPRN through the LLPG cross references whose SOURCE code means NDR (configured
+   per council), comparing references as text and, failing that, with leading zeros stripped.
+2. Any record whose own UPRN column names a live property. A UPRN that names a parent shell with
+   exactly one business unit inside is moved to that unit (systems often record the building).
+Each link records the rule that made it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+RULE_NDR_XREF = "ndr_cross_reference"
+RULE_NDR_XREF_UNPADDED = "ndr_cross_reference_unpadded"
+RULE_SOURCE_UPRN = "source_uprn"
+RULE_SOURCE_UPRN_TO_UNIT = "source_uprn_parent_to_unit"
+
+
+def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) -> None:
+    """Create ``record_links`` (record_id, uprn, link_rule, match_probability) from shared keys."""
+    con.execute("CREATE OR REPLACE TEMP TABLE ndr_codes (code VARCHAR)")
+    if ndr_source_codes:
+        con.executemany("INSERT INTO ndr_codes VALUES (?)", [(c,) for c in ndr_source_codes])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE live_units AS
+        SELECT a.uprn, a.parent_uprn, a.classification FROM addresses a WHERE a.logical_status IN (1, 6);
+
+        CREATE OR REPLACE TEMP TABLE ndr_xrefs AS
+        SELECT x.uprn, x.reference, ltrim(x.reference, '0') AS unpadded, x.start_date
+        FROM cross_references x JOIN ndr_codes c ON x.source_code = c.code
+        WHERE x.end_date IS NULL AND x.uprn IN (SELECT uprn FROM live_units);
+
+        -- a parent shell whose only business unit is one child: records against the shell mean the unit
+        CREATE OR REPLACE TEMP TABLE only_unit_of_parent AS
+        SELECT parent_uprn, min(uprn) AS uprn FROM live_units
+        WHERE parent_uprn IS NOT NULL AND NOT starts_with(coalesce(classification, ''), 'R')
+              AND NOT starts_with(coalesce(classification, ''), 'P')
+        GROUP BY parent_uprn HAVING count(*) = 1;
+
+        CREATE OR REPLACE TABLE record_links (
+            record_id BIGINT PRIMARY KEY, uprn BIGINT, link_rule VARCHAR, match_probability DOUBLE);
+
+        INSERT INTO record_links
+        SELECT record_id, uprn, rule, 1.0 FROM (
+            SELECT r.record_id, x.uprn,
+                   CASE WHEN x.reference = r.property_ref THEN 'ndr_cross_reference'
+                        ELSE 'ndr_cross_reference_unpadded' END AS rule,
+                   row_number() OVER (PARTITION BY r.record_id
+                                      ORDER BY (x.reference = r.property_ref) DESC, x.start_date DESC, x.uprn) AS rn
+            FROM business_records r
+            JOIN ndr_xrefs x ON x.reference = r.property_ref OR x.unpadded = ltrim(r.property_ref, '0')
+            WHERE r.source_kind = 'rates' AND r.property_ref IS NOT NULL
+        ) WHERE rn = 1;
+
+        INSERT INTO record_links
+        SELECT r.record_id, coalesce(o.uprn, r.uprn),
+               CASE WHEN o.uprn IS NOT NULL THEN 'source_uprn_parent_to_unit' ELSE 'source_uprn' END, 1.0
+        FROM business_records r
+        JOIN live_units u ON u.uprn = r.uprn
+        LEFT JOIN only_unit_of_parent o ON o.parent_uprn = r.uprn AND starts_with(coalesce(u.classification, ''), 'P')
+        WHERE r.uprn IS NOT NULL AND r.record_id NOT IN (SELECT record_id FROM record_links);
+    """)

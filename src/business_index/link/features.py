@@ -1,0 +1,149 @@
+"""Comparable features of business records and gazetteer addresses, as DuckDB tables.
+
+``record_features``: one row per business record: normalised postcode and its sector and district,
+address parts (sub-premises, number, street, tokens), and business-name keys.
+``address_features``: one row per usable LPI (approved, alternative, provisional) with the same
+parts taken from the LPI's structured fields, the property's organisation name key and its kind
+(commercial unit, parent shell, residential).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from business_index.clean.addresses import (
+    DEFAULT_STOPWORDS,
+    describes_no_property,
+    expand_street_words,
+    parse_address,
+    tidy,
+)
+from business_index.clean.names import name_key, record_name_candidates
+from business_index.clean.postcodes import (
+    find_postcode,
+    normalise_postcode,
+    postcode_district,
+    postcode_sector,
+)
+from business_index.sources.bs7666 import number_token
+
+USABLE_LPI_STATUSES = (1, 3, 6)
+
+
+def property_kind(classification: str | None) -> str:
+    """What a property is, for matching: a business unit, a parent shell, a home, or other."""
+    code = (classification or "").upper()
+    if code.startswith("P"):
+        return "parent"
+    if code.startswith("R"):
+        return "residential"
+    if code.startswith(("C", "X")) or code.startswith("CI"):
+        return "commercial"
+    return "other"
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[Any]], schema: pa.Schema) -> None:
+    arrow = pa.table(columns, schema=schema)  # noqa: F841 - read by DuckDB by name
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM arrow")
+
+
+def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> frozenset[str]:
+    """Write ``address_features``; returns the gazetteer's street names (normalised) for record parsing."""
+    rows = con.execute(f"""
+        SELECT l.uprn, a.parent_uprn, l.lpi_key, l.logical_status, l.single_line_address, l.postcode,
+               a.classification, a.organisation, a.logical_status AS blpu_status
+        FROM address_aliases l JOIN addresses a USING (uprn)
+        WHERE l.logical_status IN {USABLE_LPI_STATUSES} AND a.logical_status IN (1, 6)
+        ORDER BY l.uprn, l.lpi_key
+    """).fetchall()
+    parts_by_lpi = {row[0]: row[1:] for row in con.execute("""
+        SELECT lpi_key, sao_text, sao_start_number, sao_start_suffix, sao_end_number, sao_end_suffix,
+               pao_start_number, pao_start_suffix, pao_end_number, pao_end_suffix, street_description
+        FROM addresses WHERE lpi_key IS NOT NULL""").fetchall()}
+    columns: dict[str, list[Any]] = {k: [] for k in (
+        "unique_id", "uprn", "parent_uprn", "lpi_key", "lpi_status", "kind", "postcode", "sector", "district",
+        "sub_premises", "number", "number_base", "street", "tokens", "org_key")}
+    streets: dict[str, None] = {}
+    for i, (uprn, parent, lpi_key, status, line, postcode, classification, organisation, _) in enumerate(rows):
+        structured = parts_by_lpi.get(lpi_key)
+        parsed = parse_address([line], stopwords)
+        if structured is not None:  # the approved LPI: use its fields, not a re-parse of its text
+            sao_text, s1, s1x, s2, s2x, p1, p1x, p2, p2x, street_description = structured
+            sub = " ".join(x for x in (tidy(sao_text) if sao_text else "", number_token(s1, s1x, s2, s2x)) if x)
+            sub_parsed = parse_address([sub]).sub_premises if sub else None
+            number = number_token(p1, p1x, p2, p2x) or None
+            street = expand_street_words(tidy(street_description)) if street_description else None
+            sub_premises, number_base = sub_parsed or (sub or None), (str(p1) if p1 is not None else None)
+        else:
+            sub_premises, number, number_base, street = parsed.sub_premises, parsed.number, parsed.number_base, parsed.street
+        if street:
+            streets[street] = None
+        columns["unique_id"].append(i + 1)
+        columns["uprn"].append(uprn)
+        columns["parent_uprn"].append(parent)
+        columns["lpi_key"].append(lpi_key)
+        columns["lpi_status"].append(status)
+        columns["kind"].append(property_kind(classification))
+        columns["postcode"].append(postcode)
+        columns["sector"].append(postcode_sector(postcode))
+        columns["district"].append(postcode_district(postcode))
+        columns["sub_premises"].append(sub_premises)
+        columns["number"].append(number)
+        columns["number_base"].append(number_base)
+        columns["street"].append(street)
+        columns["tokens"].append(list(parsed.tokens))
+        columns["org_key"].append(name_key(organisation))
+    _insert(con, "address_features", columns, _ADDRESS_SCHEMA)
+    return frozenset(streets)
+
+
+def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozenset[str],
+                          stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
+    rows = con.execute("""
+        SELECT record_id, name, trading_name, holder_name, holder_is_individual, address_lines, address_text,
+               postcode
+        FROM business_records ORDER BY record_id""").fetchall()
+    columns: dict[str, list[Any]] = {k: [] for k in (
+        "unique_id", "postcode", "sector", "district", "sub_premises", "number", "number_base", "street", "tokens",
+        "name_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property")}
+    for record_id, name, trading, holder, individual, lines, text, postcode in rows:
+        address_lines = list(lines) if lines else ([text] if text else [])
+        pc = normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
+        parts = parse_address(address_lines, stopwords, known_streets)
+        names = record_name_candidates(name, trading, holder, bool(individual))
+        primary = names.keys[0] if names.keys else None
+        columns["unique_id"].append(record_id)
+        columns["postcode"].append(pc)
+        columns["sector"].append(postcode_sector(pc))
+        columns["district"].append(postcode_district(pc))
+        columns["sub_premises"].append(parts.sub_premises)
+        columns["number"].append(parts.number)
+        columns["number_base"].append(parts.number_base)
+        columns["street"].append(parts.street)
+        columns["tokens"].append(list(parts.tokens))
+        columns["name_keys"].append(list(names.keys))
+        columns["primary_name"].append(primary)
+        columns["name_sorted"].append(" ".join(sorted(primary.split())) if primary else None)
+        columns["name_first2"].append(" ".join(primary.split()[:2]) if primary else None)
+        columns["proprietor_key"].append(name_key(names.proprietor) if names.proprietor else None)
+        columns["individual"].append(names.individual)
+        columns["not_a_property"].append(describes_no_property(address_lines))
+    _insert(con, "record_features", columns, _RECORD_SCHEMA)
+
+
+_TEXT = pa.string()
+_ADDRESS_SCHEMA = pa.schema([
+    ("unique_id", pa.int64()), ("uprn", pa.int64()), ("parent_uprn", pa.int64()), ("lpi_key", _TEXT),
+    ("lpi_status", pa.int32()), ("kind", _TEXT), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT),
+    ("sub_premises", _TEXT), ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT),
+    ("tokens", pa.list_(_TEXT)), ("org_key", _TEXT),
+])
+_RECORD_SCHEMA = pa.schema([
+    ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),
+    ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)),
+    ("name_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("name_sorted", _TEXT), ("name_first2", _TEXT),
+    ("proprietor_key", _TEXT), ("individual", pa.bool_()), ("not_a_property", pa.bool_()),
+])
