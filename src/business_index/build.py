@@ -1,18 +1,26 @@
 """``bx build``: run the stages over the sources of a ``sources.toml`` and publish a DuckDB index.
 
 The orchestration sits above the stages (like the CLI) so that each stage stays ignorant of the
-ones after it. Stages so far: ingest (every source, nothing lost) -> store.
+ones after it: ingest (every source, nothing lost) -> clean and link (records to UPRNs, records to
+businesses) -> derive (one name per property) -> store (publish atomically).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from business_index.config import Settings
+from business_index.derive.property_names import derive_property_names, summarise_businesses
 from business_index.duckdb_utils import scalar
+from business_index.link.businesses import MODEL_FILE, resolve_businesses
+from business_index.link.features import build_address_features, build_record_features
+from business_index.link.properties import match_records_to_uprns
+from business_index.records import SourceKind
 from business_index.sources import ReadResult, read_source
 from business_index.store.index_writer import IndexWriter
 
@@ -37,6 +45,7 @@ class BuildReport:
     sources: list[SourceSummary]
     seconds: dict[str, float]
     counts: dict[str, int]
+    linking: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -46,6 +55,7 @@ class BuildReport:
                                  "quarantined": s.quarantined, "files": s.files, "warnings": s.warnings,
                                  "quarantine_reasons": s.quarantine_reasons} for s in self.sources},
             "counts": self.counts,
+            "linking": self.linking,
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
 
@@ -79,15 +89,83 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         started = time.perf_counter()
         summaries = _store(writer, settings, results)
         timings["store"] = time.perf_counter() - started
+        started = time.perf_counter()
+        tell("linking records to properties", len(settings.sources), len(settings.sources) + 3)
+        link_report = _link(writer.connection, settings, index, timings)
+        tell("deriving names", len(settings.sources) + 2, len(settings.sources) + 3)
+        started = time.perf_counter()
+        derive_property_names(writer.connection, settings.derive.name_precedence)
+        summarise_businesses(writer.connection)
+        writer.connection.execute("DROP TABLE IF EXISTS business_inputs; DROP TABLE IF EXISTS named_inputs")
+        timings["derive"] = time.perf_counter() - started
         counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
-                  for table in ("addresses", "address_aliases", "cross_references", "business_records", "quarantine")}
+                  for table in ("addresses", "address_aliases", "cross_references", "business_records", "quarantine",
+                                "record_links", "unmatched_records", "businesses", "property_names")}
         writer.write_build_info({"council": settings.council.name, "config": settings.base_dir,
                                  **{f"count.{k}": v for k, v in counts.items()}})
         published = writer.publish()
     except BaseException:
         writer.abandon()
         raise
-    return BuildReport(published, writer.build_id, summaries, timings, counts)
+    return BuildReport(published, writer.build_id, summaries, timings, counts, link_report)
+
+
+def train_business_model_from(settings: Settings, out: Path) -> dict[str, int]:
+    """Ingest and link ``settings``'s sources in a scratch database, then train the business model."""
+    import tempfile
+
+    from business_index.link.businesses import train_business_model
+
+    with tempfile.TemporaryDirectory() as scratch:
+        writer = IndexWriter.create(Path(scratch) / "training.duckdb")
+        try:
+            _store(writer, settings, [read_source(settings, source) for source in settings.sources])
+            con = writer.connection
+            stopwords = frozenset(word.upper() for word in settings.link.address_stopwords)
+            streets = build_address_features(con, stopwords)
+            build_record_features(con, streets, stopwords)
+            match_records_to_uprns(con, _ndr_codes(con, settings), settings.link.address_match_threshold)
+            train_business_model(con, out)
+            records = scalar(con, "SELECT count(*) FROM business_records")
+        finally:
+            writer.abandon()
+    return {"records": records}
+
+
+def _ndr_codes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """The cross-reference SOURCE codes present in the data that any gazetteer source calls NDR."""
+    gazetteers = [s for s in settings.sources if s.kind == SourceKind.GAZETTEER]
+    present = [row[0] for row in con.execute("SELECT DISTINCT source_code FROM cross_references").fetchall()]
+    return sorted(code for code in present if any(g.is_ndr_xref_source(code) for g in gazetteers))
+
+
+def _previous_business_ids(index: Path) -> list[tuple[str, str]]:
+    """The record -> business id assignment of the index being replaced, so ids survive the rebuild."""
+    if not index.exists():
+        return []
+    try:
+        with duckdb.connect(str(index), read_only=True) as old:
+            return [(k, b) for k, b in old.execute(
+                "SELECT record_key, business_id FROM record_businesses WHERE business_id IS NOT NULL").fetchall()]
+    except duckdb.Error:
+        return []  # an index from before business ids, or not an index: start afresh
+
+
+def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timings: dict[str, float]) -> dict:
+    link = settings.link
+    stopwords = frozenset(word.upper() for word in link.address_stopwords)
+    started = time.perf_counter()
+    streets = build_address_features(con, stopwords)
+    build_record_features(con, streets, stopwords)
+    timings["features"] = time.perf_counter() - started
+    started = time.perf_counter()
+    properties = match_records_to_uprns(con, _ndr_codes(con, settings), link.address_match_threshold)
+    timings["link_properties"] = time.perf_counter() - started
+    started = time.perf_counter()
+    model = settings.resolve(link.business_model) if link.business_model else MODEL_FILE
+    businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_business_ids(index))
+    timings["link_businesses"] = time.perf_counter() - started
+    return {"properties": asdict(properties), "businesses": asdict(businesses)}
 
 
 def _store(writer: IndexWriter, settings: Settings, results: list[ReadResult]) -> list[SourceSummary]:

@@ -81,7 +81,7 @@ def build(
             task = bar.add_task("building", total=len(settings.sources) + 1)
 
             def progress(stage: str, done: int, total: int) -> None:
-                bar.update(task, description=stage, completed=done)
+                bar.update(task, description=stage, completed=done, total=total)
 
             report = build_index(settings, index, progress)
     except SourceFileError as exc:
@@ -101,6 +101,93 @@ def build(
         for reason, count in list(source.quarantine_reasons.items())[:5]:
             console.print(f"[dim]{source.name}: {count:,} quarantined: {reason}[/dim]")
     console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items()))
+
+
+@app.command()
+def train(
+    config: Annotated[Path, typer.Option("--config", help="The sources.toml of the data to learn from.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the business model (JSON).")],
+) -> None:
+    """Train the business resolution model without labels and save it as a versioned JSON file.
+
+    Builds use the model shipped in the package unless [link] business_model names another.
+    """
+    from business_index.build import train_business_model_from
+    from business_index.config import ConfigError, load_settings
+    from business_index.sources import SourceFileError
+
+    try:
+        settings = load_settings(config)
+        with console.status("training"):
+            summary = train_business_model_from(settings, out)
+    except (ConfigError, SourceFileError) as exc:
+        _fail(str(exc))
+    console.print(f"model written to {out} (trained on {summary['records']:,} records)")
+
+
+@app.command()
+def evaluate(
+    index: Annotated[Path, typer.Option("--index", help="A built index.")],
+    truth: Annotated[Path | None, typer.Option("--truth", help="The truth folder of a synthetic borough.")] = None,
+    labels: Annotated[Path | None, typer.Option(
+        "--labels", help="The Basildon labels folder (shared/data/labels-basildon).")] = None,
+    ndr_source: Annotated[str, typer.Option(help="With --labels: the NDR source's name.")] = "basildon-ndr",
+    fhrs_source: Annotated[str, typer.Option(help="With --labels: the FHRS source's name.")] = "basildon-fhrs",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Score a build: against a synthetic borough's truth (--truth) or the Basildon labels (--labels)."""
+    if (truth is None) == (labels is None):
+        _fail("give exactly one of --truth DIR or --labels DIR")
+    if not index.exists():
+        _fail(f"{index}: no such index")
+    if truth is not None:
+        from business_index.evaluate.synthetic import evaluate_against_truth
+
+        try:
+            result = evaluate_against_truth(index, truth)
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+    else:
+        from business_index.evaluate.basildon import evaluate_against_basildon_labels
+
+        assert labels is not None
+        result = evaluate_against_basildon_labels(index, labels, ndr_source, fhrs_source)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    table = Table(title=f"Scores of {index}")
+    table.add_column("measure")
+    table.add_column("precision", justify="right")
+    table.add_column("recall", justify="right")
+    table.add_column("F1", justify="right")
+    rows = {"record -> UPRN": result.get("record_to_uprn"), "business clustering (pairwise)":
+            result.get("business_clustering")} if truth else {"same business, same premises": result}
+    for name, scores in rows.items():
+        if isinstance(scores, dict):
+            table.add_row(name, f"{scores['precision']:.4f}", f"{scores['recall']:.4f}", f"{scores['f1']:.4f}")
+    console.print(table)
+    supplier = result.get("eighteen_way_supplier")
+    if isinstance(supplier, dict):
+        verdict = "[green]passed[/green]" if supplier["passed"] else "[red]failed[/red]"
+        console.print(f"18-way supplier: {supplier['records']} records, {supplier['distinct_spellings']} spellings, "
+                      f"{supplier['businesses']} business(es), {supplier['intruders']} intruders: {verdict}")
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Argument(help="records, businesses or properties")],
+    index: Annotated[Path, typer.Option("--index", help="A built index.")],
+    out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+) -> None:
+    """Write records, businesses or properties of an index as CSV."""
+    from business_index.store.export import EXPORTS, export_csv
+
+    if what not in EXPORTS:
+        _fail(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
+    if not index.exists():
+        _fail(f"{index}: no such index")
+    rows = export_csv(index, what, out)
+    console.print(f"{rows:,} {what} written to {out}")
 
 
 def main() -> None:  # pragma: no cover

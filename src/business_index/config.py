@@ -107,9 +107,23 @@ class DeriveConfig(_Strict):
     )
 
 
+class LinkConfig(_Strict):
+    """Linking thresholds and models."""
+
+    # a record is linked to its best candidate UPRN only at or above this match probability
+    address_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+    # two records are one business at or above this match probability
+    business_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+    # a business model trained with `bx train`; default: the model shipped with the package
+    business_model: Path | None = None
+    # words that say nothing about where a place is, dropped when comparing addresses
+    address_stopwords: list[str] = Field(default_factory=lambda: ["LONDON", "UK", "UNITED", "KINGDOM", "ENGLAND"])
+
+
 class Settings(_Strict):
     council: CouncilConfig = Field(default_factory=CouncilConfig)
     derive: DeriveConfig = Field(default_factory=DeriveConfig)
+    link: LinkConfig = Field(default_factory=LinkConfig)
     sources: list[SourceConfig] = Field(min_length=1)
     # the folder relative paths are resolved against (the TOML file's folder)
     base_dir: Path = Path(".")

@@ -100,11 +100,26 @@ def name_tokens(key: str | None) -> list[str]:
     return key.split() if key else []
 
 
+def has_legal_form(text: str | None) -> bool:
+    """Whether a name ends with a company's legal form (Ltd, Limited, PLC, LLP, CIC ...)."""
+    if not text:
+        return False
+    folded = re.sub(r"[^\w\s]", " ", INSOLVENCY.sub(" ", _QUALIFIER.sub(" ", _fold(text))))
+    return bool(re.search(r"\b(LIMITED|LTD|PLC|LLP|CIC|LIMITED LIABILITY PARTNERSHIP|PUBLIC LIMITED COMPANY|"
+                          r"COMMUNITY INTEREST COMPANY)\s*$", re.sub(r"\s+", " ", folded).strip()))
+
+
 @dataclass(frozen=True, slots=True)
 class NameCandidates:
-    """The names one record offers for comparison, as keys, with who is a person."""
+    """The names one record offers for comparison, as keys, with who is a person.
+
+    ``company_keys`` are the keys of names written with a legal form: a registered company's name
+    is unique in the UK, so two records naming the same company are strong evidence of one business
+    wherever its premises are.
+    """
 
     keys: tuple[str, ...]
+    company_keys: tuple[str, ...]
     trading_key: str | None  # the best key for display-level identity
     proprietor: str | None  # a person's name split off by 't/a'
     individual: bool
@@ -115,6 +130,7 @@ def record_name_candidates(name: str | None, trading_name: str | None, holder_na
     """Every business-name key a record carries: its name, trading name and company holder name,
     with any 't/a' split into both halves. A private individual's name is never a business key."""
     keys: list[str] = []
+    company_keys: list[str] = []
     proprietor: str | None = None
     trading_key: str | None = None
     for value, is_holder in ((trading_name, False), (name, False), (holder_name, True)):
@@ -133,4 +149,7 @@ def record_name_candidates(name: str | None, trading_name: str | None, holder_na
         if key and key not in keys:
             keys.append(key)
             trading_key = trading_key or key
-    return NameCandidates(tuple(keys), trading_key, proprietor, bool(proprietor) or holder_is_individual)
+        if key and has_legal_form(trading) and key not in company_keys:
+            company_keys.append(key)
+    return NameCandidates(tuple(keys), tuple(company_keys), trading_key, proprietor,
+                          bool(proprietor) or holder_is_individual)

@@ -21,7 +21,13 @@ from business_index.clean.addresses import (
     parse_address,
     tidy,
 )
-from business_index.clean.names import name_key, record_name_candidates
+from business_index.clean.names import (
+    has_legal_form,
+    looks_like_person,
+    name_key,
+    record_name_candidates,
+    split_trading_as,
+)
 from business_index.clean.postcodes import (
     find_postcode,
     normalise_postcode,
@@ -48,6 +54,27 @@ def property_kind(classification: str | None) -> str:
 def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[Any]], schema: pa.Schema) -> None:
     arrow = pa.table(columns, schema=schema)  # noqa: F841 - read by DuckDB by name
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM arrow")
+
+
+def public_name(record_type: str, name: str | None, trading_name: str | None) -> str | None:
+    """The business name a record may show the public; never a private individual's name.
+
+    A trading name, or the trading half of 'X t/a Y', is public. A ratepayer with no company legal
+    form may be a private individual, so an NDR ratepayer name is public only when it is a company's.
+    Licence premises names and VOA firm names are public registers.
+    """
+    if trading_name and trading_name.strip():
+        _, trading = split_trading_as(trading_name)
+        if trading and not looks_like_person(trading):
+            return " ".join(trading.split())
+    if not name or not name.strip():
+        return None
+    person, trading = split_trading_as(name)
+    if not trading or looks_like_person(trading):
+        return None
+    if record_type == "ndr_account" and not person and not has_legal_form(trading):
+        return None
+    return " ".join(trading.split())
 
 
 def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> frozenset[str]:
@@ -104,12 +131,12 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
                           stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
     rows = con.execute("""
         SELECT record_id, name, trading_name, holder_name, holder_is_individual, address_lines, address_text,
-               postcode
+               postcode, record_type
         FROM business_records ORDER BY record_id""").fetchall()
     columns: dict[str, list[Any]] = {k: [] for k in (
         "unique_id", "postcode", "sector", "district", "sub_premises", "number", "number_base", "street", "tokens",
-        "name_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property")}
-    for record_id, name, trading, holder, individual, lines, text, postcode in rows:
+        "public_name", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property")}
+    for record_id, name, trading, holder, individual, lines, text, postcode, record_type in rows:
         address_lines = list(lines) if lines else ([text] if text else [])
         pc = normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
         parts = parse_address(address_lines, stopwords, known_streets)
@@ -124,7 +151,9 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         columns["number_base"].append(parts.number_base)
         columns["street"].append(parts.street)
         columns["tokens"].append(list(parts.tokens))
+        columns["public_name"].append(public_name(record_type, name, trading))
         columns["name_keys"].append(list(names.keys))
+        columns["company_keys"].append(list(names.company_keys))
         columns["primary_name"].append(primary)
         columns["name_sorted"].append(" ".join(sorted(primary.split())) if primary else None)
         columns["name_first2"].append(" ".join(primary.split()[:2]) if primary else None)
@@ -144,6 +173,6 @@ _ADDRESS_SCHEMA = pa.schema([
 _RECORD_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),
     ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)),
-    ("name_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("name_sorted", _TEXT), ("name_first2", _TEXT),
+    ("public_name", _TEXT), ("name_keys", pa.list_(_TEXT)), ("company_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("name_sorted", _TEXT), ("name_first2", _TEXT),
     ("proprietor_key", _TEXT), ("individual", pa.bool_()), ("not_a_property", pa.bool_()),
 ])

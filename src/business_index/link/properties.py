@@ -10,7 +10,6 @@ candidate is below the threshold stay unmatched and are listed for review with t
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from splink import DuckDBAPI, Linker
 from business_index.duckdb_utils import scalar
 from business_index.link.address_model import address_settings
 from business_index.link.deterministic import link_by_keys
+from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
 
 RULE_ADDRESS_MATCH = "address_match"
 RULE_ADDRESS_MATCH_TO_UNIT = "address_match_parent_to_unit"
@@ -59,12 +59,8 @@ def match_records_to_uprns(
     return PropertyLinkReport(total, linked, unmatched, model_info)
 
 
-def _quiet_splink() -> None:
-    logging.getLogger("splink").setLevel(logging.WARNING)
-
-
 def _match_by_address(con: duckdb.DuckDBPyConnection, threshold: float, fallback_model: Path | None) -> dict[str, object]:
-    _quiet_splink()
+    quiet_splink()
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE labelled_pairs AS
         SELECT '{RECORDS}' AS source_dataset_l, l.record_id AS unique_id_l,
@@ -94,7 +90,7 @@ def _match_by_address(con: duckdb.DuckDBPyConnection, threshold: float, fallback
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("unlinked_records", dataset_display_name=RECORDS)
     addresses = db_api.register("match_addresses", dataset_display_name=ADDRESSES)
-    linker = Linker([records, addresses], model)
+    linker = Linker([records, addresses], model, log_level=SPLINK_LOG_LEVEL)
     predictions = linker.inference.predict(threshold_match_probability=0.001)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE address_candidates AS
@@ -124,8 +120,8 @@ def _train(con: duckdb.DuckDBPyConnection) -> dict:
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("match_records", dataset_display_name=RECORDS)
     addresses = db_api.register("match_addresses", dataset_display_name=ADDRESSES)
-    linker = Linker([records, addresses], address_settings())
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    linker = Linker([records, addresses], address_settings(), log_level=SPLINK_LOG_LEVEL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=5e5, seed=1)
     linker.training.estimate_m_from_pairwise_labels("labelled_pairs")
     model = linker.misc.save_model_to_json()
     # the prior: roughly one true candidate per record among all pairs

@@ -267,8 +267,10 @@ class _NameMaker:
                 name = f"{rng.choice(vocab.NOUNS)} & {rng.choice(vocab.NOUNS)}"
             if attempt >= 4:  # common shapes are used up in a large borough: add a family name
                 name = f"{rng.choice(vocab.SURNAMES)}'s {name.removeprefix('The ')}"
-            if name not in self.used:
-                self.used[name] = None
+            # "Shah & Murphy" and "Murphy & Shah" are one name written two ways, not two businesses
+            words = " ".join(sorted(name.upper().replace("&", "AND").replace("THE ", "").split()))
+            if words not in self.used:
+                self.used[words] = None
                 return name
         name = f"{name} {len(self.used)}"
         self.used[name] = None
@@ -464,6 +466,7 @@ def _occupy(rng: random.Random, ids: _Ids, names: _NameMaker, borough: Borough, 
         businesses.append(chain)
 
     multi_site: list[Business] = []
+    landlords: dict[str, Business] = {}
     for prop in commercial:
         roll = rng.random()
         if roll < 0.10 and chains:  # a chain branch
@@ -481,10 +484,14 @@ def _occupy(rng: random.Random, ids: _Ids, names: _NameMaker, borough: Borough, 
                 if rng.random() < 0.08:
                     multi_site.append(business)
             occupy(business, prop, _days_between(rng, date(2008, 1, 1), date(2026, 6, 1)), None)
-        else:  # vacant: the landlord is liable for empty rates
-            landlord = Business(ids.next_business(), f"{rng.choice(vocab.STREET_STEMS).title()} Estates",
-                                f"{rng.choice(vocab.STREET_STEMS)} ESTATES LIMITED", None, "landlord", "CO01")
-            businesses.append(landlord)
+        else:  # vacant: the landlord, one of a few property companies, is liable for empty rates
+            stem = rng.choice(vocab.STREET_STEMS)
+            landlord = landlords.get(stem)
+            if landlord is None:
+                landlord = Business(ids.next_business(), f"{stem.title()} Estates", f"{stem} ESTATES LIMITED", None,
+                                    "landlord", "CO01")
+                landlords[stem] = landlord
+                businesses.append(landlord)
             occupy(landlord, prop, _days_between(rng, date(2023, 1, 1), date(2026, 6, 1)), None)
         # earlier occupiers of the same premises
         current_start = prop.occupancies[-1].start

@@ -1,0 +1,1 @@
+"""Derivation: one business name per property, and one summary row per business."""

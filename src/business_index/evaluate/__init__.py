@@ -1,0 +1,1 @@
+"""Scoring a build: against a synthetic borough's truth, or against hand-made labels of real data."""

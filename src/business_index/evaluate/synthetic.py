@@ -1,0 +1,79 @@
+"""``bx evaluate --truth DIR``: score a build of a synthetic borough against the generator's truth.
+
+Record -> UPRN: precision (links that name the true UPRN / links made) and recall (true UPRNs found /
+records that have one). Businesses: pairwise precision, recall and F1 over records with a true
+business. The 18-way supplier: all its records in one business, and nothing else in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from business_index.evaluate.metrics import pairwise_clustering, prf
+
+
+def evaluate_against_truth(index: Path, truth_dir: Path) -> dict[str, object]:
+    records_csv = truth_dir / "records.csv"
+    if not records_csv.exists():
+        raise FileNotFoundError(f"{records_csv}: no truth here (expected the truth folder of `bx generate`)")
+    with records_csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    truth_table = pa.table({  # noqa: F841 - read by DuckDB by name
+        "file": [r["file"] for r in rows], "line": [int(r["line"]) for r in rows],
+        "true_uprn": [int(r["true_uprn"]) if r["true_uprn"] else None for r in rows],
+        "true_business_id": [r["true_business_id"] or None for r in rows],
+    })
+    with duckdb.connect(str(index), read_only=True) as con:
+        con.execute("""
+            CREATE TEMP TABLE truth AS SELECT * FROM truth_table;
+            CREATE TEMP TABLE scored AS
+            SELECT b.record_id, b.source, t.true_uprn, t.true_business_id, l.uprn, l.link_rule,
+                   coalesce(rb.business_id, 'unassigned-' || b.record_id) AS business_id
+            FROM business_records b
+            JOIN truth t ON t.file = parse_filename(b.file) AND t.line = b.line
+            LEFT JOIN record_links l USING (record_id)
+            LEFT JOIN record_businesses rb USING (record_id);
+        """)
+        unmatched_truth = con.execute("SELECT count(*) FROM truth").fetchall()[0][0] - \
+            con.execute("SELECT count(*) FROM scored").fetchall()[0][0]
+        tp, predicted, actual = con.execute("""
+            SELECT count(*) FILTER (WHERE uprn IS NOT NULL AND uprn = true_uprn),
+                   count(*) FILTER (WHERE uprn IS NOT NULL),
+                   count(*) FILTER (WHERE true_uprn IS NOT NULL)
+            FROM scored""").fetchall()[0]
+        by_rule = {rule: {"links": n, "wrong": wrong} for rule, n, wrong in con.execute("""
+            SELECT coalesce(link_rule, 'unlinked'), count(*), count(*) FILTER (WHERE uprn IS DISTINCT FROM true_uprn)
+            FROM scored GROUP BY 1 ORDER BY 2 DESC""").fetchall()}
+        assignments = con.execute(
+            "SELECT business_id, true_business_id FROM scored WHERE true_business_id IS NOT NULL").fetchall()
+        result: dict[str, object] = {
+            "records": len(assignments) + con.execute(
+                "SELECT count(*) FROM scored WHERE true_business_id IS NULL").fetchall()[0][0],
+            "truth_rows_not_in_index": unmatched_truth,
+            "record_to_uprn": {**prf(tp, predicted, actual), "by_rule": by_rule},
+            "business_clustering": pairwise_clustering(assignments),
+        }
+        cases_file = truth_dir / "cases.json"
+        if cases_file.exists():
+            cases = json.loads(cases_file.read_text())
+            result["eighteen_way_supplier"] = _supplier_check(con, cases)
+    return result
+
+
+def _supplier_check(con: duckdb.DuckDBPyConnection, cases: dict) -> dict[str, object]:
+    supplier = cases.get("eighteen_way_supplier", {}).get("business_id")
+    rows = con.execute("SELECT business_id FROM scored WHERE true_business_id = ?", [supplier]).fetchall()
+    ids = sorted({r[0] for r in rows})
+    intruders = con.execute(
+        "SELECT count(*) FROM scored WHERE business_id IN (SELECT unnest(?::VARCHAR[])) "
+        "AND true_business_id IS DISTINCT FROM ?", [ids, supplier]).fetchall()[0][0]
+    spellings = con.execute("""
+        SELECT count(DISTINCT coalesce(b.name, b.trading_name)) FROM scored s JOIN business_records b USING (record_id)
+        WHERE s.true_business_id = ?""", [supplier]).fetchall()[0][0]
+    return {"records": len(rows), "distinct_spellings": spellings, "businesses": len(ids), "intruders": intruders,
+            "passed": len(rows) > 0 and len(ids) == 1 and intruders == 0}

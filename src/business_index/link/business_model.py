@@ -1,0 +1,112 @@
+"""The business resolution model, as data (a Splink settings object).
+
+Records of one business share a name (in one of its spellings: trading name, ratepayer, company
+holding the licence), often a proprietor, and are at the same premises or share a rates
+reference; records of successive occupiers share the premises but not the name or the period.
+The exact-name level is adjusted by term frequency, so a name many records share weighs less than
+a rare one, and frequent words are never deleted from names.
+"""
+
+from __future__ import annotations
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+MODEL_VERSION = "business-resolution/1"
+
+# Two parameters are set from knowledge rather than estimated, and why:
+#
+# * m for "premises" (how often two records of ONE business are at the same premises). Without
+#   labels EM cannot tell "the same business" from "the same premises" and settles on the premises
+#   (the local optimum Splink users report for household vs person, issue #1817). Counted over
+#   pairs of records, most pairs of one business are at different premises as soon as it has
+#   several (a chain of 30 shops has 30 times more cross-premises pairs than same-premises ones),
+#   so the values below describe pairs, not businesses.
+# * u for "the same registered company" (how often two DIFFERENT businesses name the same company).
+#   A company's name is unique on the UK register, so this is close to zero; estimating it from
+#   random pairs would count a chain's own records as "different businesses" and inflate it.
+# Everything else is estimated from the data: u from random pairs, m for names, proprietor and
+# period by EM within premises.
+FIXED_M_PROBABILITIES: dict[str, dict[str, float]] = {
+    "premises": {"the same premises": 0.25, "the same building": 0.01, "the same postcode": 0.01,
+                 "the same postcode sector": 0.03, "All other comparisons": 0.70},
+}
+FIXED_U_PROBABILITIES: dict[str, dict[str, float]] = {
+    "name": {"the same registered company": 1e-6},
+}
+
+BEST_NAME_SIMILARITY = ("list_max(list_transform(name_keys_l, lambda x: "
+                        "list_max(list_transform(name_keys_r, lambda y: jaro_winkler_similarity(x, y)))))")
+# every word of the shorter primary name appears in the other: "HOMERTON CATERING" in "HOMERTON CATERING SUPPLIES"
+NAME_CONTAINED = ("(len(list_intersect(name_tokens_l, name_tokens_r)) >= 2 AND "
+                  "len(list_intersect(name_tokens_l, name_tokens_r)) = least(len(name_tokens_l), len(name_tokens_r)))")
+
+
+def _name() -> cl.CustomComparison:
+    return cl.CustomComparison(output_column_name="name", comparison_levels=[
+        cll.CustomLevel("len(name_keys_l) = 0 OR len(name_keys_r) = 0", "a name is missing").configure(
+            is_null_level=True),
+        cll.CustomLevel("list_has_any(company_keys_l, company_keys_r)", "the same registered company"),
+        cll.ExactMatchLevel("primary_name").configure(tf_adjustment_column="primary_name", tf_adjustment_weight=1.0),
+        cll.CustomLevel("list_has_any(name_keys_l, name_keys_r)", "one of their names is the same"),
+        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= 0.95", "names differ by a slip"),
+        cll.CustomLevel(NAME_CONTAINED, "one name contains the other"),
+        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= 0.88", "similar names"),
+        cll.ElseLevel(),
+    ])
+
+
+def _proprietor() -> cl.CustomComparison:
+    return cl.CustomComparison(output_column_name="proprietor", comparison_levels=[
+        cll.NullLevel("proprietor_key"),
+        cll.ExactMatchLevel("proprietor_key"),
+        cll.JaroWinklerLevel("proprietor_key", 0.9),
+        cll.ElseLevel(),
+    ])
+
+
+def _premises() -> cl.CustomComparison:
+    """Where the records are. One comparison, because a UPRN, a rates reference and a postcode all
+    say the same thing, and counting them three times would make any two records at one premises
+    look like one business."""
+    return cl.CustomComparison(output_column_name="premises", comparison_levels=[
+        cll.CustomLevel("(uprn_l IS NULL AND postcode_l IS NULL AND property_ref_l IS NULL) OR "
+                        "(uprn_r IS NULL AND postcode_r IS NULL AND property_ref_r IS NULL)",
+                        "a location is unknown").configure(is_null_level=True),
+        cll.CustomLevel("uprn_l = uprn_r OR property_ref_l = property_ref_r", "the same premises"),
+        cll.CustomLevel("parent_uprn_l = parent_uprn_r", "the same building"),
+        cll.CustomLevel("postcode_l = postcode_r", "the same postcode"),
+        cll.CustomLevel("sector_l = sector_r", "the same postcode sector"),
+        cll.ElseLevel(),
+    ])
+
+
+def _period() -> cl.CustomComparison:
+    return cl.CustomComparison(output_column_name="period", comparison_levels=[
+        cll.CustomLevel("active_from_l IS NULL OR active_from_r IS NULL", "a period is unknown").configure(
+            is_null_level=True),
+        cll.CustomLevel("active_from_l <= active_to_r AND active_from_r <= active_to_l", "active at the same time"),
+        cll.ElseLevel(),
+    ])
+
+
+def business_settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[_name(), _proprietor(), _premises(), _period()],
+        blocking_rules_to_generate_predictions=[
+            block_on("uprn"),
+            block_on("primary_name"),
+            block_on("name_sorted"),
+            block_on("name_first2", "sector"),
+            block_on("property_ref"),
+            block_on("proprietor_key"),
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=[],
+        max_iterations=25,
+        em_convergence=0.0005,
+    )

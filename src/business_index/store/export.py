@@ -1,0 +1,40 @@
+"""``bx export``: CSV extracts of a published index for people and other systems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+EXPORTS = {
+    "records": """
+        SELECT b.source, b.file, b.line, b.source_record_id, rb.business_id, l.uprn,
+               round(l.match_probability, 5) AS uprn_match_probability, l.link_rule,
+               p.business_name AS derived_name
+        FROM business_records b
+        LEFT JOIN record_businesses rb USING (record_id)
+        LEFT JOIN record_links l USING (record_id)
+        LEFT JOIN property_names p ON p.uprn = l.uprn
+        ORDER BY b.record_id""",
+    "businesses": """
+        SELECT business_id, name, record_count, array_to_string(name_variants, ' | ') AS name_variants,
+               array_to_string(uprns, ' ') AS uprns, first_seen, last_seen
+        FROM businesses ORDER BY business_id""",
+    "properties": """
+        SELECT a.uprn, a.single_line_address, a.classification, p.business_name, p.name_source_kind,
+               p.name_source, p.name_record_id, p.name_date, p.business_id,
+               len(coalesce(p.other_candidates, [])) AS other_candidates
+        FROM addresses a LEFT JOIN property_names p USING (uprn)
+        WHERE a.logical_status IN (1, 6)
+        ORDER BY a.uprn""",
+}
+
+
+def export_csv(index: Path, what: str, out: Path) -> int:
+    """Write one export as CSV; returns the number of rows written."""
+    if what not in EXPORTS:
+        raise ValueError(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(index), read_only=True) as con:
+        con.execute(f"COPY ({EXPORTS[what]}) TO '{out}' (HEADER, DELIMITER ',')")
+        return con.execute(f"SELECT count(*) FROM ({EXPORTS[what]})").fetchall()[0][0]
