@@ -13,7 +13,7 @@ from business_index.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["build"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["build"], ["train"], ["evaluate"], ["export"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
@@ -45,3 +45,27 @@ def test_build_errors_name_the_file_and_exit_non_zero(tmp_path: Path) -> None:
     config.write_text('[[sources]]\nname = "ndr"\nkind = "rates"\nformat = "nope"\npaths = ["a.csv"]\n')
     result = runner.invoke(app, ["build", "--config", str(config), "--index", str(tmp_path / "i.duckdb")])
     assert result.exit_code == 2 and "sources[0] (ndr).format" in result.output
+
+
+def test_evaluate_export_and_train(small_borough: Path, small_index: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--index", str(small_index), "--truth", str(small_borough / "truth"),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    assert scores["eighteen_way_supplier"]["passed"] and scores["record_to_uprn"]["precision"] > 0.9
+    result = runner.invoke(app, ["evaluate", "--index", str(small_index), "--truth", str(small_borough / "truth")])
+    assert result.exit_code == 0 and "18-way supplier" in result.output
+    result = runner.invoke(app, ["evaluate", "--index", str(small_index)])
+    assert result.exit_code == 2 and "exactly one of --truth" in result.output
+    out = tmp_path / "records.csv"
+    result = runner.invoke(app, ["export", "records", "--index", str(small_index), "--out", str(out)])
+    assert result.exit_code == 0 and out.read_text().startswith("source,file,line,source_record_id,business_id")
+    result = runner.invoke(app, ["export", "everything", "--index", str(small_index), "--out", str(out)])
+    assert result.exit_code == 2 and "unknown export" in result.output
+    model = tmp_path / "model.json"
+    result = runner.invoke(app, ["train", "--config", str(small_borough / "sources.toml"), "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    trained = json.loads(model.read_text())
+    assert trained["business_index_model_version"] == "business-resolution/1"
+    assert {c["output_column_name"] for c in trained["splink_settings"]["comparisons"]} == \
+        {"name", "proprietor", "premises", "period"}

@@ -50,11 +50,25 @@ class AddressParts:
     tokens: tuple[str, ...]  # every meaningful word and number, in order, no stop words
 
 
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
+_NOT_ADDRESS_CHARACTER = re.compile(r"[^\w/\-;]")
+_SPACES = re.compile(r"\s+")
+_TOKEN_SPLIT = re.compile(r"[\s/]+")
+
+
 def tidy(text: str) -> str:
     text = text.upper().replace("&", " AND ")
-    text = re.sub(r"(?<=\w)['\u2019](?=\w)", "", text)
-    text = re.sub(r"[^\w/\-;]", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = _APOSTROPHE.sub("", text)
+    text = _NOT_ADDRESS_CHARACTER.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def address_tokens(text: str, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> tuple[str, ...]:
+    """The meaningful words and numbers of an address, without parsing it into parts."""
+    from business_index.clean.postcodes import remove_postcode
+
+    tidied = tidy(remove_postcode(text)).replace(";", " ")
+    return tuple(t for t in _TOKEN_SPLIT.split(expand_street_words(tidied)) if t and t not in stopwords)
 
 
 def expand_street_words(text: str) -> str:
@@ -152,7 +166,7 @@ def parse_address(
                     break
         text = f"{text[: chosen.start()]} {number} {text[end_of_number:]}"
     text = text.replace(";", " ")
-    tokens = tuple(t for t in re.split(r"[\s/]+", text) if t and t not in stopwords)
+    tokens = tuple(t for t in _TOKEN_SPLIT.split(text) if t and t not in stopwords)
     if street is None and known_streets:
         street = _street_from(text, known_streets)
     return AddressParts(sub_premises, number, number_base, street, tokens)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 LEGAL_FORMS = (
     "PUBLIC LIMITED COMPANY", "LIMITED LIABILITY PARTNERSHIP", "COMMUNITY INTEREST COMPANY",
@@ -33,11 +34,13 @@ _SINGLE_LETTERS = re.compile(r"\b(?:[A-Z] ){1,}[A-Z]\b")
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # most names are ASCII: skip the per-character accent removal for them
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.upper().strip().strip('"').strip("'").strip()
 
 
+@lru_cache(maxsize=200_000)
 def split_trading_as(text: str | None) -> tuple[str | None, str | None]:
     """(proprietor, trading name) from 'X t/a Y' or 'Y (Mr X)'; (None, text) when neither form is used."""
     if not text or not text.strip():
@@ -61,6 +64,7 @@ def _original_slice(original: str, folded_part: str) -> str:
     return folded_part
 
 
+@lru_cache(maxsize=200_000)
 def looks_like_person(text: str | None) -> bool:
     """A private individual's name: a title, or initials and a surname, with no business words."""
     if not text:
@@ -74,6 +78,12 @@ def looks_like_person(text: str | None) -> bool:
     return 2 <= len(words) <= 3 and len(words[0]) == 1 and words[-1].isalpha() and len(words[-1]) > 1
 
 
+_APOSTROPHE = re.compile(r"(?<=\w)['\u2019`](?=\w)")
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=200_000)
 def name_key(text: str | None) -> str | None:
     """The comparable form of a business name, or None when nothing is left of it."""
     if not text:
@@ -82,9 +92,9 @@ def name_key(text: str | None) -> str | None:
     name = INSOLVENCY.sub(" ", name)
     name = _QUALIFIER.sub(" ", name)
     name = name.replace("&", " AND ").replace("+", " AND ")
-    name = re.sub(r"(?<=\w)['\u2019`](?=\w)", "", name)  # JOE'S -> JOES
-    name = re.sub(r"[^\w\s]", " ", name)
-    name = re.sub(r"\s+", " ", name).strip()
+    name = _APOSTROPHE.sub("", name)  # JOE'S -> JOES
+    name = _PUNCTUATION.sub(" ", name)
+    name = _SPACES.sub(" ", name).strip()
     name = _SINGLE_LETTERS.sub(lambda m: m[0].replace(" ", ""), name)  # A B C -> ABC
     for _ in range(2):
         name = _LEGAL_TAIL.sub("", name).strip()

@@ -33,8 +33,12 @@ FIXED_M_PROBABILITIES: dict[str, dict[str, float]] = {
                  "the same postcode sector": 0.03, "All other comparisons": 0.70},
 }
 FIXED_U_PROBABILITIES: dict[str, dict[str, float]] = {
-    "name": {"the same registered company": 1e-6},
+    "name": {"the same registered company": 1e-6,
+             # registered names one keystroke apart are rare, though the register allows them
+             "registered company names differ by one keystroke": 1e-7},
 }
+COMPANY_ONE_KEYSTROKE = ("company_key_l IS NOT NULL AND company_key_r IS NOT NULL AND "
+                         "damerau_levenshtein(company_key_l, company_key_r) <= 1")
 
 BEST_NAME_SIMILARITY = ("list_max(list_transform(name_keys_l, lambda x: "
                         "list_max(list_transform(name_keys_r, lambda y: jaro_winkler_similarity(x, y)))))")
@@ -48,6 +52,7 @@ def _name() -> cl.CustomComparison:
         cll.CustomLevel("len(name_keys_l) = 0 OR len(name_keys_r) = 0", "a name is missing").configure(
             is_null_level=True),
         cll.CustomLevel("list_has_any(company_keys_l, company_keys_r)", "the same registered company"),
+        cll.CustomLevel(COMPANY_ONE_KEYSTROKE, "registered company names differ by one keystroke"),
         cll.ExactMatchLevel("primary_name").configure(tf_adjustment_column="primary_name", tf_adjustment_weight=1.0),
         cll.CustomLevel("list_has_any(name_keys_l, name_keys_r)", "one of their names is the same"),
         cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= 0.95", "names differ by a slip"),
@@ -101,6 +106,9 @@ def business_settings() -> SettingsCreator:
             block_on("primary_name"),
             block_on("name_sorted"),
             block_on("name_first2", "sector"),
+            # a slip in one word of a registered name must not keep two records from being compared
+            block_on("company_head"),
+            block_on("company_tail"),
             block_on("property_ref"),
             block_on("proprietor_key"),
         ],

@@ -58,7 +58,15 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """)
     con.execute("""
         CREATE OR REPLACE TABLE business_inputs AS
-        SELECT f.unique_id, f.name_keys, coalesce(c.keys, []::VARCHAR[]) AS company_keys, f.primary_name, f.name_sorted, f.name_first2,
+        SELECT f.unique_id, f.name_keys, coalesce(c.keys, []::VARCHAR[]) AS company_keys,
+               c.keys[1] AS company_key,
+               -- keys that survive one slip in any single word of a registered name, for blocking:
+               -- its first word with its word count and last initial, or its first letter and the rest
+               split_part(c.keys[1], ' ', 1) || '|' || len(string_split(c.keys[1], ' ')) || '|'
+                   || left(split_part(c.keys[1], ' ', -1), 1) AS company_head,
+               CASE WHEN contains(c.keys[1], ' ')
+                    THEN left(c.keys[1], 1) || '|' || substr(c.keys[1], strpos(c.keys[1], ' ') + 1) END AS company_tail,
+               f.primary_name, f.name_sorted, f.name_first2,
                string_split(coalesce(f.primary_name, ''), ' ') AS name_tokens,
                f.proprietor_key, l.uprn, a.parent_uprn,
                coalesce(a.postcode, f.postcode) AS postcode,

@@ -41,16 +41,19 @@ def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) ->
         CREATE OR REPLACE TABLE record_links (
             record_id BIGINT PRIMARY KEY, uprn BIGINT, link_rule VARCHAR, match_probability DOUBLE);
 
+        -- two equi-joins, not one join with OR: an OR in a join condition is a nested loop
         INSERT INTO record_links
         SELECT record_id, uprn, rule, 1.0 FROM (
-            SELECT r.record_id, x.uprn,
-                   CASE WHEN x.reference = r.property_ref THEN 'ndr_cross_reference'
-                        ELSE 'ndr_cross_reference_unpadded' END AS rule,
-                   row_number() OVER (PARTITION BY r.record_id
-                                      ORDER BY (x.reference = r.property_ref) DESC, x.start_date DESC, x.uprn) AS rn
-            FROM business_records r
-            JOIN ndr_xrefs x ON x.reference = r.property_ref OR x.unpadded = ltrim(r.property_ref, '0')
-            WHERE r.source_kind = 'rates' AND r.property_ref IS NOT NULL
+            SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY exact DESC, start_date DESC, uprn) AS rn
+            FROM (
+                SELECT r.record_id, x.uprn, 'ndr_cross_reference' AS rule, true AS exact, x.start_date
+                FROM business_records r JOIN ndr_xrefs x ON x.reference = r.property_ref
+                WHERE r.source_kind = 'rates'
+                UNION ALL
+                SELECT r.record_id, x.uprn, 'ndr_cross_reference_unpadded', false, x.start_date
+                FROM business_records r JOIN ndr_xrefs x ON x.unpadded = ltrim(r.property_ref, '0')
+                WHERE r.source_kind = 'rates' AND x.reference <> r.property_ref
+            )
         ) WHERE rn = 1;
 
         INSERT INTO record_links
@@ -59,5 +62,5 @@ def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) ->
         FROM business_records r
         JOIN live_units u ON u.uprn = r.uprn
         LEFT JOIN only_unit_of_parent o ON o.parent_uprn = r.uprn AND starts_with(coalesce(u.classification, ''), 'P')
-        WHERE r.uprn IS NOT NULL AND r.record_id NOT IN (SELECT record_id FROM record_links);
+        WHERE r.uprn IS NOT NULL AND NOT EXISTS (SELECT 1 FROM record_links k WHERE k.record_id = r.record_id);
     """)

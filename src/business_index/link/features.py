@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from business_index.clean.addresses import (
     DEFAULT_STOPWORDS,
+    address_tokens,
     describes_no_property,
     expand_street_words,
     parse_address,
@@ -96,8 +97,8 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
     streets: dict[str, None] = {}
     for i, (uprn, parent, lpi_key, status, line, postcode, classification, organisation, _) in enumerate(rows):
         structured = parts_by_lpi.get(lpi_key)
-        parsed = parse_address([line], stopwords)
         if structured is not None:  # the approved LPI: use its fields, not a re-parse of its text
+            tokens = address_tokens(line, stopwords)
             sao_text, s1, s1x, s2, s2x, p1, p1x, p2, p2x, street_description = structured
             sub = " ".join(x for x in (tidy(sao_text) if sao_text else "", number_token(s1, s1x, s2, s2x)) if x)
             sub_parsed = parse_address([sub]).sub_premises if sub else None
@@ -105,7 +106,9 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
             street = expand_street_words(tidy(street_description)) if street_description else None
             sub_premises, number_base = sub_parsed or (sub or None), (str(p1) if p1 is not None else None)
         else:
+            parsed = parse_address([line], stopwords)
             sub_premises, number, number_base, street = parsed.sub_premises, parsed.number, parsed.number_base, parsed.street
+            tokens = parsed.tokens
         if street:
             streets[street] = None
         columns["unique_id"].append(i + 1)
@@ -121,7 +124,7 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         columns["number"].append(number)
         columns["number_base"].append(number_base)
         columns["street"].append(street)
-        columns["tokens"].append(list(parsed.tokens))
+        columns["tokens"].append(list(tokens))
         columns["org_key"].append(name_key(organisation))
     _insert(con, "address_features", columns, _ADDRESS_SCHEMA)
     return frozenset(streets)

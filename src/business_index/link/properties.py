@@ -143,7 +143,7 @@ def _share_links_within_property_reference(con: duckdb.DuckDBPyConnection) -> No
             WHERE b.source_kind = 'rates' AND b.property_ref IS NOT NULL
             GROUP BY b.property_ref HAVING count(DISTINCT l.uprn) = 1
         ) best ON best.property_ref = r.property_ref
-        WHERE r.source_kind = 'rates' AND r.record_id NOT IN (SELECT record_id FROM record_links)
+        WHERE r.source_kind = 'rates' AND NOT EXISTS (SELECT 1 FROM record_links k WHERE k.record_id = r.record_id)
     """)
 
 
@@ -163,5 +163,5 @@ def _list_unmatched(con: duckdb.DuckDBPyConnection) -> None:
         FROM business_records r
         JOIN record_features f ON f.unique_id = r.record_id
         LEFT JOIN {candidates} c USING (record_id)
-        WHERE r.record_id NOT IN (SELECT record_id FROM record_links)
+        WHERE NOT EXISTS (SELECT 1 FROM record_links k WHERE k.record_id = r.record_id)
     """)

@@ -89,6 +89,7 @@ class IndexWriter:
         build_id = uuid.uuid4().hex[:12]
         temp_path = target.with_name(f"{target.name}.building-{build_id}")
         connection = duckdb.connect(str(temp_path))
+        connection.execute("SET enable_progress_bar = false")  # our own progress goes to stderr, not DuckDB's
         connection.execute(SCHEMA)
         return cls(target, build_id, temp_path, connection)
 

@@ -241,6 +241,20 @@ class _NameMaker:
         self.rng = rng
         self.used: dict[str, None] = {}
 
+    def company_name(self, form: str) -> str:
+        """A registered company name unrelated to any trading name; the register never repeats one."""
+        rng = self.rng
+        while True:
+            stem = f"{rng.choice(vocab.NOUNS)}{rng.choice(('X', 'ON', 'IA', 'CO', 'TEC', 'WAY', 'LY', 'IO'))}"
+            if rng.random() < 0.6:
+                stem = f"{stem} {rng.choice(vocab.STREET_STEMS).title()}"
+            if rng.random() < 0.3:
+                stem = f"{stem} {rng.choice(('Holdings', 'Trading', 'Ventures', 'Group', 'Enterprises'))}"
+            key = stem.upper()
+            if key not in self.used:
+                self.used[key] = None
+                return f"{stem} {form}".upper()
+
     def person(self) -> str:
         return f"{self.rng.choice(vocab.FORENAMES)} {self.rng.choice(vocab.SURNAMES)}"
 
@@ -433,10 +447,8 @@ def _make_business(rng: random.Random, ids: _Ids, names: _NameMaker, class_code:
     legal: str | None = None
     if kind == "company":
         form = _weighted(rng, vocab.LEGAL_FORMS[:5]) or "LIMITED"
-        if rng.random() < 0.12:  # the company has a name unrelated to its trading name
-            legal = f"{rng.choice(vocab.NOUNS)}{rng.choice(('X', 'ON', 'IA', 'CO', 'TEC'))} {form}".upper()
-        else:
-            legal = f"{trading.upper()} {form}"
+        # 12% of companies have a name unrelated to their trading name (unique on the register, like any)
+        legal = names.company_name(form) if rng.random() < 0.12 else f"{trading.upper()} {form}"
     elif kind == "charity":
         legal = f"{trading} Trust".upper() if rng.random() < 0.5 else f"{trading.upper()} CIC"
     elif kind == "partnership":
