@@ -21,7 +21,7 @@ from business_index.link.businesses import MODEL_FILE, resolve_businesses
 from business_index.link.features import build_address_features, build_record_features
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
-from business_index.sources import ReadResult, read_source
+from business_index.sources import ReadResult, SourceFileError, read_source
 from business_index.store.index_writer import IndexWriter
 
 
@@ -163,6 +163,8 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     timings["link_properties"] = time.perf_counter() - started
     started = time.perf_counter()
     model = settings.resolve(link.business_model) if link.business_model else MODEL_FILE
+    if not model.exists():
+        raise SourceFileError(model, "business model not found ([link] business_model); make one with `bx train`")
     businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_business_ids(index))
     timings["link_businesses"] = time.perf_counter() - started
     return {"properties": asdict(properties), "businesses": asdict(businesses)}

@@ -79,6 +79,7 @@ def looks_like_person(text: str | None) -> bool:
 
 
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019`](?=\w)")
+_TRAILING_BRACKET = re.compile(r"\s*\((?:[^()\s]+\s?){1,3}\)(?=(\s+(LIMITED|LTD\.?|PLC|LLP|CIC))?\s*$)")
 _PUNCTUATION = re.compile(r"[^\w\s]")
 _SPACES = re.compile(r"\s+")
 
@@ -91,6 +92,7 @@ def name_key(text: str | None) -> str | None:
     name = _fold(text)
     name = INSOLVENCY.sub(" ", name)
     name = _QUALIFIER.sub(" ", name)
+    name = _TRAILING_BRACKET.sub(" ", name)  # "RAVENS BAKERY (ESSEX) LTD": a qualifier, not the name
     name = name.replace("&", " AND ").replace("+", " AND ")
     name = _APOSTROPHE.sub("", name)  # JOE'S -> JOES
     name = _PUNCTUATION.sub(" ", name)

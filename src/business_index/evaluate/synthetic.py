@@ -17,17 +17,22 @@ import pyarrow as pa
 from business_index.evaluate.metrics import pairwise_clustering, prf
 
 
+def load_truth_records(records_csv: Path) -> pa.Table:
+    """The generator's truth/records.csv as an Arrow table (file, line, true_uprn, true_business_id)."""
+    with records_csv.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return pa.table({
+        "file": [r["file"] for r in rows], "line": [int(r["line"]) for r in rows],
+        "true_uprn": pa.array([int(r["true_uprn"]) if r["true_uprn"] else None for r in rows], pa.int64()),
+        "true_business_id": [r["true_business_id"] or None for r in rows],
+    })
+
+
 def evaluate_against_truth(index: Path, truth_dir: Path) -> dict[str, object]:
     records_csv = truth_dir / "records.csv"
     if not records_csv.exists():
         raise FileNotFoundError(f"{records_csv}: no truth here (expected the truth folder of `bx generate`)")
-    with records_csv.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    truth_table = pa.table({  # noqa: F841 - read by DuckDB by name
-        "file": [r["file"] for r in rows], "line": [int(r["line"]) for r in rows],
-        "true_uprn": [int(r["true_uprn"]) if r["true_uprn"] else None for r in rows],
-        "true_business_id": [r["true_business_id"] or None for r in rows],
-    })
+    truth_table = load_truth_records(records_csv)  # noqa: F841 - read by DuckDB by name
     with duckdb.connect(str(index), read_only=True) as con:
         con.execute("""
             CREATE TEMP TABLE truth AS SELECT * FROM truth_table;

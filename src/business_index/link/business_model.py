@@ -40,6 +40,10 @@ FIXED_U_PROBABILITIES: dict[str, dict[str, float]] = {
 COMPANY_ONE_KEYSTROKE = ("company_key_l IS NOT NULL AND company_key_r IS NOT NULL AND "
                          "damerau_levenshtein(company_key_l, company_key_r) <= 1")
 
+# a pub or venue often appears in the rates file by its company, with its name in the address:
+# "Marstons Plc, Red Lion, High Street" is the FHRS "Red Lion"
+NAME_IN_ADDRESS = ("(len(uncommon_words_r) > 0 AND list_has_all(address_tokens_l, name_tokens_r)) OR "
+                   "(len(uncommon_words_l) > 0 AND list_has_all(address_tokens_r, name_tokens_l))")
 BEST_NAME_SIMILARITY = ("list_max(list_transform(name_keys_l, lambda x: "
                         "list_max(list_transform(name_keys_r, lambda y: jaro_winkler_similarity(x, y)))))")
 # every word of the shorter primary name appears in the other: "HOMERTON CATERING" in "HOMERTON CATERING SUPPLIES"
@@ -58,6 +62,8 @@ def _name() -> cl.CustomComparison:
         cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= 0.95", "names differ by a slip"),
         cll.CustomLevel(NAME_CONTAINED, "one name contains the other"),
         cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= 0.88", "similar names"),
+        cll.CustomLevel(NAME_IN_ADDRESS, "one's name is in the other's address"),
+        cll.CustomLevel("list_has_any(uncommon_words_l, uncommon_words_r)", "they share an uncommon word"),
         cll.ElseLevel(),
     ])
 
@@ -76,10 +82,10 @@ def _premises() -> cl.CustomComparison:
     say the same thing, and counting them three times would make any two records at one premises
     look like one business."""
     return cl.CustomComparison(output_column_name="premises", comparison_levels=[
-        cll.CustomLevel("(uprn_l IS NULL AND postcode_l IS NULL AND property_ref_l IS NULL) OR "
-                        "(uprn_r IS NULL AND postcode_r IS NULL AND property_ref_r IS NULL)",
+        cll.CustomLevel("(premises_key_l IS NULL AND postcode_l IS NULL AND property_ref_l IS NULL) OR "
+                        "(premises_key_r IS NULL AND postcode_r IS NULL AND property_ref_r IS NULL)",
                         "a location is unknown").configure(is_null_level=True),
-        cll.CustomLevel("uprn_l = uprn_r OR property_ref_l = property_ref_r", "the same premises"),
+        cll.CustomLevel("premises_key_l = premises_key_r OR property_ref_l = property_ref_r", "the same premises"),
         cll.CustomLevel("parent_uprn_l = parent_uprn_r", "the same building"),
         cll.CustomLevel("postcode_l = postcode_r", "the same postcode"),
         cll.CustomLevel("sector_l = sector_r", "the same postcode sector"),
@@ -102,7 +108,7 @@ def business_settings() -> SettingsCreator:
         unique_id_column_name="unique_id",
         comparisons=[_name(), _proprietor(), _premises(), _period()],
         blocking_rules_to_generate_predictions=[
-            block_on("uprn"),
+            block_on("premises_key"),
             block_on("primary_name"),
             block_on("name_sorted"),
             block_on("name_first2", "sector"),

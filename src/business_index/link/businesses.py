@@ -55,6 +55,14 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
         FROM (SELECT unique_id, unnest(name_keys) AS key FROM record_features) n
         JOIN known_companies k USING (key)
         GROUP BY n.unique_id;
+        -- words in more than 1 in 500 names ('FOOD', 'STORES', 'CAFE') say little on their own
+        CREATE OR REPLACE TEMP TABLE common_name_words AS
+        SELECT coalesce(list(word), []::VARCHAR[]) AS words FROM (
+            SELECT word, count(*) AS n FROM (
+                SELECT DISTINCT unique_id, unnest(string_split(primary_name, ' ')) AS word
+                FROM record_features WHERE primary_name IS NOT NULL)
+            GROUP BY word
+            HAVING n > greatest(5, (SELECT count(*) FROM record_features WHERE primary_name IS NOT NULL) / 500));
     """)
     con.execute("""
         CREATE OR REPLACE TABLE business_inputs AS
@@ -69,17 +77,28 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                f.primary_name, f.name_sorted, f.name_first2,
                string_split(coalesce(f.primary_name, ''), ' ') AS name_tokens,
                f.proprietor_key, l.uprn, a.parent_uprn,
+               -- where the record is: its UPRN when linked, else its postcode and building number
+               CASE WHEN l.uprn IS NOT NULL THEN 'U' || l.uprn
+                    WHEN f.postcode IS NOT NULL AND f.number IS NOT NULL THEN f.postcode || '|' || f.number
+               END AS premises_key,
+               f.tokens AS address_tokens,
+               list_filter(string_split(coalesce(f.primary_name, ''), ' '),
+                           lambda t: t <> '' AND NOT list_contains(common.words, t)) AS uncommon_words,
                coalesce(a.postcode, f.postcode) AS postcode,
                left(coalesce(a.postcode, f.postcode), -2) AS sector,
                b.property_ref,
                CASE WHEN b.record_type = 'voa_list_entry' THEN NULL
                     ELSE coalesce(b.start_date, b.last_seen_date) END AS active_from,
                CASE WHEN b.record_type = 'voa_list_entry' THEN NULL
+                    -- a food establishment in an extract was trading on the extract's date
+                    WHEN b.record_type = 'food_establishment'
+                        THEN coalesce(try_cast(b.extra ->> 'extract_date' AS DATE), b.last_seen_date)
                     ELSE coalesce(b.end_date, b.last_seen_date, DATE '2999-12-31') END AS active_to,
                b.source || '|' || b.source_record_id AS record_key,
                len(f.name_keys) > 0 OR f.proprietor_key IS NOT NULL AS named
         FROM record_features f
         JOIN business_records b ON b.record_id = f.unique_id
+        CROSS JOIN common_name_words common
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn;
@@ -95,11 +114,11 @@ def train_business_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
     records = db_api.register("named_inputs")
     linker = Linker(records, business_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_probability_two_random_records_match(
-        ["l.primary_name = r.primary_name AND l.uprn = r.uprn"], recall=0.7)
+        ["l.primary_name = r.primary_name AND l.premises_key = r.premises_key"], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
     # within one premises, EM separates one business's records from its predecessors' and successors'
     linker.training.estimate_parameters_using_expectation_maximisation(
-        "l.uprn = r.uprn", record_sample_proportion=1.0)
+        "l.premises_key = r.premises_key", record_sample_proportion=1.0)
     settings = linker.misc.save_model_to_json()
     for comparison in settings["comparisons"]:
         fixed_m = FIXED_M_PROBABILITIES.get(comparison["output_column_name"], {})
@@ -154,10 +173,10 @@ def _attach_nameless_records(con: duckdb.DuckDBPyConnection) -> None:
         INSERT INTO record_clusters
         SELECT n.unique_id, any_value(c.cluster_id), any_value(n.record_key)
         FROM business_inputs n
-        JOIN named_inputs m ON m.uprn = n.uprn
+        JOIN named_inputs m ON m.premises_key = n.premises_key
              AND m.active_from <= n.active_to AND n.active_from <= m.active_to
         JOIN record_clusters c ON c.record_id = m.unique_id
-        WHERE NOT n.named AND n.uprn IS NOT NULL AND n.active_from IS NOT NULL
+        WHERE NOT n.named AND n.premises_key IS NOT NULL AND n.active_from IS NOT NULL
         GROUP BY n.unique_id
         HAVING count(DISTINCT c.cluster_id) = 1
     """)
