@@ -110,11 +110,13 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
     return BuildReport(published, writer.build_id, summaries, timings, counts, link_report)
 
 
-def train_business_model_from(settings: Settings, out: Path) -> dict[str, int]:
-    """Ingest and link ``settings``'s sources in a scratch database, then train the business model."""
+def train_business_model_from(settings: Settings, out: Path, address_out: Path | None = None) -> dict[str, int]:
+    """Ingest and link ``settings``'s sources in a scratch database, then train the business model
+    (and, given ``address_out``, the fallback address model)."""
     import tempfile
 
     from business_index.link.businesses import train_business_model
+    from business_index.link.properties import train_address_model
 
     with tempfile.TemporaryDirectory() as scratch:
         writer = IndexWriter.create(Path(scratch) / "training.duckdb")
@@ -126,6 +128,8 @@ def train_business_model_from(settings: Settings, out: Path) -> dict[str, int]:
             build_record_features(con, streets, stopwords)
             match_records_to_uprns(con, _ndr_codes(con, settings), settings.link.address_match_threshold)
             train_business_model(con, out)
+            if address_out is not None:
+                train_address_model(con, address_out)
             records = scalar(con, "SELECT count(*) FROM business_records")
         finally:
             writer.abandon()

@@ -107,6 +107,8 @@ def build(
 def train(
     config: Annotated[Path, typer.Option("--config", help="The sources.toml of the data to learn from.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the business model (JSON).")],
+    address_out: Annotated[Path | None, typer.Option(
+        help="Also write the fallback address model here (used by builds with too few keyed links).")] = None,
 ) -> None:
     """Train the business resolution model without labels and save it as a versioned JSON file.
 
@@ -119,7 +121,7 @@ def train(
     try:
         settings = load_settings(config)
         with console.status("training"):
-            summary = train_business_model_from(settings, out)
+            summary = train_business_model_from(settings, out, address_out)
     except (ConfigError, SourceFileError) as exc:
         _fail(str(exc))
     console.print(f"model written to {out} (trained on {summary['records']:,} records)")
@@ -166,6 +168,10 @@ def evaluate(
         if isinstance(scores, dict):
             table.add_row(name, f"{scores['precision']:.4f}", f"{scores['recall']:.4f}", f"{scores['f1']:.4f}")
     console.print(table)
+    names = result.get("derived_names")
+    if isinstance(names, dict):
+        console.print(f"derived names: {names['name_of_current_occupier']:,} of {names['occupied_properties']:,} "
+                      f"occupied properties carry their current occupier's name ({names['accuracy']:.1%})")
     supplier = result.get("eighteen_way_supplier")
     if isinstance(supplier, dict):
         verdict = "[green]passed[/green]" if supplier["passed"] else "[red]failed[/red]"

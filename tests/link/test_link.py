@@ -143,8 +143,12 @@ def test_key_links_on_the_fixtures(tmp_path: Path) -> None:
     assert links[("ndr", "080048530")] == (10008000001, "ndr_cross_reference")
     assert links[("ndr", "080048531")] == (100021000003, "ndr_cross_reference")
     assert links[("licensing", "21/00001/PL")] == (10008000001, "source_uprn")
-    # a UPRN that names a historical (demolished) property is not trusted
+    # a UPRN that names a historical (demolished) property is not trusted, and no neighbour with
+    # another building number is taken instead
     assert unmatched["21/00002/SFT"] == "the UPRN given is not a live property"
+    assert "080048532" in unmatched  # "14 Mare St": not 12A next door
+    # a number inside a range is the same building: "16 Mare Street" is "16-18 MARE STREET"
+    assert links[("licensing", "22/00003/LNR")] == (100021000009, "address_match")
 
 
 @pytest.mark.parametrize(("precedence", "expected_kind"), [

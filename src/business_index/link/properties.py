@@ -21,6 +21,7 @@ from business_index.link.address_model import address_settings
 from business_index.link.deterministic import link_by_keys
 from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
 
+ADDRESS_MODEL_FILE = Path(__file__).parent / "models" / "address_matching.json"
 RULE_ADDRESS_MATCH = "address_match"
 RULE_ADDRESS_MATCH_TO_UNIT = "address_match_parent_to_unit"
 RULE_SHARED_REFERENCE = "shared_property_reference"
@@ -42,7 +43,7 @@ def match_records_to_uprns(
     con: duckdb.DuckDBPyConnection,
     ndr_source_codes: list[str],
     threshold: float,
-    fallback_model: Path | None = None,
+    fallback_model: Path | None = ADDRESS_MODEL_FILE,
 ) -> PropertyLinkReport:
     """Fill ``record_links`` and ``unmatched_records`` for every business record."""
     link_by_keys(con, ndr_source_codes)
@@ -61,29 +62,15 @@ def match_records_to_uprns(
 
 def _match_by_address(con: duckdb.DuckDBPyConnection, threshold: float, fallback_model: Path | None) -> dict[str, object]:
     quiet_splink()
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE labelled_pairs AS
-        SELECT '{RECORDS}' AS source_dataset_l, l.record_id AS unique_id_l,
-               '{ADDRESSES}' AS source_dataset_r, min(a.unique_id) AS unique_id_r
-        FROM record_links l JOIN address_features a ON a.uprn = l.uprn AND a.lpi_status = 1
-        GROUP BY l.record_id;
-    """)
-    # Splink links two tables of one shape: records have no organisation or kind, addresses no names
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW match_records AS SELECT {_MATCH_COLUMNS},
-            name_keys, primary_name, NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM record_features;
-        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {_MATCH_COLUMNS},
-            []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
-        CREATE OR REPLACE TEMP TABLE unlinked_records AS
-        SELECT m.* FROM match_records m ANTI JOIN record_links l ON l.record_id = m.unique_id
-        WHERE m.unique_id NOT IN (SELECT unique_id FROM record_features WHERE not_a_property);
-    """)
+    _prepare_match_tables(con)
     n_labels = scalar(con, "SELECT count(*) FROM labelled_pairs")
     if n_labels >= MIN_LABELLED_PAIRS:
         model = _train(con)
         source = "this build's own keyed links"
     elif fallback_model is not None and fallback_model.exists():
         model = json.loads(fallback_model.read_text())
+        # the prior belongs to this gazetteer, not the one the model was trained on
+        model["probability_two_random_records_match"] = 1.0 / max(scalar(con, "SELECT count(*) FROM address_features"), 1)
         source = str(fallback_model)
     else:
         return {"trained_on_pairs": n_labels, "skipped": "too few keyed links to learn from and no saved model"}
@@ -112,8 +99,29 @@ def _match_by_address(con: duckdb.DuckDBPyConnection, threshold: float, fallback
         FROM address_ranked r
         LEFT JOIN only_unit_of_parent o ON o.parent_uprn = r.uprn AND r.kind = 'parent'
         WHERE r.rank = 1 AND r.match_probability >= {threshold}
+          -- a different building number is a different building, however alike the rest
+          AND NOT EXISTS (
+              SELECT 1 FROM record_features f
+              WHERE f.unique_id = r.record_id AND f.number_base IS NOT NULL
+                AND NOT EXISTS (
+                    SELECT 1 FROM address_features a
+                    WHERE a.uprn = r.uprn AND (
+                        a.number_base IS NULL OR a.number_base = f.number_base
+                        OR try_cast(f.number_base AS INTEGER) BETWEEN
+                               try_cast(regexp_extract(a.number, '^([0-9]+)', 1) AS INTEGER)
+                           AND try_cast(regexp_extract(a.number, '-([0-9]+)', 1) AS INTEGER))))
     """)
     return {"trained_on_pairs": n_labels, "source": source, "predicted_pairs": scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")}
+
+
+def train_address_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
+    """Train the address model on ``con``'s keyed links and save it: the model a build falls back on
+    when its own data has too few keyed links to learn from."""
+    _prepare_match_tables(con)
+    model = _train(con)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+    return model
 
 
 def _train(con: duckdb.DuckDBPyConnection) -> dict:
@@ -129,6 +137,26 @@ def _train(con: duckdb.DuckDBPyConnection) -> dict:
     n_addresses = scalar(con, "SELECT count(*) FROM address_features")
     model["probability_two_random_records_match"] = 1.0 / max(n_addresses, 1) if n_records else 1e-6
     return model
+
+
+def _prepare_match_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE labelled_pairs AS
+        SELECT '{RECORDS}' AS source_dataset_l, l.record_id AS unique_id_l,
+               '{ADDRESSES}' AS source_dataset_r, min(a.unique_id) AS unique_id_r
+        FROM record_links l JOIN address_features a ON a.uprn = l.uprn AND a.lpi_status = 1
+        GROUP BY l.record_id;
+    """)
+    # Splink links two tables of one shape: records have no organisation or kind, addresses no names
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW match_records AS SELECT {_MATCH_COLUMNS},
+            name_keys, primary_name, NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM record_features;
+        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {_MATCH_COLUMNS},
+            []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
+        CREATE OR REPLACE TEMP TABLE unlinked_records AS
+        SELECT m.* FROM match_records m ANTI JOIN record_links l ON l.record_id = m.unique_id
+        WHERE m.unique_id NOT IN (SELECT unique_id FROM record_features WHERE not_a_property);
+    """)
 
 
 def _share_links_within_property_reference(con: duckdb.DuckDBPyConnection) -> None:

@@ -103,6 +103,15 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
+def open_lines(
+    source: str, path: Path, result: ReadResult, encoding: str | None
+) -> tuple[list[DecodedLine], FileStats, QuarantineLog]:
+    """Read and decode one file of a source: its lines, its counts, and the log that quarantines its rows."""
+    lines, chosen = decode_lines(read_bytes(path), encoding)
+    stats = FileStats(str(path), encoding=chosen)
+    return lines, stats, QuarantineLog(source, path, result, stats)
+
+
 @dataclass(slots=True)
 class DecodedLine:
     number: int

@@ -15,13 +15,11 @@ from pathlib import Path
 from business_index.config import SourceConfig
 from business_index.records import BusinessRecord, BusinessRecordType, SourceKind
 from business_index.sources.base import (
-    FileStats,
     QuarantineLog,
     ReadResult,
     SourceFileError,
-    decode_lines,
     iter_delimited,
-    read_bytes,
+    open_lines,
 )
 from business_index.sources.tabular import FieldValueProblem, TableRow, field_value, read_table
 from business_index.sources.values import clean_text, parse_date, parse_money, parse_reference, parse_uprn
@@ -122,10 +120,8 @@ def read_voa(source: SourceConfig, paths: list[Path]) -> ReadResult:
 
 
 def _read_voa_file(source: SourceConfig, path: Path, result: ReadResult) -> None:
-    data = read_bytes(path)
-    lines, encoding = decode_lines(data, source.encoding or "latin-1")
-    stats = FileStats(str(path), encoding=encoding)
-    log = QuarantineLog(source.name, path, result, stats)
+    lines, stats, log = open_lines(source.name, path, result, source.encoding or "latin-1")
+    encoding = stats.encoding
     width = len(VOA_FIELDS)
     for record in iter_delimited(lines, delimiter="*", quoting=csv.QUOTE_NONE, encoding=encoding):
         stats.read += 1

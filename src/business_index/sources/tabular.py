@@ -14,14 +14,12 @@ from pathlib import Path
 from business_index.config import SourceConfig
 from business_index.records import BusinessRecord
 from business_index.sources.base import (
-    FileStats,
     QuarantineLog,
     ReadResult,
     SourceFileError,
-    decode_lines,
     iter_delimited,
     map_columns,
-    read_bytes,
+    open_lines,
 )
 from business_index.sources.values import ValueProblem
 
@@ -57,11 +55,8 @@ def read_table(
     what: str,
 ) -> None:
     """Read one headed CSV file into ``result``, quarantining what cannot be loaded."""
-    data = read_bytes(path)
-    lines, encoding = decode_lines(data, source.encoding)
-    stats = FileStats(str(path), encoding=encoding)
-    log = QuarantineLog(source.name, path, result, stats)
-    records = iter_delimited(lines, encoding=encoding)
+    lines, stats, log = open_lines(source.name, path, result, source.encoding)
+    records = iter_delimited(lines, encoding=stats.encoding)
     header_row = next(records, None)
     if header_row is None or header_row.fields is None:
         raise SourceFileError(path, f"empty file, or its header is not readable text: expected {what}")
