@@ -108,9 +108,6 @@ def name_key(text: str | None) -> str | None:
     return " ".join(words) or None
 
 
-def name_tokens(key: str | None) -> list[str]:
-    return key.split() if key else []
-
 
 def has_legal_form(text: str | None) -> bool:
     """Whether a name ends with a company's legal form (Ltd, Limited, PLC, LLP, CIC ...)."""

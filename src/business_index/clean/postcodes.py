@@ -19,9 +19,6 @@ def normalise_postcode(text: str | None) -> str | None:
     return f"{match[1]} {match[2]}" if match else None
 
 
-def is_outward_code(text: str) -> bool:
-    return bool(_OUTWARD.match(re.sub(r"\s", "", text.upper())))
-
 
 def find_postcode(text: str | None) -> str | None:
     """The last full postcode written anywhere in ``text`` (addresses end with it)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 
 def prf(true_positives: int, predicted: int, actual: int) -> dict[str, float | int]:
@@ -29,8 +29,3 @@ def pairwise_clustering(assignments: Iterable[tuple[str, str]]) -> dict[str, flo
     actual = sum(_pairs(n) for n in Counter(t for _, t in pairs).values())
     both = sum(_pairs(n) for n in Counter(pairs).values())
     return prf(both, predicted, actual)
-
-
-def cluster_purity(members: Mapping[str, list[str]]) -> float:
-    total = sum(len(v) for v in members.values())
-    return sum(Counter(v).most_common(1)[0][1] for v in members.values() if v) / total if total else 1.0

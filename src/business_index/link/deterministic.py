@@ -22,7 +22,7 @@ def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) ->
     con.execute("CREATE OR REPLACE TEMP TABLE ndr_codes (code VARCHAR)")
     if ndr_source_codes:
         con.executemany("INSERT INTO ndr_codes VALUES (?)", [(c,) for c in ndr_source_codes])
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE live_units AS
         SELECT a.uprn, a.parent_uprn, a.classification FROM addresses a WHERE a.logical_status IN (1, 6);
 
@@ -46,11 +46,11 @@ def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) ->
         SELECT record_id, uprn, rule, 1.0 FROM (
             SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY exact DESC, start_date DESC, uprn) AS rn
             FROM (
-                SELECT r.record_id, x.uprn, 'ndr_cross_reference' AS rule, true AS exact, x.start_date
+                SELECT r.record_id, x.uprn, '{RULE_NDR_XREF}' AS rule, true AS exact, x.start_date
                 FROM business_records r JOIN ndr_xrefs x ON x.reference = r.property_ref
                 WHERE r.source_kind = 'rates'
                 UNION ALL
-                SELECT r.record_id, x.uprn, 'ndr_cross_reference_unpadded', false, x.start_date
+                SELECT r.record_id, x.uprn, '{RULE_NDR_XREF_UNPADDED}', false, x.start_date
                 FROM business_records r JOIN ndr_xrefs x ON x.unpadded = ltrim(r.property_ref, '0')
                 WHERE r.source_kind = 'rates' AND x.reference <> r.property_ref
             )
@@ -58,7 +58,7 @@ def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) ->
 
         INSERT INTO record_links
         SELECT r.record_id, coalesce(o.uprn, r.uprn),
-               CASE WHEN o.uprn IS NOT NULL THEN 'source_uprn_parent_to_unit' ELSE 'source_uprn' END, 1.0
+               CASE WHEN o.uprn IS NOT NULL THEN '{RULE_SOURCE_UPRN_TO_UNIT}' ELSE '{RULE_SOURCE_UPRN}' END, 1.0
         FROM business_records r
         JOIN live_units u ON u.uprn = r.uprn
         LEFT JOIN only_unit_of_parent o ON o.parent_uprn = r.uprn AND starts_with(coalesce(u.classification, ''), 'P')

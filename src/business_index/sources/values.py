@@ -8,7 +8,7 @@ into a quarantined row naming the field.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 EXCEL_EPOCH = date(1899, 12, 30)
 # Serial day numbers we accept as Excel dates: 1954-10-08 .. 2119-02-01. Outside that a bare number
@@ -101,30 +101,6 @@ def parse_uprn(value: str | None) -> int | None:
     return uprn
 
 
-def parse_int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if match := _FLOAT_INT.match(text):
-        text = match[1]
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise ValueProblem(f"{value!r} is not a whole number") from exc
-
-
-def parse_float(value: str | None) -> float | None:
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError as exc:
-        raise ValueProblem(f"{value!r} is not a number") from exc
 
 
 def parse_money(value: str | None) -> int | None:
@@ -151,8 +127,3 @@ def parse_reference(value: str | None) -> str | None:
     if text.startswith("'"):
         text = text[1:].strip()
     return text or None
-
-
-def parse_datetime_text(value: str | None) -> datetime | None:
-    text = clean_text(value)
-    return datetime.fromisoformat(text) if text else None
