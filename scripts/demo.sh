@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (DuckDB): make a sample borough, build its index, score it
-# against the borough's truth, and write the CSV exports.
+# against the borough's truth, write the CSV exports, then serve the API on 127.0.0.1:8000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,4 +10,16 @@ scripts/setup.sh
 for what in records businesses properties; do
   .venv/bin/bx export "$what" --index sample/index.duckdb --out "sample/$what.csv"
 done
-echo "Index: sample/index.duckdb  Exports: sample/records.csv sample/businesses.csv sample/properties.csv"
+if [ -z "${BX_JWT_SECRET:-}" ]; then
+  # a throwaway secret for this demo run; set BX_JWT_SECRET yourself to keep tokens across runs
+  BX_JWT_SECRET="$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  export BX_JWT_SECRET
+fi
+TOKEN="$(.venv/bin/bx token --scope read --scope review --sub demo)"
+POSTCODE="$(.venv/bin/python -c "import duckdb; print(duckdb.connect('sample/index.duckdb', read_only=True).execute(\"SELECT postcode FROM property_names JOIN addresses USING (uprn) WHERE postcode IS NOT NULL ORDER BY uprn LIMIT 1\").fetchall()[0][0])")"
+echo
+echo "Exports: sample/records.csv sample/businesses.csv sample/properties.csv"
+echo "API docs: http://127.0.0.1:8000/api/v1/docs"
+echo "A demo token (read, review): $TOKEN"
+echo "Try: curl -H \"Authorization: Bearer $TOKEN\" \"http://127.0.0.1:8000/api/v1/addresses?postcode=${POSTCODE// /%20}\""
+exec .venv/bin/bx serve --index sample/index.duckdb --host 127.0.0.1 --port 8000

@@ -196,5 +196,70 @@ def export(
     console.print(f"{rows:,} {what} written to {out}")
 
 
+def _auth_settings(anonymous_read: bool):  # type: ignore[no-untyped-def]
+    import os
+
+    from business_index.api.auth import AuthSettings
+
+    def path(name: str) -> Path | None:
+        value = os.environ.get(name)
+        return Path(value) if value else None
+
+    return AuthSettings(secret=os.environ.get("BX_JWT_SECRET"), public_key_file=path("BX_JWT_PUBLIC_KEY"),
+                        jwks_file=path("BX_JWKS_FILE"), anonymous_read=anonymous_read)
+
+
+@app.command()
+def serve(
+    index: Annotated[Path, typer.Option("--index", help="A built index; a newer build published there is picked up.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    anonymous_read: Annotated[bool, typer.Option(
+        help="Let callers without a token read addresses and businesses (no personal data).")] = False,
+) -> None:
+    """Serve the REST API over an index. Tokens: BX_JWT_SECRET (HS256), or BX_JWT_PUBLIC_KEY / BX_JWKS_FILE (RS256)."""
+    import os
+
+    import uvicorn
+
+    if not index.exists():
+        _fail(f"{index}: no such index (build one with `bx build`)")
+    os.environ["BX_INDEX"] = str(index.resolve())
+    os.environ["BX_ANONYMOUS_READ"] = "1" if anonymous_read else ""
+    console.print(f"Business Index API on http://{host}:{port}/api/v1/docs (index {index})")
+    uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")
+
+
+def asgi_app():  # type: ignore[no-untyped-def]
+    """The app uvicorn's workers build from the environment `bx serve` sets."""
+    import os
+
+    from business_index.api.app import create_app
+
+    return create_app(Path(os.environ["BX_INDEX"]), _auth_settings(bool(os.environ.get("BX_ANONYMOUS_READ"))))
+
+
+@app.command()
+def token(
+    scope: Annotated[list[str], typer.Option("--scope", help="read, submit, review or admin; repeat for several.")],
+    sub: Annotated[str, typer.Option("--sub", help="Who the token is for.")],
+    hours: Annotated[float, typer.Option(help="How long it is valid.")] = 12,
+) -> None:
+    """Issue a development token signed with BX_JWT_SECRET (HS256)."""
+    import os
+
+    from business_index.api.auth import issue_token
+
+    secret = os.environ.get("BX_JWT_SECRET")
+    if not secret:
+        _fail("set BX_JWT_SECRET to the secret the server uses")
+    try:
+        typer.echo(issue_token(secret, sub, scope, hours))  # type: ignore[arg-type]
+    except ValueError as exc:
+        _fail(str(exc))
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -1,0 +1,1 @@
+"""The REST API (FastAPI) over a published index: addresses, properties, businesses."""

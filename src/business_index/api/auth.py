@@ -1,0 +1,96 @@
+"""Bearer tokens: JWTs signed with a shared secret (HS256) or a key pair (RS256, public key or JWKS
+file), carrying scopes ``read``, ``submit``, ``review``, ``admin``. ``bx token`` issues development
+tokens. Anonymous ``read`` is off unless configured.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jwt
+from fastapi import Request
+
+SCOPES = ("read", "submit", "review", "admin")
+PERSONAL_DATA_SCOPES = frozenset({"review", "admin"})
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return bool(self.scopes & PERSONAL_DATA_SCOPES)
+
+
+ANONYMOUS = Principal("anonymous", frozenset({"read"}))
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret: str | None = None  # HS256 shared secret
+    public_key_file: Path | None = None  # RS256 PEM public key
+    jwks_file: Path | None = None  # RS256 keys as a JWKS document
+    anonymous_read: bool = False
+    audience: str = "business-index"
+
+    def keys(self, token: str) -> tuple[object, list[str]]:
+        if self.jwks_file is not None:
+            header = jwt.get_unverified_header(token)
+            for key in json.loads(self.jwks_file.read_text())["keys"]:
+                if key.get("kid") == header.get("kid") or "kid" not in header:
+                    return jwt.PyJWK(key).key, ["RS256"]
+            raise AuthError(401, "unknown signing key")
+        if self.public_key_file is not None:
+            return self.public_key_file.read_text(), ["RS256"]
+        if self.secret:
+            return self.secret, ["HS256"]
+        raise AuthError(401, "this server accepts no tokens: no secret or key is configured")
+
+
+def issue_token(secret: str, subject: str, scopes: list[str], hours: float = 12,
+                audience: str = "business-index") -> str:
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scopes {sorted(unknown)}: use {', '.join(SCOPES)}")
+    now = int(time.time())
+    claims = {"sub": subject, "scope": " ".join(scopes), "aud": audience, "iat": now, "exp": now + int(hours * 3600)}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def authenticate(request: Request, settings: AuthSettings) -> Principal | None:
+    """The caller, from the Authorization header; None when there is no header."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError(401, "use an Authorization: Bearer token")
+    key, algorithms = settings.keys(token)
+    try:
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.audience)  # type: ignore[arg-type]
+    except jwt.PyJWTError as exc:
+        raise AuthError(401, f"invalid token: {exc}") from None
+    return Principal(str(claims.get("sub", "")), frozenset(str(claims.get("scope", "")).split()))
+
+
+def require(request: Request, settings: AuthSettings, scope: str) -> Principal:
+    principal = authenticate(request, settings)
+    if principal is None:
+        if scope == "read" and settings.anonymous_read:
+            return ANONYMOUS
+        raise AuthError(401, "a bearer token is required")
+    if scope not in principal.scopes and "admin" not in principal.scopes:
+        raise AuthError(403, f"this needs the {scope!r} scope")
+    return principal

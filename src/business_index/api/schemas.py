@@ -1,0 +1,105 @@
+"""Response bodies: camelCase JSON, dates as RFC 3339, lists never null."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class FieldError(Body):
+    field: str | None
+    message: str
+
+
+class Errors(Body):
+    errors: list[FieldError]
+
+
+class Address(Body):
+    uprn: int
+    single_line_address: str
+    postcode: str | None
+    classification: str | None
+    business_name: str | None
+    business_id: str | None
+
+
+class Page(Body):
+    page: int
+    page_size: int
+    total: int
+
+
+class AddressList(Body):
+    addresses: list[Address]
+    pagination: Page
+
+
+class NameCandidate(Body):
+    name: str
+    source_kind: str
+    source: str | None
+    date: date | None
+    business_id: str | None
+
+
+class LinkedRecord(Body):
+    source: str
+    record_type: str
+    source_record_id: str
+    name: str | None
+    link_rule: str
+    match_probability: float
+    business_id: str | None
+    holder_name: str | None = None  # only with the review or admin scope
+    account_ref: str | None = None  # only with the review or admin scope
+
+
+class Property(Body):
+    uprn: int
+    parent_uprn: int | None
+    single_line_address: str
+    postcode: str | None
+    classification: str | None
+    business_name: str | None
+    name_source_kind: str | None
+    name_source: str | None
+    name_date: date | None
+    business_id: str | None
+    other_candidates: list[NameCandidate]
+    linked_records: list[LinkedRecord]
+
+
+class BusinessSummary(Body):
+    business_id: str
+    name: str | None
+    score: float
+    record_count: int
+    uprns: list[int]
+
+
+class BusinessList(Body):
+    businesses: list[BusinessSummary]
+    pagination: Page
+
+
+class Business(Body):
+    business_id: str
+    name: str | None
+    name_variants: list[str]
+    uprns: list[int]
+    records_by_source: dict[str, int]
+    first_seen: date | None
+    last_seen: date | None
+
+
+class Health(Body):
+    status: str
+    index_version: str
+    index_built_at: str

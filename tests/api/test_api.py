@@ -1,0 +1,101 @@
+"""The REST API over a small built borough, through FastAPI's test client (a real app, real index)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+
+from business_index.api.app import create_app
+from business_index.api.auth import AuthSettings, issue_token
+
+SECRET = "test-secret-that-is-long-enough-for-hs256"
+
+
+def bearer(*scopes: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(SECRET, 'tester', list(scopes))}"}
+
+
+@pytest.fixture(scope="module")
+def client(small_index: Path) -> TestClient:
+    return TestClient(create_app(small_index, AuthSettings(secret=SECRET)))
+
+
+@pytest.fixture(scope="module")
+def sample(small_index: Path) -> dict[str, object]:
+    with duckdb.connect(str(small_index), read_only=True) as con:
+        uprn, postcode = con.execute("""SELECT a.uprn, a.postcode FROM addresses a JOIN property_names p USING (uprn)
+                                        WHERE p.business_id IS NOT NULL ORDER BY a.uprn LIMIT 1""").fetchall()[0]
+        ndr_uprn = con.execute("""SELECT l.uprn FROM record_links l JOIN business_records b USING (record_id)
+                                  WHERE b.record_type = 'ndr_account' AND b.holder_name IS NOT NULL
+                                  ORDER BY l.uprn LIMIT 1""").fetchall()[0][0]
+    return {"uprn": uprn, "postcode": postcode, "ndr_uprn": ndr_uprn}
+
+
+def test_health_names_the_index_version(client: TestClient, small_index: Path) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and len(body["indexVersion"]) == 12
+
+
+def test_postcode_lookup_in_any_case_and_spacing(client: TestClient, sample: dict) -> None:
+    postcode = str(sample["postcode"])
+    for written in (postcode, postcode.lower(), postcode.replace(" ", ""), f"  {postcode.lower()} "):
+        response = client.get("/api/v1/addresses", params={"postcode": written}, headers=bearer("read"))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["pagination"]["total"] >= 1 and all(a["postcode"] == postcode for a in body["addresses"])
+        assert {"uprn", "singleLineAddress", "businessName", "businessId"} <= set(body["addresses"][0])
+
+
+def test_bad_input_is_400_with_errors(client: TestClient) -> None:
+    response = client.get("/api/v1/addresses", params={"postcode": "NOT A POSTCODE"}, headers=bearer("read"))
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "postcode"
+    response = client.get("/api/v1/addresses", params={"postcode": "E8 1AB", "colour": "red"}, headers=bearer("read"))
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "colour"
+    response = client.get("/api/v1/addresses", params={"postcode": "E8 1AB", "page_size": 5000},
+                          headers=bearer("read"))
+    assert response.status_code == 400
+
+
+def test_tokens_and_scopes(client: TestClient, sample: dict, small_index: Path) -> None:
+    path = f"/api/v1/properties/{sample['uprn']}"
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers={"Authorization": "Bearer not-a-jwt"}).status_code == 401
+    assert client.get(path, headers=bearer("submit")).status_code == 403
+    assert client.get(path, headers=bearer("read")).status_code == 200
+    other = issue_token("another-secret-that-is-long-enough-for-hs256", "x", ["read"])
+    assert client.get(path, headers={"Authorization": f"Bearer {other}"}).status_code == 401
+    open_client = TestClient(create_app(small_index, AuthSettings(secret=SECRET, anonymous_read=True)))
+    assert open_client.get(path).status_code == 200
+
+
+def test_property_detail_hides_personal_data_without_review(client: TestClient, sample: dict) -> None:
+    path = f"/api/v1/properties/{sample['ndr_uprn']}"
+    public = client.get(path, headers=bearer("read")).json()
+    reviewer = client.get(path, headers=bearer("read", "review")).json()
+    assert public["uprn"] == sample["ndr_uprn"] and public["linkedRecords"]
+    assert all(r["holderName"] is None and r["accountRef"] is None for r in public["linkedRecords"])
+    assert any(r["holderName"] for r in reviewer["linkedRecords"])
+    assert client.get("/api/v1/properties/1", headers=bearer("read")).status_code == 404
+
+
+def test_business_search_finds_the_supplier_by_any_spelling(client: TestClient, small_borough: Path) -> None:
+    cases = json.loads((small_borough / "truth" / "cases.json").read_text())
+    trading = cases["eighteen_way_supplier"]["trading_name"]
+    found = set()
+    for spelling in (f"{trading} Ltd", trading.upper() + " LIMITED", trading.lower(), trading.replace("ies", "y")):
+        body = client.get("/api/v1/businesses", params={"name": spelling}, headers=bearer("read")).json()
+        assert body["businesses"], spelling
+        found.add(body["businesses"][0]["businessId"])
+    assert len(found) == 1
+    detail = client.get(f"/api/v1/businesses/{found.pop()}", headers=bearer("read")).json()
+    assert len(detail["uprns"]) == 3 and sum(detail["recordsBySource"].values()) >= 18
+    assert client.get("/api/v1/businesses/BNOPE", headers=bearer("read")).status_code == 404
+
+
+def test_openapi_is_published(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert spec["openapi"].startswith("3.1") and "/api/v1/addresses" in spec["paths"]
