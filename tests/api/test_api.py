@@ -99,3 +99,45 @@ def test_business_search_finds_the_supplier_by_any_spelling(client: TestClient, 
 def test_openapi_is_published(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.1") and "/api/v1/addresses" in spec["paths"]
+
+
+def test_screening_returns_the_supplier_with_all_eighteen_spellings(
+        client: TestClient, small_borough: Path, small_index: Path) -> None:
+    cases = json.loads((small_borough / "truth" / "cases.json").read_text())
+    trading = cases["eighteen_way_supplier"]["trading_name"]
+    for spelling in (f"{trading} Ltd", f"The {trading.lower()} co"):
+        body = client.post("/api/v1/screening", json={"name": spelling}, headers=bearer("read", "review")).json()
+        best = body["candidates"][0]
+        with duckdb.connect(str(small_index), read_only=True) as con:
+            spellings = {n for (n,) in con.execute("""SELECT DISTINCT b.name FROM business_records b
+                JOIN record_businesses rb USING (record_id) WHERE rb.business_id = ?""",
+                [best["businessId"]]).fetchall()}
+        assert len(spellings) == 18 and spellings <= set(best["recordedNames"]), best["recordedNames"]
+        assert len(best["uprns"]) == 3 and sum(best["recordsBySource"].values()) == 18
+    public = client.post("/api/v1/screening", json={"name": trading}, headers=bearer("read")).json()
+    assert not any(" t/a " in n for n in public["candidates"][0]["recordedNames"])  # no proprietor's name
+    assert client.post("/api/v1/screening", json={"name": "x"}, headers=bearer("read")).status_code == 400
+    assert client.post("/api/v1/screening", json={"name": trading, "postcode": "nope"},
+                       headers=bearer("read")).status_code == 400
+
+
+def _protected_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Every data route of the app, with a concrete path, read from the app itself."""
+    routes = []
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if not path.startswith("/api/v1/") or path.startswith("/api/v1/openapi") or path.startswith("/api/v1/docs"):
+            continue
+        for method in sorted(getattr(route, "methods", set()) - {"HEAD", "OPTIONS"}):
+            routes.append((method, path.replace("{uprn}", "1").replace("{business_id}", "B1")))
+    return routes
+
+
+def test_auth_matrix_every_protected_route(small_index: Path) -> None:
+    app = create_app(small_index, AuthSettings(secret=SECRET))
+    client = TestClient(app)
+    routes = _protected_routes(app)
+    assert len(routes) >= 5
+    for method, path in routes:
+        assert client.request(method, path).status_code == 401, (method, path)
+        assert client.request(method, path, headers=bearer("submit")).status_code == 403, (method, path)

@@ -20,6 +20,21 @@ from business_index.clean.postcodes import normalise_postcode
 from business_index.store.index_reader import IndexReader
 
 MAX_PAGE_SIZE = 100
+# typo-tolerant: the best similarity between the query and any name a business's records carry,
+# optionally only businesses with a record at a postcode
+SEARCH_SQL = """
+    WITH keys AS (
+        SELECT rb.business_id, max(jaro_winkler_similarity(k.key, ?)) AS score
+        FROM record_businesses rb
+        JOIN (SELECT unique_id, unnest(name_keys) AS key FROM record_features) k ON k.unique_id = rb.record_id
+        WHERE rb.business_id IS NOT NULL
+        GROUP BY rb.business_id HAVING max(jaro_winkler_similarity(k.key, ?)) >= 0.85)
+    SELECT b.business_id, b.name, round(k.score, 4) AS score, b.record_count, coalesce(b.uprns, []),
+           coalesce(b.name_variants, [])
+    FROM keys k JOIN businesses b USING (business_id)
+    WHERE ? IS NULL OR b.business_id IN (
+        SELECT rb.business_id FROM record_businesses rb JOIN record_features f ON f.unique_id = rb.record_id
+        WHERE f.postcode = ?)"""
 DEFAULT_PAGE_SIZE = 25
 
 
@@ -164,19 +179,7 @@ def create_app(index: Path, auth: AuthSettings) -> FastAPI:
         if postcode and normal is None:
             raise BadRequest("postcode", f"{postcode!r} is not a UK postcode")
         con, _ = reader.cursor()
-        # typo-tolerant: the best similarity between the query and any name a business's records carry
-        scored = """
-            WITH keys AS (
-                SELECT rb.business_id, max(jaro_winkler_similarity(k.key, ?)) AS score
-                FROM record_businesses rb
-                JOIN (SELECT unique_id, unnest(name_keys) AS key FROM record_features) k ON k.unique_id = rb.record_id
-                WHERE rb.business_id IS NOT NULL
-                GROUP BY rb.business_id HAVING max(jaro_winkler_similarity(k.key, ?)) >= 0.85)
-            SELECT b.business_id, b.name, round(k.score, 4) AS score, b.record_count, coalesce(b.uprns, [])
-            FROM keys k JOIN businesses b USING (business_id)
-            WHERE ? IS NULL OR b.business_id IN (
-                SELECT rb.business_id FROM record_businesses rb JOIN record_features f ON f.unique_id = rb.record_id
-                WHERE f.postcode = ?)"""
+        scored = SEARCH_SQL
         params = [key, key, normal, normal]
         total = con.execute(f"SELECT count(*) FROM ({scored})", params).fetchall()[0][0]
         rows = con.execute(f"{scored} ORDER BY score DESC, record_count DESC, business_id LIMIT ? OFFSET ?",
@@ -199,5 +202,41 @@ def create_app(index: Path, auth: AuthSettings) -> FastAPI:
                                   [business_id]).fetchall())
         return schemas.Business(business_id=row[0], name=row[1], name_variants=list(row[2]), uprns=list(row[3]),
                                 records_by_source=counts, first_seen=row[4], last_seen=row[5])
+
+    @app.post("/api/v1/screening", response_model=schemas.ScreeningResult, response_model_by_alias=True,
+              dependencies=[Depends(only())])
+    def screening(request_body: schemas.ScreeningRequest,
+                  principal: Annotated[Principal, read]) -> schemas.ScreeningResult:
+        """Supplier screening: every business a name could be, with all its recorded variants, its
+        properties and how many records each source holds for it."""
+        key = name_key(request_body.name)
+        if not key:
+            raise BadRequest("name", "the name has no letters or digits to search on")
+        normal = normalise_postcode(request_body.postcode) if request_body.postcode else None
+        if request_body.postcode and normal is None:
+            raise BadRequest("postcode", f"{request_body.postcode!r} is not a UK postcode")
+        con, _ = reader.cursor()
+        rows = con.execute(f"{SEARCH_SQL} ORDER BY score DESC, record_count DESC, business_id LIMIT ?",
+                           [key, key, normal, normal, request_body.limit]).fetchall()
+        counts: dict[str, dict[str, int]] = {}
+        names: dict[str, list[str]] = {}
+        if rows:
+            ids = [[r[0] for r in rows]]
+            spelled = "b.name, b.trading_name" if principal.sees_personal_data else "f.public_name"
+            for business_id, recorded in con.execute(f"""
+                    SELECT rb.business_id, list(DISTINCT n ORDER BY n) FROM record_businesses rb
+                    JOIN business_records b USING (record_id) JOIN record_features f ON f.unique_id = b.record_id,
+                    unnest([{spelled}]) AS t(n)
+                    WHERE rb.business_id IN (SELECT unnest(?::VARCHAR[])) AND n IS NOT NULL
+                    GROUP BY 1""", ids).fetchall():
+                names[business_id] = list(recorded)
+            for business_id, source, n in con.execute(
+                    "SELECT business_id, source, records FROM business_source_counts "
+                    "WHERE business_id IN (SELECT unnest(?::VARCHAR[]))", ids).fetchall():
+                counts.setdefault(business_id, {})[source] = n
+        return schemas.ScreeningResult(query=request_body.name, candidates=[
+            schemas.ScreeningCandidate(business_id=r[0], name=r[1], score=r[2], uprns=list(r[4]),
+                                       recorded_names=names.get(r[0], []), records_by_source=counts.get(r[0], {}))
+            for r in rows])
 
     return app

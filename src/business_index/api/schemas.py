@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -103,3 +103,24 @@ class Health(Body):
     status: str
     index_version: str
     index_built_at: str
+
+
+class ScreeningRequest(Body):
+    name: str = Field(min_length=2, max_length=200)
+    postcode: str | None = Field(default=None, max_length=10)
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+class ScreeningCandidate(Body):
+    business_id: str
+    name: str | None
+    score: float
+    # every distinct way its records name it; with review or admin, including names of individuals
+    recorded_names: list[str]
+    uprns: list[int]
+    records_by_source: dict[str, int]
+
+
+class ScreeningResult(Body):
+    query: str
+    candidates: list[ScreeningCandidate]
