@@ -100,7 +100,8 @@ def create_app(index: Path, auth: AuthSettings) -> FastAPI:
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     ) -> schemas.AddressList:
-        conditions, params = ["a.logical_status IN (1, 6)"], []
+        conditions: list[str] = ["a.logical_status IN (1, 6)"]
+        params: list[object] = []
         if postcode is not None:
             normal = normalise_postcode(postcode)
             if normal is None:

@@ -23,7 +23,7 @@ def _read(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def evaluate_against_basildon_labels(index: Path, labels_dir: Path, ndr_source: str, fhrs_source: str) -> dict:
+def evaluate_against_basildon_labels(index: Path, labels_dir: Path, ndr_source: str, fhrs_source: str) -> dict[str, object]:
     pairs = _read(labels_dir / "pairs.csv")
     manifest = _read(labels_dir / "sample_manifest.csv")
     sampled_ndr = {r["record_id"] for r in manifest if r["direction"].startswith("ndr")}
@@ -46,7 +46,7 @@ def evaluate_against_basildon_labels(index: Path, labels_dir: Path, ndr_source: 
         """, [ndr_source, fhrs_source, ndr_source, fhrs_source]).fetchall()
     predicted = {(n, f) for n, f in predicted_rows if n in sampled_ndr or f in sampled_fhrs} - uncertain
     tp = len(predicted & positives)
-    result = prf(tp, len(predicted), len(positives))
+    result: dict[str, object] = {**prf(tp, len(predicted), len(positives))}
     result["false_positives"] = sorted(predicted - positives)[:50]
     result["missed"] = sorted(positives - predicted)[:50]
     result["uncertain_pairs_left_out"] = len(uncertain)

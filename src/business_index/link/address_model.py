@@ -12,6 +12,7 @@ from __future__ import annotations
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 
 TOKEN_JACCARD = ("(len(list_intersect(tokens_l, tokens_r)) * 1.0 / "
                  "nullif(len(list_distinct(list_concat(tokens_l, tokens_r))), 0))")
@@ -95,7 +96,7 @@ def address_settings() -> SettingsCreator:
             block_on("street", "number_base"),
             block_on("sector", "number_base"),
             block_on("street", "sub_premises"),
-            "l.primary_name = r.org_key",
+            CustomRule("l.primary_name = r.org_key"),
         ],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,

@@ -12,6 +12,7 @@ import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from business_index.records import (
     AddressAlias,
@@ -180,7 +181,8 @@ class DelimitedRow:
 
 
 def iter_delimited(
-    lines: list[DecodedLine], delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL, encoding: str = "utf-8"
+    lines: list[DecodedLine], delimiter: str = ",", quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL,
+    encoding: str = "utf-8",
 ) -> Iterator[DelimitedRow]:
     """CSV records with the physical line each starts on (quoted fields may span lines).
 

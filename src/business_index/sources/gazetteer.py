@@ -169,11 +169,11 @@ class _Gazetteer:
                 return f"delete of record {row.record_type} {key[0]} that the gazetteer does not hold"
             del table[key]
             if row.record_type == 21:
-                self.deleted_uprns.add(int(row.values["UPRN"]))  # type: ignore[arg-type]
+                self.deleted_uprns.add(int(str(row.values["UPRN"])))
             return None
         table[key] = row
         if row.record_type == 21:
-            self.deleted_uprns.discard(int(row.values["UPRN"]))  # type: ignore[arg-type]
+            self.deleted_uprns.discard(int(str(row.values["UPRN"])))
         return None
 
     def cascade_deletes(self) -> int:
@@ -272,9 +272,9 @@ def _read_file(source: SourceConfig, path: Path, result: ReadResult, gazetteer: 
         raise SourceFileError(path, "no row is a DTF 7.3 or AddressBase Premium record: is this an LLPG file?")
     rows.sort(key=lambda r: r.order)  # stable: rows without a distinct PRO_ORDER keep file order
     for row in rows:
-        reason = gazetteer.apply(row)
-        if reason:
-            log.reject(row.lineage.line, NATURAL_KEYS[row.record_type][0], reason, "")
+        refusal = gazetteer.apply(row)
+        if refusal:
+            log.reject(row.lineage.line, NATURAL_KEYS[row.record_type][0], refusal, "")
         else:
             stats.loaded += 1
     _check_trailer(source, path, stats, trailer_count, data_rows)
@@ -306,7 +306,7 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
     """Turn the applied gazetteer into canonical addresses, aliases and cross references."""
     records = gazetteer.records
     streets = {key[0]: row.values for key, row in records[11].items()}
-    descriptors: dict[tuple[int, str], dict[str, object]] = {}
+    descriptors: dict[tuple[object, str], dict[str, object]] = {}
     for (usrn, language), row in records[15].items():
         descriptors[(usrn, language or "ENG")] = row.values
     lpis_by_uprn: dict[int, list[dict[str, object]]] = {}

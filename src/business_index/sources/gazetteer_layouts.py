@@ -30,7 +30,7 @@ class Layout:
         return len(self.fields)
 
 
-_COMMON = (("RECORD_IDENTIFIER", "int"), ("CHANGE_TYPE", "text"), ("PRO_ORDER", "int"))
+_COMMON: tuple[tuple[str, FieldKind], ...] = (("RECORD_IDENTIFIER", "int"), ("CHANGE_TYPE", "text"), ("PRO_ORDER", "int"))
 
 
 def _layout(fmt: GazetteerFormat, rec: int, *fields: tuple[str, FieldKind]) -> Layout:

@@ -149,7 +149,8 @@ def _read_fhrs_xml_file(source: SourceConfig, path: Path, result: ReadResult) ->
     stats = FileStats(str(path))
     log = QuarantineLog(source.name, path, result, stats)
     parser = xml.parsers.expat.ParserCreate()
-    state: dict[str, object] = {"cells": None, "line": 0, "text": [], "extract": None, "root": None}
+    state: dict[str, object] = {"cells": None, "line": 0, "extract": None, "root": None}
+    text_parts: list[str] = []
 
     def start(name: str, attrs: dict[str, str]) -> None:
         if state["root"] is None:
@@ -157,10 +158,10 @@ def _read_fhrs_xml_file(source: SourceConfig, path: Path, result: ReadResult) ->
         if name == "EstablishmentDetail":
             state["cells"] = {}
             state["line"] = parser.CurrentLineNumber
-        state["text"] = []
+        text_parts.clear()
 
     def end(name: str) -> None:
-        text = "".join(state["text"]).strip()  # type: ignore[arg-type]
+        text = "".join(text_parts).strip()
         cells = state["cells"]
         if name == "ExtractDate":
             state["extract"] = text
@@ -178,10 +179,10 @@ def _read_fhrs_xml_file(source: SourceConfig, path: Path, result: ReadResult) ->
                 field_name = getattr(problem, "field_name", None)
                 log.reject(line, field_name, str(problem), repr(cells)[:500])
             state["cells"] = None
-        state["text"] = []
+        text_parts.clear()
 
     def characters(text: str) -> None:
-        state["text"].append(text)  # type: ignore[union-attr]
+        text_parts.append(text)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end

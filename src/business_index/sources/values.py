@@ -72,13 +72,13 @@ def parse_date(value: str | None, order: str = "dmy") -> date | None:
                 day, month = month, day
             return date(year, month, day)
         if match := _DAY_MON_YEAR.match(text):
-            month = _MONTHS.get(match[2].upper())
-            if month is None:
+            found = _MONTHS.get(match[2].upper())
+            if found is None:
                 raise ValueProblem(f"{text!r} has an unknown month {match[2]!r}")
             year = int(match[3])
             if len(match[3]) == 2:
                 year = _two_digit_year(year)
-            return date(year, month, int(match[1]))
+            return date(year, found, int(match[1]))
     except ValueError as exc:
         if isinstance(exc, ValueProblem):
             raise

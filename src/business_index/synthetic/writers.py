@@ -84,7 +84,7 @@ class _GazetteerFile:
                   "FILE_TYPE": file_type}
         self._line(HEADER, header)
         if fmt == "abp":
-            meta = {name: None for name in ABP_METADATA.names}
+            meta: dict[str, object] = {name: None for name in ABP_METADATA.names}
             meta.update(RECORD_IDENTIFIER=29, GAZ_NAME="AddressBase Premium (synthetic)", GAZ_SCOPE="Hackney",
                         CUSTODIAN_NAME="LONDON BOROUGH OF HACKNEY (SYNTHETIC)", LOCAL_CUSTODIAN_CODE=custodian,
                         CO_ORD_SYSTEM="British National Grid", CO_ORD_UNIT="METRE", META_DATE=str(supply_date),
@@ -223,7 +223,7 @@ def write_gazetteer(borough: Borough, fmt: str, full_path: Path, change_path: Pa
                 change.write(21, "U", _blpu_values(prop, fmt, prop.organisation, prop.postcode))
             else:
                 kind = "U" if prop.organisation_in_full else "I"
-                change.write(31, kind, _org_values(prop, org_keys[prop.uprn], prop.organisation))
+                change.write(31, kind, _org_values(prop, org_keys[prop.uprn], prop.organisation or ""))
         if prop.postcode_in_full:
             if fmt == "dtf73":
                 change.write(24, "U", _lpi_values(prop, prop.lpi, fmt, prop.postcode))
