@@ -33,8 +33,6 @@ FLOOR_PHRASES = (
 SUB_PREMISES = re.compile(
     r"\b(FLAT|UNIT|SHOP|ARCH|ARCHES|RAILWAY ARCH|SUITE|STUDIO|ROOM|WORKSHOP|STALL|KIOSK|APARTMENT|APT)"
     r"\s+([0-9]+[A-Z]?|[A-Z])\b")
-SUB_PREMISES_ALIASES = {"SHOP": "UNIT", "ARCHES": "ARCH", "RAILWAY ARCH": "ARCH", "APARTMENT": "FLAT", "APT": "FLAT",
-                        "SUITE": "UNIT", "WORKSHOP": "UNIT", "STUDIO": "UNIT"}
 NUMBER = re.compile(r"\b(\d+)\s?([A-Z])?(?:\s?[-/]\s?(\d+)([A-Z])?)?\b")
 _STREET_TYPES = frozenset(STREET_WORDS.values()) | {"HIGH", "MEWS", "WALK", "ROW", "HILL", "GREEN", "BROADWAY",
                                                    "PARADE", "ROAD", "STREET", "LANE"}
