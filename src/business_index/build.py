@@ -7,8 +7,9 @@ businesses) -> derive (one name per property) -> store (publish atomically).
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
 from business_index.sources import ReadResult, SourceFileError, read_source
 from business_index.store.index_writer import IndexWriter
+from business_index.store.submissions import ApprovedName
 
 
 @dataclass
@@ -73,8 +75,10 @@ def _reason_counts(result: ReadResult) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def build_index(settings: Settings, index: Path, progress: Progress | None = None) -> BuildReport:
-    """Ingest every source and publish the index atomically; raises on a file that cannot be read."""
+def build_index(settings: Settings, index: Path, progress: Progress | None = None,
+                approved_names: Sequence[ApprovedName] = ()) -> BuildReport:
+    """Ingest every source and publish the index atomically; raises on a file that cannot be read.
+    ``approved_names`` (from the submissions store) take part in choosing each property's name."""
     tell = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
     writer = IndexWriter.create(index)
@@ -94,14 +98,18 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         link_report = _link(writer.connection, settings, index, timings)
         tell("deriving names", len(settings.sources) + 2, len(settings.sources) + 3)
         started = time.perf_counter()
+        writer.write_rows("approved_names", [
+            {"uprn": a.uprn, "business_name": a.business_name, "submission_id": a.submission_id,
+             "decided_at": a.decided_at} for a in approved_names])
         derive_property_names(writer.connection, settings.derive.name_precedence)
         summarise_businesses(writer.connection)
         writer.connection.execute("DROP TABLE IF EXISTS business_inputs; DROP TABLE IF EXISTS named_inputs")
         timings["derive"] = time.perf_counter() - started
         counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
-                  for table in ("addresses", "address_aliases", "cross_references", "business_records", "quarantine",
+                  for table in ("approved_names", "addresses", "address_aliases", "cross_references", "business_records", "quarantine",
                                 "record_links", "unmatched_records", "businesses", "property_names")}
         writer.write_build_info({"council": settings.council.name, "config": settings.base_dir,
+                                 "derive.name_precedence": json.dumps([str(k) for k in settings.derive.name_precedence]),
                                  **{f"count.{k}": v for k, v in counts.items()}})
         published = writer.publish()
     except BaseException:

@@ -23,6 +23,23 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+STORE_HELP = ("The submissions store: sqlite:///PATH, a file path, or postgresql://... "
+              "[default: a SQLite file beside the index, INDEX.submissions.sqlite3]")
+
+
+def _approved_names(store: str | None, index: Path):  # type: ignore[no-untyped-def]
+    """The approved names a build must carry; none when the default store was never created."""
+    from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
+
+    url = store or default_store_url(index)
+    if store is None and not index.with_suffix(".submissions.sqlite3").exists():
+        return []
+    try:
+        return SubmissionStore(url).approved_names()
+    except (StoreError, OSError) as exc:
+        _fail(f"cannot read approved names from the submissions store: {exc}\nNo index was published.")
+
+
 @app.callback()
 def _root() -> None:
     """Business Index: one trusted register of the businesses at a council's addresses."""
@@ -62,9 +79,12 @@ def generate(
 def build(
     config: Annotated[Path, typer.Option("--config", help="The sources.toml describing the council's files.")],
     index: Annotated[Path, typer.Option("--index", help="The DuckDB index file to publish.")],
+    store: Annotated[str | None, typer.Option(
+        "--store", envvar="BX_STORE", help=STORE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
 ) -> None:
-    """Ingest every source and publish a new index (atomically: the old one stays until this one is done)."""
+    """Ingest every source and publish a new index (atomically: the old one stays until this one is done).
+    Names the data team approved through the API (in the submissions store) take part."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from business_index.build import build_index
@@ -75,6 +95,7 @@ def build(
         settings = load_settings(config)
     except ConfigError as exc:
         _fail(str(exc))
+    approved = _approved_names(store, index)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                       transient=True, disable=as_json) as bar:
@@ -83,7 +104,7 @@ def build(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            report = build_index(settings, index, progress)
+            report = build_index(settings, index, progress, approved)
     except SourceFileError as exc:
         _fail(f"{exc}\nNo index was published.")
     if as_json:
@@ -206,7 +227,8 @@ def _auth_settings(anonymous_read: bool):  # type: ignore[no-untyped-def]
         return Path(value) if value else None
 
     return AuthSettings(secret=os.environ.get("BX_JWT_SECRET"), public_key_file=path("BX_JWT_PUBLIC_KEY"),
-                        jwks_file=path("BX_JWKS_FILE"), anonymous_read=anonymous_read)
+                        jwks_file=path("BX_JWKS_FILE"), jwks_url=os.environ.get("BX_JWKS_URL") or None,
+                        anonymous_read=anonymous_read)
 
 
 @app.command()
@@ -217,19 +239,39 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
     anonymous_read: Annotated[bool, typer.Option(
         help="Let callers without a token read addresses and businesses (no personal data).")] = False,
+    store: Annotated[str | None, typer.Option("--store", envvar="BX_STORE", help=STORE_HELP)] = None,
 ) -> None:
-    """Serve the REST API over an index. Tokens: BX_JWT_SECRET (HS256), or BX_JWT_PUBLIC_KEY / BX_JWKS_FILE (RS256)."""
+    """Serve the REST API over an index. Tokens: BX_JWT_SECRET (HS256), or BX_JWT_PUBLIC_KEY, BX_JWKS_FILE or
+    BX_JWKS_URL (RS256)."""
     import os
+    import shutil
+    import tempfile
 
     import uvicorn
 
+    from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
+
     if not index.exists():
         _fail(f"{index}: no such index (build one with `bx build`)")
+    url = store or default_store_url(index.resolve())
+    try:
+        SubmissionStore(url).ping()  # fail now, not on the first submission
+    except (StoreError, OSError) as exc:
+        _fail(str(exc))
     os.environ["BX_INDEX"] = str(index.resolve())
+    os.environ["BX_STORE"] = url
     os.environ["BX_ANONYMOUS_READ"] = "1" if anonymous_read else ""
+    if workers > 1:
+        # each worker writes its metrics here and /metrics adds them up
+        metrics_dir = tempfile.mkdtemp(prefix="bx-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     console.print(f"Business Index API on http://{host}:{port}/api/v1/docs (index {index})")
-    uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
+    try:
+        uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="warning")
+    finally:
+        if workers > 1:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def asgi_app():  # type: ignore[no-untyped-def]
@@ -237,8 +279,10 @@ def asgi_app():  # type: ignore[no-untyped-def]
     import os
 
     from business_index.api.app import create_app
+    from business_index.store.submissions import SubmissionStore
 
-    return create_app(Path(os.environ["BX_INDEX"]), _auth_settings(bool(os.environ.get("BX_ANONYMOUS_READ"))))
+    return create_app(Path(os.environ["BX_INDEX"]), _auth_settings(bool(os.environ.get("BX_ANONYMOUS_READ"))),
+                      SubmissionStore(os.environ["BX_STORE"]))
 
 
 @app.command()

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from business_index.records import SourceKind
+from business_index.records import NameSourceKind, SourceKind
 
 SourceFormat = Literal[
     "dtf73",
@@ -100,11 +100,23 @@ class CouncilConfig(_Strict):
 
 
 class DeriveConfig(_Strict):
-    """How one business name per property is chosen: first kind in the list that has a name wins."""
+    """How one business name per property is chosen: first kind in the list that has a name wins.
 
-    name_precedence: list[SourceKind] = Field(
-        default_factory=lambda: [SourceKind.GAZETTEER, SourceKind.LICENSING, SourceKind.RATES]
+    ``approved`` is a name the data team approved through the API; a list that leaves it out gets
+    it first, so an approved name is never silently ignored.
+    """
+
+    name_precedence: list[NameSourceKind] = Field(
+        default_factory=lambda: [NameSourceKind.APPROVED, NameSourceKind.GAZETTEER, NameSourceKind.LICENSING,
+                                 NameSourceKind.RATES]
     )
+
+    @field_validator("name_precedence")
+    @classmethod
+    def _approved_first_unless_placed(cls, kinds: list[NameSourceKind]) -> list[NameSourceKind]:
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("a kind appears twice")
+        return kinds if NameSourceKind.APPROVED in kinds else [NameSourceKind.APPROVED, *kinds]
 
 
 class LinkConfig(_Strict):
@@ -118,6 +130,21 @@ class LinkConfig(_Strict):
     business_model: Path | None = None
     # words that say nothing about where a place is, dropped when comparing addresses
     address_stopwords: list[str] = Field(default_factory=lambda: ["LONDON", "UK", "UNITED", "KINGDOM", "ENGLAND"])
+
+
+class ServeConfig(_Strict):
+    """How ``bx serve`` answers: limits, and how fresh approved names are. Set from the command
+    line and the environment (``bx serve --help``), not from sources.toml."""
+
+    default_page_size: int = Field(default=25, ge=1)
+    max_page_size: int = Field(default=100, ge=1)
+    # a request body larger than this is refused with 413 before it is read in full
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # a request line (path and query) longer than this is refused with 414
+    max_url_bytes: int = Field(default=4096, ge=256)
+    # every worker re-reads approved names at most this often; the worker that recorded a
+    # decision sees it at once
+    approved_names_refresh_seconds: float = Field(default=2.0, ge=0.0)
 
 
 class Settings(_Strict):

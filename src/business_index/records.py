@@ -21,6 +21,17 @@ class SourceKind(StrEnum):
     OTHER = "other"
 
 
+class NameSourceKind(StrEnum):
+    """Where a property's business name can come from: a source kind, or a name the data team
+    approved through the API (a submission)."""
+
+    APPROVED = "approved"
+    GAZETTEER = "gazetteer"
+    RATES = "rates"
+    LICENSING = "licensing"
+    OTHER = "other"
+
+
 class BusinessRecordType(StrEnum):
     NDR_ACCOUNT = "ndr_account"
     VOA_LIST_ENTRY = "voa_list_entry"

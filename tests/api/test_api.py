@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from business_index.api.app import create_app
 from business_index.api.auth import AuthSettings, issue_token
+from business_index.store.submissions import SubmissionStore
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 
@@ -20,8 +21,13 @@ def bearer(*scopes: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def client(small_index: Path) -> TestClient:
-    return TestClient(create_app(small_index, AuthSettings(secret=SECRET)))
+def store(tmp_path_factory: pytest.TempPathFactory) -> SubmissionStore:
+    return SubmissionStore(f"sqlite:///{tmp_path_factory.mktemp('store') / 'submissions.sqlite3'}")
+
+
+@pytest.fixture(scope="module")
+def client(small_index: Path, store: SubmissionStore) -> TestClient:
+    return TestClient(create_app(small_index, AuthSettings(secret=SECRET), store))
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +44,17 @@ def sample(small_index: Path) -> dict[str, object]:
 def test_health_names_the_index_version(client: TestClient, small_index: Path) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and len(body["indexVersion"]) == 12
+    assert body["checks"] == {"index": "ok", "submissions_store": "ok"}
+
+
+def test_health_is_503_when_the_store_is_unreachable(small_index: Path, tmp_path: Path) -> None:
+    store = SubmissionStore(f"sqlite:///{tmp_path / 'gone' / 'submissions.sqlite3'}")
+    client = TestClient(create_app(small_index, AuthSettings(secret=SECRET), store))
+    (tmp_path / "gone" / "submissions.sqlite3").unlink()
+    (tmp_path / "gone").rmdir()
+    (tmp_path / "gone").write_text("not a folder")  # the store's folder is now a file: it cannot open
+    response = client.get("/health")
+    assert response.status_code == 503 and response.json()["checks"]["submissions_store"].startswith("unavailable")
 
 
 def test_postcode_lookup_in_any_case_and_spacing(client: TestClient, sample: dict) -> None:
@@ -60,7 +77,7 @@ def test_bad_input_is_400_with_errors(client: TestClient) -> None:
     assert response.status_code == 400
 
 
-def test_tokens_and_scopes(client: TestClient, sample: dict, small_index: Path) -> None:
+def test_tokens_and_scopes(client: TestClient, sample: dict, small_index: Path, store: SubmissionStore) -> None:
     path = f"/api/v1/properties/{sample['uprn']}"
     assert client.get(path).status_code == 401
     assert client.get(path, headers={"Authorization": "Bearer not-a-jwt"}).status_code == 401
@@ -68,7 +85,7 @@ def test_tokens_and_scopes(client: TestClient, sample: dict, small_index: Path) 
     assert client.get(path, headers=bearer("read")).status_code == 200
     other = issue_token("another-secret-that-is-long-enough-for-hs256", "x", ["read"])
     assert client.get(path, headers={"Authorization": f"Bearer {other}"}).status_code == 401
-    open_client = TestClient(create_app(small_index, AuthSettings(secret=SECRET, anonymous_read=True)))
+    open_client = TestClient(create_app(small_index, AuthSettings(secret=SECRET, anonymous_read=True), store))
     assert open_client.get(path).status_code == 200
 
 
@@ -121,23 +138,36 @@ def test_screening_returns_the_supplier_with_all_eighteen_spellings(
                        headers=bearer("read")).status_code == 400
 
 
-def _protected_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """Every data route of the app, with a concrete path, read from the app itself."""
+PATH_EXAMPLES = {"{uprn}": "1", "{business_id}": "B1", "{submission_id}": "S1"}
+
+
+def _routes(app) -> list[tuple[str, str, list[str]]]:  # type: ignore[no-untyped-def]
+    """Every route of the app with a concrete path and the scopes it declares (none: public)."""
     routes = []
     for route in app.routes:
         path = getattr(route, "path", "")
-        if not path.startswith("/api/v1/") or path.startswith("/api/v1/openapi") or path.startswith("/api/v1/docs"):
-            continue
+        scopes = (getattr(route, "openapi_extra", None) or {}).get("x-scopes", [])
+        for name, example in PATH_EXAMPLES.items():
+            path = path.replace(name, example)
         for method in sorted(getattr(route, "methods", set()) - {"HEAD", "OPTIONS"}):
-            routes.append((method, path.replace("{uprn}", "1").replace("{business_id}", "B1")))
+            routes.append((method, path, scopes))
     return routes
 
 
-def test_auth_matrix_every_protected_route(small_index: Path) -> None:
-    app = create_app(small_index, AuthSettings(secret=SECRET))
-    client = TestClient(app)
-    routes = _protected_routes(app)
-    assert len(routes) >= 5
-    for method, path in routes:
+def test_auth_matrix_every_protected_route(small_index: Path, store: SubmissionStore) -> None:
+    asgi = create_app(small_index, AuthSettings(secret=SECRET), store)
+    client = TestClient(asgi)
+    routes = _routes(asgi.app)
+    protected = [r for r in routes if r[2]]
+    public = {path for _, path, scopes in routes if not scopes}
+    # only the health check and the documentation are open
+    assert public == {"/health", "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect"}
+    assert len(protected) >= 12
+    for method, path, scopes in protected:
         assert client.request(method, path).status_code == 401, (method, path)
-        assert client.request(method, path, headers=bearer("submit")).status_code == 403, (method, path)
+        wrong = [s for s in ("read", "submit", "review") if s not in scopes][0]
+        response = client.request(method, path, headers=bearer(wrong))
+        assert response.status_code == 403, (method, path, wrong, response.text)
+        # the right scope gets past the guard (to 2xx, or a 4xx about the request itself)
+        right = client.request(method, path, headers=bearer(scopes[0]))
+        assert right.status_code not in (401, 403, 500), (method, path, right.text)

@@ -1,10 +1,11 @@
-"""Bearer tokens: JWTs signed with a shared secret (HS256) or a key pair (RS256, public key or JWKS
-file), carrying scopes ``read``, ``submit``, ``review``, ``admin``. ``bx token`` issues development
+"""Bearer tokens: JWTs signed with a shared secret (HS256) or a key pair (RS256: a public key, a
+JWKS file, or the identity provider's JWKS URL), carrying scopes ``read``, ``submit``, ``review``, ``admin``. ``bx token`` issues development
 tokens. Anonymous ``read`` is off unless configured.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from fastapi import Request
 
 SCOPES = ("read", "submit", "review", "admin")
 PERSONAL_DATA_SCOPES = frozenset({"review", "admin"})
+JWKS_CACHE_SECONDS = 300
+JWKS_FETCH_TIMEOUT_SECONDS = 5
 
 
 class AuthError(Exception):
@@ -42,10 +45,18 @@ class AuthSettings:
     secret: str | None = None  # HS256 shared secret
     public_key_file: Path | None = None  # RS256 PEM public key
     jwks_file: Path | None = None  # RS256 keys as a JWKS document
+    jwks_url: str | None = None  # RS256 keys from the identity provider's JWKS endpoint (cached)
     anonymous_read: bool = False
     audience: str = "business-index"
 
     def keys(self, token: str) -> tuple[object, list[str]]:
+        if self.jwks_url is not None:
+            try:
+                return _jwks_client(self.jwks_url).get_signing_key_from_jwt(token).key, ["RS256"]
+            except jwt.PyJWKClientError as exc:
+                raise AuthError(401, f"no signing key for this token: {exc}") from None
+            except jwt.PyJWTError as exc:
+                raise AuthError(401, f"invalid token: {exc}") from None
         if self.jwks_file is not None:
             header = jwt.get_unverified_header(token)
             for key in json.loads(self.jwks_file.read_text())["keys"]:
@@ -57,6 +68,12 @@ class AuthSettings:
         if self.secret:
             return self.secret, ["HS256"]
         raise AuthError(401, "this server accepts no tokens: no secret or key is configured")
+
+
+@functools.cache
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    # one client per URL for the process: it caches the keys and refetches on an unknown kid
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS, timeout=JWKS_FETCH_TIMEOUT_SECONDS)
 
 
 def issue_token(secret: str, subject: str, scopes: list[str], hours: float = 12,
@@ -85,12 +102,13 @@ def authenticate(request: Request, settings: AuthSettings) -> Principal | None:
     return Principal(str(claims.get("sub", "")), frozenset(str(claims.get("scope", "")).split()))
 
 
-def require(request: Request, settings: AuthSettings, scope: str) -> Principal:
+def require(request: Request, settings: AuthSettings, *scopes: str) -> Principal:
+    """The caller, who must hold one of ``scopes`` (``admin`` holds every scope)."""
     principal = authenticate(request, settings)
     if principal is None:
-        if scope == "read" and settings.anonymous_read:
+        if "read" in scopes and settings.anonymous_read:
             return ANONYMOUS
         raise AuthError(401, "a bearer token is required")
-    if scope not in principal.scopes and "admin" not in principal.scopes:
-        raise AuthError(403, f"this needs the {scope!r} scope")
+    if not principal.scopes & {*scopes, "admin"}:
+        raise AuthError(403, f"this needs the {' or '.join(repr(s) for s in scopes)} scope")
     return principal

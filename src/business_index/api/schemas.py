@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -100,9 +101,57 @@ class Business(Body):
 
 
 class Health(Body):
-    status: str
-    index_version: str
-    index_built_at: str
+    status: Literal["ok", "unavailable"]
+    index_version: str | None
+    index_built_at: str | None
+    checks: dict[str, str]
+
+
+class NameSubmissionRequest(Body):
+    uprn: int = Field(ge=1, le=999_999_999_999)
+    business_name: str = Field(min_length=1, max_length=200, description="The name shown at the premises")
+    note: str | None = Field(default=None, max_length=2000, description="Evidence for the reviewer")
+
+
+class NameSubmission(Body):
+    submission_id: str
+    uprn: int
+    business_name: str
+    note: str | None
+    status: Literal["pending", "approved", "rejected"]
+    submitted_by: str
+    submitted_at: datetime
+    single_line_address: str | None
+    name_at_submission: str | None = Field(description="The derived name the index showed when it was submitted")
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+class NameSubmissionList(Body):
+    submissions: list[NameSubmission]
+    pagination: Page
+
+
+class DecisionRequest(Body):
+    decision: Literal["approve", "reject"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AuditEntry(Body):
+    entry_id: str
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditLog(Body):
+    entries: list[AuditEntry]
+    pagination: Page
 
 
 class ScreeningRequest(Body):

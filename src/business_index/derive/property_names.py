@@ -1,7 +1,7 @@
 """One business name per property (UPRN), with its source, its date and every other candidate.
 
-The rule, configurable in ``sources.toml`` (``[derive] name_precedence``), by default: the LLPG
-organisation name; if none, the licensing name with the latest last-seen date; if none, the
+The rule, configurable in ``sources.toml`` (``[derive] name_precedence``), by default: a name the
+data team approved through the API; the LLPG organisation name; if none, the licensing name with the latest last-seen date; if none, the
 business-rates name (current liability first, then the latest start). Every answer carries where
 it came from and the candidates it was chosen over. Only public names are candidates: a private
 individual's name never becomes a property's business name.
@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import duckdb
 
-from business_index.records import SourceKind
+from business_index.records import NameSourceKind
 
 CURRENT_LIABILITY_END = "DATE '2999-12-31'"
 
 
-def derive_property_names(con: duckdb.DuckDBPyConnection, precedence: list[SourceKind]) -> None:
-    """Create ``name_candidates`` and ``property_names``."""
+def derive_property_names(con: duckdb.DuckDBPyConnection, precedence: list[NameSourceKind]) -> None:
+    """Create ``name_candidates`` and ``property_names`` (``approved_names``, the names the data
+    team approved through the API, must exist; it may be empty)."""
     ranks = ", ".join(f"('{kind.value}', {i})" for i, kind in enumerate(precedence))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE kind_rank (kind VARCHAR, rank INTEGER);
         INSERT INTO kind_rank VALUES {ranks};
 
         CREATE OR REPLACE TABLE name_candidates AS
+        -- a name the data team approved for a property that is still live
+        SELECT n.uprn, n.business_name AS name, 'approved' AS source_kind, 'submission ' || n.submission_id AS source,
+               NULL::BIGINT AS record_id, left(n.decided_at, 10)::DATE AS name_date, left(n.decided_at, 10)::DATE AS sort_date,
+               NULL::VARCHAR AS business_id
+        FROM approved_names n WHERE n.uprn IN (SELECT uprn FROM addresses WHERE logical_status IN (1, 6))
+        UNION ALL
         -- the gazetteer's own organisation name (DTF 21 ORGANISATION / ABP 31)
         SELECT a.uprn, a.organisation AS name, 'gazetteer' AS source_kind, a.source, NULL::BIGINT AS record_id,
                a.start_date AS name_date, NULL::DATE AS sort_date, NULL::VARCHAR AS business_id

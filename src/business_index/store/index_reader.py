@@ -8,12 +8,15 @@ mixes two builds.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+DEFAULT_PRECEDENCE = ["approved", "gazetteer", "licensing", "rates"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class OpenIndex:
     inode: int
     build_id: str
     built_at: str
+    # the [derive] name_precedence the build ranked names by, so answers can rank approved names alike
+    name_precedence: list[str]
 
 
 class IndexReader:
@@ -33,7 +38,8 @@ class IndexReader:
     def _open(self, inode: int) -> OpenIndex:
         connection = duckdb.connect(str(self.path), read_only=True)
         info = dict(connection.execute("SELECT key, value FROM build_info").fetchall())
-        return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""))
+        precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
+        return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence)
 
     def current(self) -> OpenIndex:
         """The newest published index (opened once per build)."""

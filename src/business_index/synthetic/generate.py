@@ -175,8 +175,9 @@ name = "London Borough of Hackney (synthetic)"
 custodian_code = "5360"
 
 [derive]
-# The business name of a property: the first kind here that has one wins.
-name_precedence = ["gazetteer", "licensing", "rates"]
+# The business name of a property: the first kind here that has one wins ("approved": names the
+# data team approved through the API).
+name_precedence = ["approved", "gazetteer", "licensing", "rates"]
 
 [[sources]]
 name = "llpg"

@@ -1,0 +1,86 @@
+"""What every group of routes shares: the services a request may use, the scope guard (which also
+documents the scope in the OpenAPI), the unknown-parameter check and the error shape
+``{"errors": [{"field": ..., "message": ...}]}``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from business_index.api.approved_names import ApprovedNames
+from business_index.api.auth import AuthSettings, Principal, require
+from business_index.api.schemas import Errors
+from business_index.config import ServeConfig
+from business_index.store.index_reader import IndexReader
+from business_index.store.submissions import SubmissionStore
+
+SECURITY_SCHEME = "bearerAuth"
+
+
+class BadRequest(Exception):
+    def __init__(self, field: str | None, message: str, status: int = 400):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+def error_response(status: int, field: str | None, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"errors": [{"field": field, "message": message}]})
+
+
+@dataclass(frozen=True)
+class Services:
+    reader: IndexReader
+    store: SubmissionStore
+    approved: ApprovedNames
+    auth: AuthSettings
+    config: ServeConfig
+
+
+def guarded(services: Services, *scopes: str) -> dict[str, Any]:
+    """Route keyword arguments that require one of ``scopes`` and say so in the OpenAPI
+    (``x-scopes`` is what the auth-matrix test reads)."""
+
+    def dependency(request: Request) -> Principal:
+        principal = require(request, services.auth, *scopes)
+        request.state.principal = principal
+        return principal
+
+    return {"dependencies": [Depends(dependency)],
+            "openapi_extra": {"security": [{SECURITY_SCHEME: list(scopes)}], "x-scopes": list(scopes)}}
+
+
+def caller(request: Request) -> Principal:
+    """The principal the route's guard authenticated."""
+    principal: Principal = request.state.principal
+    return principal
+
+
+def only(*allowed: str) -> Any:
+    """A dependency refusing query parameters the endpoint does not take."""
+
+    def dependency(request: Request) -> None:
+        for name in request.query_params:
+            if name not in allowed:
+                raise BadRequest(name, f"unknown query parameter; this endpoint takes {', '.join(allowed) or 'none'}")
+
+    return Depends(dependency)
+
+
+def with_guard(services: Services, *scopes: str, params: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``guarded`` plus ``only(*params)``: the usual route keyword arguments."""
+    kwargs = guarded(services, *scopes)
+    kwargs["dependencies"] = [*kwargs["dependencies"], only(*params)]
+    return kwargs
+
+
+def error_responses(*extra: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route documents: always 400, 401 and 403, plus ``extra``."""
+    described = {400: "Bad input", 401: "No token, or an invalid one", 403: "The token lacks the scope",
+                 404: "No such item", 409: "The request conflicts with the item's state",
+                 413: "The request body is too large", 422: "The Idempotency-Key was used for another request"}
+    return {code: {"model": Errors, "description": described[code]} for code in (400, 401, 403, 413, *extra)}

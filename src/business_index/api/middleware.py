@@ -1,0 +1,106 @@
+"""Request limits and Prometheus metrics, as one plain ASGI middleware (Starlette's
+BaseHTTPMiddleware costs a task per request, which shows at thousands of requests a second).
+
+Limits: a request line longer than ``max_url_bytes`` gets 414; a body longer than
+``max_body_bytes`` gets 413, whether it says so in Content-Length or streams past it.
+Metrics: requests and their durations by method, route template (never the raw path, so UPRNs do
+not become labels) and status. With several workers ``bx serve`` sets PROMETHEUS_MULTIPROC_DIR and
+/metrics adds up every worker's figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+
+from business_index.config import ServeConfig
+
+REQUESTS = Counter("bx_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
+DURATION = Histogram("bx_http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],
+                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0))
+SUBMISSIONS = Counter("bx_name_submissions_total", "Business-name submissions written, by action", ["action"])
+
+Scope = dict[str, Any]
+
+
+def metrics_text() -> bytes:
+    """The Prometheus exposition of this process, or of every worker when running multiprocess."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest()
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _json_response(status: int, field: str | None, message: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    body = json.dumps({"errors": [{"field": field, "message": message}]}).encode()
+    start = {"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]}
+    return start, {"type": "http.response.body", "body": body}
+
+
+class LimitsAndMetrics:
+    def __init__(self, app: Any, config: ServeConfig):
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_and_note(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            for message in _json_response(*refusal):
+                await send_and_note(message)
+        else:
+            received = {"bytes": 0}
+            limit = self.config.max_body_bytes
+
+            async def counted_receive() -> dict[str, Any]:
+                message: dict[str, Any] = await receive()
+                if message["type"] == "http.request":
+                    received["bytes"] += len(message.get("body", b""))
+                    if received["bytes"] > limit:
+                        raise BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, counted_receive, send_and_note)
+            except BodyTooLarge:
+                for message in _json_response(413, None, f"the request body is over {limit} bytes"):
+                    await send_and_note(message)
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope.get("method", "")
+        REQUESTS.labels(method, template, str(status["code"])).inc()
+        DURATION.labels(method, template).observe(time.perf_counter() - started)
+
+    def _refusal(self, scope: Scope) -> tuple[int, str | None, str] | None:
+        length = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if length > self.config.max_url_bytes:
+            return 414, None, f"the request line is over {self.config.max_url_bytes} bytes"
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    return 400, "Content-Length", "not a number"
+                if declared > self.config.max_body_bytes:
+                    return 413, None, f"the request body is over {self.config.max_body_bytes} bytes"
+        return None
