@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from business_index.cli import app
+from business_index.store.submissions import PropertyContext, SubmissionStore, default_store_url
 
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["generate"], ["build"], ["train"], ["evaluate"], ["export"]])
+@pytest.mark.parametrize("command", [[], ["generate"], ["build"], ["train"], ["evaluate"], ["export"], ["serve"],
+                                     ["token"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
@@ -32,7 +35,25 @@ def test_generate_then_build_with_json(tmp_path: Path) -> None:
     for name, source in summary["sources"].items():
         assert source["read"] == source["loaded"] + source["quarantined"], name
         assert source["read"] > 0
-    assert summary["counts"]["addresses"] > 0
+    assert summary["counts"]["addresses"] > 0 and summary["counts"]["approved_names"] == 0
+
+    # a name approved through the API (in the store beside the index) survives the next build
+    index = tmp_path / "index.duckdb"
+    with duckdb.connect(str(index), read_only=True) as con:
+        uprn = con.execute("SELECT min(uprn) FROM addresses WHERE logical_status = 1").fetchall()[0][0]
+    store = SubmissionStore(default_store_url(index))
+    submission, _ = store.submit(uprn=uprn, business_name="Rosie's Bakery", note=None, submitted_by="officer",
+                                 context=PropertyContext(None, None, None, None))
+    store.decide(submission.submission_id, "approve", "seen on site", "reviewer")
+    result = runner.invoke(app, ["build", "--config", str(tmp_path / "b" / "sources.toml"), "--index", str(index),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(index), read_only=True) as con:
+        assert con.execute("SELECT business_name, name_source_kind FROM property_names WHERE uprn = ?",
+                           [uprn]).fetchall() == [("Rosie's Bakery", "approved")]
+    result = runner.invoke(app, ["build", "--config", str(tmp_path / "b" / "sources.toml"), "--index", str(index),
+                                 "--store", "postgresql://nobody@127.0.0.1:1/none"])
+    assert result.exit_code == 2 and "No index was published" in result.output
 
 
 def test_build_errors_name_the_file_and_exit_non_zero(tmp_path: Path) -> None:
