@@ -145,6 +145,9 @@ class ServeConfig(_Strict):
     # every worker re-reads approved names at most this often; the worker that recorded a
     # decision sees it at once
     approved_names_refresh_seconds: float = Field(default=2.0, ge=0.0)
+    # an index with at most this many live addresses answers postcode lookups from memory
+    # (about 300 bytes an address per worker); a larger one asks DuckDB
+    postcode_lookup_max_rows: int = Field(default=2_000_000, ge=0)
 
 
 class Settings(_Strict):

@@ -46,7 +46,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
     """The ASGI app over a published index (wrapped in the limits-and-metrics middleware)."""
     config = config or ServeConfig()
     store = store or SubmissionStore(default_store_url(index))
-    services = Services(reader=IndexReader(index), store=store,
+    services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows), store=store,
                         approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config)
     app = FastAPI(title="Business Index", version="1", description=DESCRIPTION,
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,

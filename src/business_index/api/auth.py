@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,8 @@ SCOPES = ("read", "submit", "review", "admin")
 PERSONAL_DATA_SCOPES = frozenset({"review", "admin"})
 JWKS_CACHE_SECONDS = 300
 JWKS_FETCH_TIMEOUT_SECONDS = 5
+VERIFIED_TOKEN_SECONDS = 60
+VERIFIED_TOKENS_KEPT = 10_000
 
 
 class AuthError(Exception):
@@ -94,12 +98,52 @@ def authenticate(request: Request, settings: AuthSettings) -> Principal | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise AuthError(401, "use an Authorization: Bearer token")
+    return _VERIFIED.get(settings, token) or _verify(settings, token)
+
+
+def _verify(settings: AuthSettings, token: str) -> Principal:
     key, algorithms = settings.keys(token)
     try:
         claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.audience)  # type: ignore[arg-type]
     except jwt.PyJWTError as exc:
         raise AuthError(401, f"invalid token: {exc}") from None
-    return Principal(str(claims.get("sub", "")), frozenset(str(claims.get("scope", "")).split()))
+    principal = Principal(str(claims.get("sub", "")), frozenset(str(claims.get("scope", "")).split()))
+    expires = claims.get("exp")
+    _VERIFIED.put(settings, token, principal, float(expires) if isinstance(expires, int | float) else None)
+    return principal
+
+
+class _VerifiedTokens:
+    """Tokens already verified, so a client reusing its token is not checked from scratch on every
+    request. Keyed by the whole token (signature included) and the server's settings; an entry
+    lasts until the token expires or VERIFIED_TOKEN_SECONDS pass, whichever is first, so a rotated
+    key or JWKS takes effect within that time."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[AuthSettings, str], tuple[Principal, float]] = OrderedDict()
+
+    def get(self, settings: AuthSettings, token: str) -> Principal | None:
+        with self._lock:
+            entry = self._entries.get((settings, token))
+            if entry is None:
+                return None
+            if time.time() >= entry[1]:
+                del self._entries[(settings, token)]
+                return None
+            self._entries.move_to_end((settings, token))
+            return entry[0]
+
+    def put(self, settings: AuthSettings, token: str, principal: Principal, expires: float | None) -> None:
+        until = time.time() + VERIFIED_TOKEN_SECONDS
+        with self._lock:
+            self._entries[(settings, token)] = (principal, min(until, expires) if expires is not None else until)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+_VERIFIED = _VerifiedTokens(VERIFIED_TOKENS_KEPT)
 
 
 def require(request: Request, settings: AuthSettings, *scopes: str) -> Principal:

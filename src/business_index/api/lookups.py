@@ -4,10 +4,11 @@ anonymous read, when switched on); personal data needs ``review`` or ``admin``."
 
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from business_index.api import schemas
 from business_index.api.approved_names import ChosenName
@@ -21,6 +22,7 @@ from business_index.api.common import (
 )
 from business_index.clean.names import name_key
 from business_index.clean.postcodes import normalise_postcode
+from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
 
 MAX_UPRN = 999_999_999_999
 # typo-tolerant: the best similarity between the query and any name a business's records carry,
@@ -61,22 +63,48 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
              responses=error_responses(),
              **with_guard(services, "read",
                           params=("postcode", "uprn", "query", "classification", "page", "page_size")))
-    def addresses(
+    async def addresses(
         postcode: Annotated[str | None, Query(max_length=16)] = None,
         uprn: Annotated[int | None, Query(ge=1, le=MAX_UPRN)] = None,
         query: Annotated[str | None, Query(max_length=200)] = None,
         classification: Annotated[str | None, Query(max_length=6)] = None,
         page: Page = 1,
         page_size: PageSize = config.default_page_size,
-    ) -> schemas.AddressList:
+    ) -> Response:
         """Addresses with their UPRN, classification and ONE derived business name: by postcode (any
         case and spacing), UPRN, words of the address, or classification code prefix."""
-        conditions: list[str] = ["a.logical_status IN (1, 6)"]
-        params: list[object] = []
         normal = _postcode("postcode", postcode)
-        if normal is not None:
+        index = reader.current()
+        offset = (page - 1) * page_size
+        if normal is not None and uprn is None and not query and not classification \
+                and index.addresses_by_postcode is not None:
+            # the busy path: a postcode alone, answered from memory without leaving the event loop
+            at_postcode = index.addresses_by_postcode.get(normal, [])
+            total, rows = len(at_postcode), at_postcode[offset:offset + page_size]
+        else:
+            total, rows = await run_in_threadpool(find_addresses, normal, uprn, query, classification, page_size,
+                                                  offset)
+        approved = services.approved.current()
+        found = []
+        for r in rows:
+            name_, business_id = r[4], r[5]
+            if r[0] in approved:
+                chosen = shown_name(r[0], ChosenName(r[4], r[6], None, None, r[5]), index.name_precedence)
+                name_, business_id = chosen.business_name, chosen.business_id
+            found.append({"uprn": r[0], "singleLineAddress": r[1], "postcode": r[2], "classification": r[3],
+                          "businessName": name_, "businessId": business_id})
+        # the busiest answer is written straight to JSON in the schemas.AddressList shape (building
+        # and re-validating models cost more than the lookup); the contract test checks the shape
+        body = {"addresses": found, "pagination": {"page": page, "pageSize": page_size, "total": total}}
+        return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
+
+    def find_addresses(postcode: str | None, uprn: int | None, query: str | None, classification: str | None,
+                       limit: int, offset: int) -> tuple[int, list[tuple[Any, ...]]]:
+        conditions: list[str] = [LIVE]
+        params: list[object] = []
+        if postcode is not None:
             conditions.append("a.postcode = ?")
-            params.append(normal)
+            params.append(postcode)
         if uprn is not None:
             conditions.append("a.uprn = ?")
             params.append(uprn)
@@ -88,22 +116,13 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             params.append(" ".join(query.upper().split()))
         if len(params) == 0:
             raise BadRequest(None, "give at least one of postcode, uprn, query or classification")
-        con, index = reader.cursor()
+        con, _ = reader.cursor()
         where = " AND ".join(conditions)
         total = con.execute(f"SELECT count(*) FROM addresses a WHERE {where}", params).fetchall()[0][0]
         rows = con.execute(f"""
-            SELECT a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.business_id,
-                   p.name_source_kind
-            FROM addresses a LEFT JOIN property_names p USING (uprn) WHERE {where}
-            ORDER BY a.street_description, a.pao_start_number, a.pao_text, a.sao_start_number, a.sao_text, a.uprn
-            LIMIT ? OFFSET ?""", [*params, page_size, (page - 1) * page_size]).fetchall()
-        found = []
-        for r in rows:
-            name = shown_name(r[0], ChosenName(r[4], r[6], None, None, r[5]), index.name_precedence)
-            found.append(schemas.Address(uprn=r[0], single_line_address=r[1], postcode=r[2], classification=r[3],
-                                         business_name=name.business_name, business_id=name.business_id))
-        return schemas.AddressList(addresses=found,
-                                   pagination=schemas.Page(page=page, page_size=page_size, total=total))
+            SELECT {ADDRESS_ROW_COLUMNS} FROM addresses a LEFT JOIN property_names p USING (uprn) WHERE {where}
+            ORDER BY {ADDRESS_ORDER} LIMIT ? OFFSET ?""", [*params, limit, offset]).fetchall()
+        return int(total), rows
 
     @app.get("/api/v1/properties/{uprn}", response_model=schemas.Property, response_model_by_alias=True,
              responses=error_responses(404), **with_guard(services, "read"))

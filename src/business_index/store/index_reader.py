@@ -2,8 +2,13 @@
 
 ``bx build`` publishes by renaming a complete file over the index path, so a new build shows up
 as a new inode at the same path. ``IndexReader`` checks the path on every request and, when it
-changed, opens the new file; a request keeps the connection it started with, so one answer never
-mixes two builds.
+changed, opens the new file; a request keeps the build it started with, so one answer never mixes
+two builds.
+
+Postcode lookups are the busiest question by far (the shop-front licence journey), so when an
+index has no more than ``postcode_lookup_max_rows`` live addresses the reader holds them in
+memory, grouped by postcode and already in display order, built once per build; larger indexes
+answer from DuckDB.
 """
 
 from __future__ import annotations
@@ -13,10 +18,16 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 DEFAULT_PRECEDENCE = ["approved", "gazetteer", "licensing", "rates"]
+LIVE = "a.logical_status IN (1, 6)"
+# the columns of an address answer, and the order addresses are listed in (street, then number)
+ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.business_id,
+                         p.name_source_kind"""
+ADDRESS_ORDER = "a.street_description, a.pao_start_number, a.pao_text, a.sao_start_number, a.sao_text, a.uprn"
 
 
 @dataclass(frozen=True)
@@ -27,11 +38,14 @@ class OpenIndex:
     built_at: str
     # the [derive] name_precedence the build ranked names by, so answers can rank approved names alike
     name_precedence: list[str]
+    # postcode -> its live addresses (ADDRESS_ROW_COLUMNS) in ADDRESS_ORDER; None: ask DuckDB
+    addresses_by_postcode: dict[str, list[tuple[Any, ...]]] | None
 
 
 class IndexReader:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, postcode_lookup_max_rows: int = 0):
         self.path = path
+        self.postcode_lookup_max_rows = postcode_lookup_max_rows
         self._lock = threading.Lock()
         self._current: OpenIndex | None = None
 
@@ -39,7 +53,19 @@ class IndexReader:
         connection = duckdb.connect(str(self.path), read_only=True)
         info = dict(connection.execute("SELECT key, value FROM build_info").fetchall())
         precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
-        return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence)
+        return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence,
+                         self._load_postcodes(connection))
+
+    def _load_postcodes(self, connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]] | None:
+        live = connection.execute(f"SELECT count(*) FROM addresses a WHERE {LIVE}").fetchall()[0][0]
+        if live > self.postcode_lookup_max_rows:
+            return None
+        grouped: dict[str, list[tuple[Any, ...]]] = {}
+        for row in connection.execute(f"""
+                SELECT {ADDRESS_ROW_COLUMNS} FROM addresses a LEFT JOIN property_names p USING (uprn)
+                WHERE {LIVE} AND a.postcode IS NOT NULL ORDER BY a.postcode, {ADDRESS_ORDER}""").fetchall():
+            grouped.setdefault(row[2], []).append(row)
+        return grouped
 
     def current(self) -> OpenIndex:
         """The newest published index (opened once per build)."""
