@@ -24,6 +24,7 @@ import duckdb
 
 DEFAULT_PRECEDENCE = ["approved", "gazetteer", "licensing", "rates"]
 LIVE = "a.logical_status IN (1, 6)"
+INDEX_CATALOG = "business_index"
 # the columns of an address answer, and the order addresses are listed in (street, then number)
 ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.business_id,
                          p.name_source_kind"""
@@ -50,7 +51,11 @@ class IndexReader:
         self._current: OpenIndex | None = None
 
     def _open(self, inode: int) -> OpenIndex:
-        connection = duckdb.connect(str(self.path), read_only=True)
+        # ATTACH in an in-memory database of its own, not duckdb.connect(path): connect() hands back
+        # the database already open at that path (the previous build) while anything holds it
+        connection = duckdb.connect()
+        connection.execute(f"ATTACH '{_quoted(self.path)}' AS {INDEX_CATALOG} (READ_ONLY)")
+        connection.execute(f"USE {INDEX_CATALOG}")
         info = dict(connection.execute("SELECT key, value FROM build_info").fetchall())
         precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
         return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence,
@@ -78,4 +83,10 @@ class IndexReader:
     def cursor(self) -> tuple[duckdb.DuckDBPyConnection, OpenIndex]:
         """A cursor of its own for one request, and the build it reads."""
         index = self.current()
-        return index.connection.cursor(), index
+        cursor = index.connection.cursor()
+        cursor.execute(f"USE {INDEX_CATALOG}")
+        return cursor, index
+
+
+def _quoted(path: Path) -> str:
+    return str(path.resolve()).replace("'", "''")
