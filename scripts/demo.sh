@@ -16,10 +16,13 @@ if [ -z "${BX_JWT_SECRET:-}" ]; then
   export BX_JWT_SECRET
 fi
 TOKEN="$(.venv/bin/bx token --scope read --scope review --sub demo)"
+SUBMIT_TOKEN="$(.venv/bin/bx token --scope submit --sub demo-officer)"
 POSTCODE="$(.venv/bin/python -c "import duckdb; print(duckdb.connect('sample/index.duckdb', read_only=True).execute(\"SELECT postcode FROM property_names JOIN addresses USING (uprn) WHERE postcode IS NOT NULL ORDER BY uprn LIMIT 1\").fetchall()[0][0])")"
 echo
 echo "Exports: sample/records.csv sample/businesses.csv sample/properties.csv"
 echo "API docs: http://127.0.0.1:8000/api/v1/docs"
 echo "A demo token (read, review): $TOKEN"
+echo "A demo token (submit): $SUBMIT_TOKEN"
 echo "Try: curl -H \"Authorization: Bearer $TOKEN\" \"http://127.0.0.1:8000/api/v1/addresses?postcode=${POSTCODE// /%20}\""
+echo "More in the README, section 'The API'. Submissions are kept in sample/index.submissions.sqlite3."
 exec .venv/bin/bx serve --index sample/index.duckdb --host 127.0.0.1 --port 8000

@@ -31,9 +31,9 @@ ADMIN = as_("admin-1", "admin")
 
 
 @pytest.fixture
-def client(small_index: Path, tmp_path: Path) -> TestClient:
-    store = SubmissionStore(f"sqlite:///{tmp_path / 'submissions.sqlite3'}")
-    return TestClient(create_app(small_index, AuthSettings(secret=SECRET), store))
+def client(small_index: Path, store_url: str) -> TestClient:
+    """The app over the small index, with its submissions in SQLite, then in PostgreSQL."""
+    return TestClient(create_app(small_index, AuthSettings(secret=SECRET), SubmissionStore(store_url)))
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,7 @@ def test_submit_review_and_see_the_approved_name(client: TestClient, named_prope
     audit = client.get("/api/v1/audit-log", params={"entity_id": submission["submissionId"]}, headers=ADMIN).json()
     assert [e["action"] for e in audit["entries"]] == ["submission.approved", "submission.created"]
     assert audit["entries"][0]["before"]["status"] == "pending" and audit["entries"][0]["actor"] == "data-team"
+    assert audit["entries"][0]["after"]["decisionReason"] == "checked on site"
 
 
 def test_llpg_updates_csv(client: TestClient, named_property: dict) -> None:

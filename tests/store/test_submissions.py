@@ -27,6 +27,11 @@ def submit(store: SubmissionStore, name: str = "Joe's Cafe", *, key: str | None 
                         context=CONTEXT, idempotency_key=key)
 
 
+@pytest.fixture
+def store(store_url: str) -> SubmissionStore:
+    return SubmissionStore(store_url)
+
+
 def test_a_submission_is_pending_and_audited(store: SubmissionStore) -> None:
     submission, replayed = submit(store)
     assert not replayed and submission.status == "pending" and submission.submitted_at.endswith("Z")

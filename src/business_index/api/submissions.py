@@ -12,10 +12,11 @@ import csv
 import io
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic.alias_generators import to_camel
 
 from business_index.api import schemas
 from business_index.api.approved_names import ChosenName
@@ -48,6 +49,11 @@ def _public(submission: Submission) -> schemas.NameSubmission:
     values = asdict(submission)
     fields = schemas.NameSubmission.model_fields
     return schemas.NameSubmission(**{k: v for k, v in values.items() if k in fields})
+
+
+def _camel(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An audited item's fields in the API's camelCase."""
+    return {to_camel(k): v for k, v in item.items()} if item is not None else None
 
 
 def add_submission_routes(app: FastAPI, services: Services) -> None:
@@ -181,5 +187,6 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
                   page_size: PageSize = config.default_page_size) -> schemas.AuditLog:
         """Every write, newest first: who, when, what, and the item before and after."""
         entries, total = store.audit_log(entity_id=entity_id, page=page, page_size=page_size)
-        return schemas.AuditLog(entries=[schemas.AuditEntry(**asdict(e)) for e in entries],
+        return schemas.AuditLog(entries=[schemas.AuditEntry(**{**asdict(e), "before": _camel(e.before),
+                                                               "after": _camel(e.after)}) for e in entries],
                                 pagination=schemas.Page(page=page, page_size=page_size, total=total))
