@@ -103,7 +103,8 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
              "decided_at": a.decided_at} for a in approved_names])
         derive_property_names(writer.connection, settings.derive.name_precedence)
         summarise_businesses(writer.connection)
-        writer.connection.execute("DROP TABLE IF EXISTS business_inputs; DROP TABLE IF EXISTS named_inputs")
+        # business_inputs stays: the features each record was resolved on, to explain a result
+        writer.connection.execute("DROP TABLE IF EXISTS named_inputs")
         timings["derive"] = time.perf_counter() - started
         counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
                   for table in ("approved_names", "addresses", "address_aliases", "cross_references", "business_records", "quarantine",

@@ -3,8 +3,8 @@ hand-made labels in shared/data/labels-basildon (read its LABELS.md).
 
 The question the labels answer: is this NDR record the same business at the same premises as this
 FHRS establishment? We predict "yes" for a pair when the build puts both records in one business
-and they are at one premises (the same UPRN when a gazetteer linked them, else the same postcode and
-building number). Precision and recall are over the labelled pairs of the sampled records; pairs
+and they are at one premises by the rule business resolution itself uses (``link/premises.py``:
+the same UPRN when a gazetteer linked them, else the addresses as written). Precision and recall are over the labelled pairs of the sampled records; pairs
 labelled uncertain are left out, as LABELS.md recommends.
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from business_index.evaluate.metrics import prf
+from business_index.link.premises import AT_ONE_PREMISES
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -31,18 +32,16 @@ def evaluate_against_basildon_labels(index: Path, labels_dir: Path, ndr_source: 
     positives = {(p["ndr_record_id"], p["fhrs_id"]) for p in pairs if p["pair_label"] == "match"}
     uncertain = {(p["ndr_record_id"], p["fhrs_id"]) for p in pairs if p["pair_label"] == "uncertain"}
     with duckdb.connect(str(index), read_only=True) as con:
-        predicted_rows = con.execute("""
-            WITH r AS (
-                SELECT b.source, b.source_record_id, rb.business_id, l.uprn, f.postcode, f.number
-                FROM business_records b
-                JOIN record_features f ON f.unique_id = b.record_id
-                LEFT JOIN record_businesses rb USING (record_id)
-                LEFT JOIN record_links l USING (record_id)
-                WHERE b.source IN (?, ?))
-            SELECT n.source_record_id, x.source_record_id
-            FROM r n JOIN r x ON n.business_id = x.business_id
-            WHERE n.source = ? AND x.source = ?
-              AND (n.uprn = x.uprn OR (n.postcode = x.postcode AND n.number IS NOT DISTINCT FROM x.number))
+        predicted_rows = con.execute(f"""
+            WITH records AS (
+                SELECT i.*, b.source_record_id, rb.business_id
+                FROM business_inputs i
+                JOIN business_records b ON b.record_id = i.unique_id
+                JOIN record_businesses rb USING (record_id)
+                WHERE b.source IN (?, ?) AND rb.business_id IS NOT NULL)
+            SELECT l.source_record_id, r.source_record_id
+            FROM records l JOIN records r USING (business_id)
+            WHERE l.source = ? AND r.source = ? AND {AT_ONE_PREMISES}
         """, [ndr_source, fhrs_source, ndr_source, fhrs_source]).fetchall()
     predicted = {(n, f) for n, f in predicted_rows if n in sampled_ndr or f in sampled_fhrs} - uncertain
     tp = len(predicted & positives)

@@ -29,6 +29,8 @@ from business_index.link.business_model import (
     MODEL_VERSION,
     business_settings,
 )
+from business_index.link.cross_source import join_across_sources, premises_candidates
+from business_index.link.premises import same_numbered_premises
 from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
 
 MODEL_FILE = Path(__file__).parent / "models" / "business_resolution.json"
@@ -41,6 +43,7 @@ class BusinessReport:
     pairs_scored: int
     merged_ids: int
     split_ids: int
+    joined_across_sources: dict[str, int]
 
 
 def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
@@ -63,6 +66,18 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                 FROM record_features WHERE primary_name IS NOT NULL)
             GROUP BY word
             HAVING n > greatest(5, (SELECT count(*) FROM record_features WHERE primary_name IS NOT NULL) / 500));
+        -- for joining across sources, a word is distinctive by how many DIFFERENT names use it (a
+        -- chain's brand on many records stays distinctive) and when it is not frequent in addresses
+        CREATE OR REPLACE TEMP TABLE generic_words AS
+        SELECT coalesce(list(word), []::VARCHAR[]) AS words FROM (
+            SELECT word FROM (
+                SELECT DISTINCT primary_name, unnest(string_split(primary_name, ' ')) AS word
+                FROM record_features WHERE primary_name IS NOT NULL)
+            GROUP BY word
+            HAVING count(*) > greatest(5, (SELECT count(DISTINCT primary_name) FROM record_features) / 500)
+            UNION
+            SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
+            GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 500));
     """)
     con.execute("""
         CREATE OR REPLACE TABLE business_inputs AS
@@ -84,6 +99,14 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                f.tokens AS address_tokens,
                list_filter(string_split(coalesce(f.primary_name, ''), ' '),
                            lambda t: t <> '' AND NOT list_contains(common.words, t)) AS uncommon_words,
+               list_filter(string_split(coalesce(f.primary_name, ''), ' '),
+                           lambda t: len(t) > 1 AND NOT list_contains(generic.words, t)) AS distinctive_words,
+               -- "MARTINS" and "MARTIN" are one word to compare
+               list_transform(list_filter(string_split(coalesce(f.primary_name, ''), ' '),
+                                          lambda t: len(t) > 1 AND NOT list_contains(generic.words, t)),
+                              lambda t: CASE WHEN len(t) > 3 AND suffix(t, 'S') THEN left(t, -1) ELSE t END)
+                   AS name_stems,
+               b.source, f.number, f.number_base, f.sub_premises, f.street,
                coalesce(a.postcode, f.postcode) AS postcode,
                left(coalesce(a.postcode, f.postcode), -2) AS sector,
                b.property_ref,
@@ -99,6 +122,7 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
         FROM record_features f
         JOIN business_records b ON b.record_id = f.unique_id
         CROSS JOIN common_name_words common
+        CROSS JOIN generic_words generic
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn;
@@ -156,28 +180,33 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
         FROM {clusters.physical_name} c JOIN business_inputs i USING (unique_id)
     """)
     pairs = scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
-    _attach_nameless_records(con)
     _ensure_table(con)
+    across = join_across_sources(con)
+    _attach_nameless_records(con)
     merged, split = _assign_stable_ids(con, previous_ids or [])
     return BusinessReport(
         records=scalar(con, "SELECT count(*) FROM record_businesses"),
         businesses=scalar(con, "SELECT count(DISTINCT business_id) FROM record_businesses WHERE business_id IS NOT NULL"),
-        pairs_scored=pairs, merged_ids=merged, split_ids=split)
+        pairs_scored=pairs, merged_ids=merged, split_ids=split, joined_across_sources=across.pairs_joined)
 
 
 def _attach_nameless_records(con: duckdb.DuckDBPyConnection) -> None:
     """A record with no business name (a withheld ratepayer, a VOA entry with no firm's name) is
-    not compared by name: it joins the one business active at its premises during its period, and
-    otherwise names no business (its business id stays empty)."""
-    con.execute("""
+    not compared by name: it joins the one business active at its premises during its period
+    (the same UPRN, rates reference, or the very same building number: with no name to go on,
+    12C is not 12), and otherwise names no business (its business id stays empty)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE nameless_inputs AS SELECT * FROM business_inputs WHERE NOT named")
+    premises_candidates(con, "nameless_inputs", "named_inputs", "nameless_candidates")
+    con.execute(f"""
         INSERT INTO record_clusters
-        SELECT n.unique_id, any_value(c.cluster_id), any_value(n.record_key)
-        FROM business_inputs n
-        JOIN named_inputs m ON m.premises_key = n.premises_key
-             AND m.active_from <= n.active_to AND n.active_from <= m.active_to
-        JOIN record_clusters c ON c.record_id = m.unique_id
-        WHERE NOT n.named AND n.premises_key IS NOT NULL AND n.active_from IS NOT NULL
-        GROUP BY n.unique_id
+        SELECT l.unique_id, any_value(c.cluster_id), any_value(l.record_key)
+        FROM nameless_candidates p
+        JOIN nameless_inputs l ON l.unique_id = p.l_id
+        JOIN named_inputs r ON r.unique_id = p.r_id
+             AND r.active_from <= l.active_to AND l.active_from <= r.active_to
+        JOIN record_clusters c ON c.record_id = r.unique_id
+        WHERE l.active_from IS NOT NULL AND {same_numbered_premises("number")}
+        GROUP BY l.unique_id
         HAVING count(DISTINCT c.cluster_id) = 1
     """)
 
