@@ -3,8 +3,6 @@ gazetteer: business rates (NDR) and food hygiene (FHRS) only, written the way th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
 
