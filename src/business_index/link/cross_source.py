@@ -87,18 +87,24 @@ def premises_candidates(con: duckdb.DuckDBPyConnection, left: str, right: str, i
     premises, found by equi-joins (same UPRN, rates reference, postcode, or sector, street and
     building number, or a distinctive word of one's name in the other's address) rather than by
     comparing every pair in a sector."""
+    # two records that both have a UPRN are at one premises exactly when the UPRNs agree, so the
+    # address blocks only look at pairs where one of them has none
+    unplaced = "(l.uprn IS NULL OR r.uprn IS NULL)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {into} AS
         SELECT l.unique_id AS l_id, r.unique_id AS r_id FROM {left} l JOIN {right} r USING (uprn)
         UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (source, property_ref)
-        UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (postcode)
+        UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (postcode) WHERE {unplaced}
         UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (sector, street, number_base)
+              WHERE {unplaced}
         UNION SELECT l.unique_id, r.unique_id
-              FROM (SELECT unique_id, sector, unnest(address_tokens) AS word FROM {left}) l
-              JOIN (SELECT unique_id, sector, unnest(distinctive_words) AS word FROM {right}) r USING (sector, word)
+              FROM (SELECT unique_id, uprn, sector, unnest(address_tokens) AS word FROM {left}) l
+              JOIN (SELECT unique_id, uprn, sector, unnest(distinctive_words) AS word FROM {right}) r USING (sector, word)
+              WHERE {unplaced}
         UNION SELECT l.unique_id, r.unique_id
-              FROM (SELECT unique_id, sector, unnest(distinctive_words) AS word FROM {left}) l
-              JOIN (SELECT unique_id, sector, unnest(address_tokens) AS word FROM {right}) r USING (sector, word)
+              FROM (SELECT unique_id, uprn, sector, unnest(distinctive_words) AS word FROM {left}) l
+              JOIN (SELECT unique_id, uprn, sector, unnest(address_tokens) AS word FROM {right}) r USING (sector, word)
+              WHERE {unplaced}
     """)
 
 
