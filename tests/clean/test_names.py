@@ -43,6 +43,7 @@ def test_trading_as_gives_both_names() -> None:
 def test_people_and_companies() -> None:
     assert looks_like_person("Mr J Smith") and looks_like_person("J Smith") and looks_like_person("Mrs A. Khan")
     assert not looks_like_person("Joe's Cafe") and not looks_like_person("Smith & Jones Ltd")
+    assert looks_like_person("Mr John R Smith") and not looks_like_person("Mr Simms Olde Sweet Shoppe")
     assert has_legal_form("Acme Ltd.") and has_legal_form("ACME (UK) LIMITED (IN ADMINISTRATION)")
     assert not has_legal_form("Acme Trading")
     # a private individual's name is never a business key

@@ -64,6 +64,9 @@ def _original_slice(original: str, folded_part: str) -> str:
     return folded_part
 
 
+MAX_WORDS_AFTER_TITLE = 3
+
+
 @lru_cache(maxsize=200_000)
 def looks_like_person(text: str | None) -> bool:
     """A private individual's name: a title, or initials and a surname, with no business words."""
@@ -72,9 +75,10 @@ def looks_like_person(text: str | None) -> bool:
     folded = _fold(text)
     if _LEGAL_TAIL.search(folded) or any(w in folded.split() for w in ("AND", "&", "TRUST", "COUNCIL", "GROUP")):
         return bool(PERSON_TITLE.match(folded)) and not _LEGAL_TAIL.search(folded)
-    if PERSON_TITLE.match(folded):
-        return True
     words = folded.replace(".", " ").split()
+    if PERSON_TITLE.match(folded):
+        # "Mr J R Smith" is a person; "Mr Simms Olde Sweet Shoppe" is a shop named after one
+        return len(words) <= MAX_WORDS_AFTER_TITLE + 1
     return 2 <= len(words) <= 3 and len(words[0]) == 1 and words[-1].isalpha() and len(words[-1]) > 1
 
 

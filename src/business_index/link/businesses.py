@@ -116,7 +116,13 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                     -- a food establishment in an extract was trading on the extract's date
                     WHEN b.record_type = 'food_establishment'
                         THEN coalesce(try_cast(b.extra ->> 'extract_date' AS DATE), b.last_seen_date)
-                    ELSE coalesce(b.end_date, b.last_seen_date, DATE '2999-12-31') END AS active_to,
+                    -- a ratepayer's liability with no end date ends when the next one's for the same
+                    -- property starts
+                    ELSE coalesce(b.end_date, b.last_seen_date,
+                                  CASE WHEN b.property_ref IS NOT NULL AND b.start_date IS NOT NULL THEN
+                                      lead(b.start_date) OVER (PARTITION BY b.source, b.property_ref
+                                                               ORDER BY b.start_date, b.record_id) END,
+                                  DATE '2999-12-31') END AS active_to,
                b.source || '|' || b.source_record_id AS record_key,
                len(f.name_keys) > 0 OR f.proprietor_key IS NOT NULL AS named
         FROM record_features f
@@ -190,11 +196,20 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
         pairs_scored=pairs, merged_ids=merged, split_ids=split, joined_across_sources=across.pairs_joined)
 
 
+# a nameless record whose address holds every distinctive word (two or more) of a business's name,
+# nearby, unless the address says the unit is AT a place ("Hand Car Wash At David Lloyd" names its
+# host, not itself)
+ADDRESS_NAMES_BUSINESS = ("(l.sector = r.sector AND len(r.distinctive_words) > 1 "
+                          "AND list_has_all(l.address_tokens, r.distinctive_words) "
+                          "AND NOT list_contains(l.address_tokens, 'AT'))")
+
+
 def _attach_nameless_records(con: duckdb.DuckDBPyConnection) -> None:
     """A record with no business name (a withheld ratepayer, a VOA entry with no firm's name) is
     not compared by name: it joins the one business active at its premises during its period
     (the same UPRN, rates reference, or the very same building number: with no name to go on,
-    12C is not 12), and otherwise names no business (its business id stays empty)."""
+    12C is not 12; or an address that names the business, "Wizz Kids Out Of School Club, Grange
+    Primary School"), and otherwise names no business (its business id stays empty)."""
     con.execute("CREATE OR REPLACE TEMP TABLE nameless_inputs AS SELECT * FROM business_inputs WHERE NOT named")
     premises_candidates(con, "nameless_inputs", "named_inputs", "nameless_candidates")
     con.execute(f"""
@@ -205,7 +220,8 @@ def _attach_nameless_records(con: duckdb.DuckDBPyConnection) -> None:
         JOIN named_inputs r ON r.unique_id = p.r_id
              AND r.active_from <= l.active_to AND l.active_from <= r.active_to
         JOIN record_clusters c ON c.record_id = r.unique_id
-        WHERE l.active_from IS NOT NULL AND {same_numbered_premises("number")}
+        WHERE l.active_from IS NOT NULL
+          AND ({same_numbered_premises("number")} OR {ADDRESS_NAMES_BUSINESS})
         GROUP BY l.unique_id
         HAVING count(DISTINCT c.cluster_id) = 1
     """)

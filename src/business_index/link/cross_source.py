@@ -44,8 +44,11 @@ SHARE_DISTINCTIVE_WORD = "list_has_any(l.name_stems, r.name_stems)"
 ADDRESS_NAMES_TRADING_NAME = (
     "((len(r.distinctive_words) > 0 AND len(r.company_keys) = 0 AND list_has_all(l.address_tokens, r.distinctive_words)) OR "
     "(len(l.distinctive_words) > 0 AND len(l.company_keys) = 0 AND list_has_all(r.address_tokens, l.distinctive_words)))")
+# "W H Smith" reads like a person's name, but at the premises of "W H Smith Ltd" it is that company
+COMPANY_WRITTEN_AS_PERSON = ("(list_contains(l.company_keys, r.proprietor_key) OR "
+                             "list_contains(r.company_keys, l.proprietor_key))")
 NAMES_ALIKE = (f"(list_has_any(l.name_keys, r.name_keys) OR {BEST_SIMILARITY} >= 0.95 OR "
-               f"{_aliased(NAME_CONTAINED)} OR {ADDRESS_NAMES_TRADING_NAME})")
+               f"{_aliased(NAME_CONTAINED)} OR {ADDRESS_NAMES_TRADING_NAME} OR {COMPANY_WRITTEN_AS_PERSON})")
 NAMES_SIMILAR = f"({NAMES_ALIKE} OR {BEST_SIMILARITY} >= 0.88)"
 # (what the tier says, where the two records are, how their names agree)
 TIERS: list[tuple[str, str, str]] = [
