@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 from splink import DuckDBAPI, Linker
 
-from business_index.duckdb_utils import scalar
+from business_index.duckdb_utils import insert_rows, scalar
 from business_index.link.business_model import (
     FIXED_M_PROBABILITIES,
     FIXED_U_PROBABILITIES,
@@ -44,6 +45,7 @@ class BusinessReport:
     merged_ids: int
     split_ids: int
     joined_across_sources: dict[str, int]
+    seconds: dict[str, float]
 
 
 def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
@@ -60,24 +62,39 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
         GROUP BY n.unique_id;
         -- words in more than 1 in 500 names ('FOOD', 'STORES', 'CAFE') say little on their own
         CREATE OR REPLACE TEMP TABLE common_name_words AS
-        SELECT coalesce(list(word), []::VARCHAR[]) AS words FROM (
-            SELECT word, count(*) AS n FROM (
-                SELECT DISTINCT unique_id, unnest(string_split(primary_name, ' ')) AS word
-                FROM record_features WHERE primary_name IS NOT NULL)
-            GROUP BY word
-            HAVING n > greatest(5, (SELECT count(*) FROM record_features WHERE primary_name IS NOT NULL) / 500));
+        SELECT word FROM (
+            SELECT DISTINCT unique_id, unnest(string_split(primary_name, ' ')) AS word
+            FROM record_features WHERE primary_name IS NOT NULL)
+        GROUP BY word
+        HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features WHERE primary_name IS NOT NULL) / 500);
+        CREATE OR REPLACE TEMP TABLE record_uncommon_words AS
+        SELECT n.unique_id, list(n.word) AS words
+        FROM (SELECT unique_id, unnest(string_split(primary_name, ' ')) AS word
+              FROM record_features WHERE primary_name IS NOT NULL) n
+        ANTI JOIN common_name_words c USING (word)
+        WHERE n.word <> ''
+        GROUP BY n.unique_id;
         -- for joining across sources, a word is distinctive by how many DIFFERENT names use it (a
         -- chain's brand on many records stays distinctive) and when it is not frequent in addresses
         CREATE OR REPLACE TEMP TABLE generic_words AS
-        SELECT coalesce(list(word), []::VARCHAR[]) AS words FROM (
-            SELECT word FROM (
-                SELECT DISTINCT primary_name, unnest(string_split(primary_name, ' ')) AS word
-                FROM record_features WHERE primary_name IS NOT NULL)
-            GROUP BY word
-            HAVING count(*) > greatest(5, (SELECT count(DISTINCT primary_name) FROM record_features) / 500)
-            UNION
-            SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
-            GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 500));
+        SELECT word FROM (
+            SELECT DISTINCT primary_name, unnest(string_split(primary_name, ' ')) AS word
+            FROM record_features WHERE primary_name IS NOT NULL)
+        GROUP BY word
+        HAVING count(*) > greatest(5, (SELECT count(DISTINCT primary_name) FROM record_features) / 500)
+        UNION
+        SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
+        GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 500);
+        -- by a join, not a list look-up per word (thousands of generic words at a borough's scale)
+        CREATE OR REPLACE TEMP TABLE record_distinctive_words AS
+        SELECT n.unique_id, list(n.word) AS words,
+               -- "MARTINS" and "MARTIN" are one word to compare
+               list(CASE WHEN len(n.word) > 3 AND suffix(n.word, 'S') THEN left(n.word, -1) ELSE n.word END) AS stems
+        FROM (SELECT unique_id, unnest(string_split(primary_name, ' ')) AS word
+              FROM record_features WHERE primary_name IS NOT NULL) n
+        ANTI JOIN generic_words g USING (word)
+        WHERE len(n.word) > 1
+        GROUP BY n.unique_id;
     """)
     con.execute("""
         CREATE OR REPLACE TABLE business_inputs AS
@@ -97,15 +114,9 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                     WHEN f.postcode IS NOT NULL AND f.number IS NOT NULL THEN f.postcode || '|' || f.number
                END AS premises_key,
                f.tokens AS address_tokens,
-               list_filter(string_split(coalesce(f.primary_name, ''), ' '),
-                           lambda t: t <> '' AND NOT list_contains(common.words, t)) AS uncommon_words,
-               list_filter(string_split(coalesce(f.primary_name, ''), ' '),
-                           lambda t: len(t) > 1 AND NOT list_contains(generic.words, t)) AS distinctive_words,
-               -- "MARTINS" and "MARTIN" are one word to compare
-               list_transform(list_filter(string_split(coalesce(f.primary_name, ''), ' '),
-                                          lambda t: len(t) > 1 AND NOT list_contains(generic.words, t)),
-                              lambda t: CASE WHEN len(t) > 3 AND suffix(t, 'S') THEN left(t, -1) ELSE t END)
-                   AS name_stems,
+               coalesce(u.words, []::VARCHAR[]) AS uncommon_words,
+               coalesce(d.words, []::VARCHAR[]) AS distinctive_words,
+               coalesce(d.stems, []::VARCHAR[]) AS name_stems,
                b.source, f.number, f.number_base, f.sub_premises, f.street,
                coalesce(a.postcode, f.postcode) AS postcode,
                left(coalesce(a.postcode, f.postcode), -2) AS sector,
@@ -127,8 +138,8 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                len(f.name_keys) > 0 OR f.proprietor_key IS NOT NULL AS named
         FROM record_features f
         JOIN business_records b ON b.record_id = f.unique_id
-        CROSS JOIN common_name_words common
-        CROSS JOIN generic_words generic
+        LEFT JOIN record_uncommon_words u ON u.unique_id = f.unique_id
+        LEFT JOIN record_distinctive_words d ON d.unique_id = f.unique_id
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn;
@@ -169,7 +180,10 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
                        previous_ids: list[tuple[str, str]] | None = None) -> BusinessReport:
     """Fill ``record_businesses`` (record_id, business_id) and ``business_id_changes``."""
     quiet_splink()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
     _business_inputs(con)
+    seconds["inputs"] = time.perf_counter() - started
     model = json.loads(model_path.read_text(encoding="utf-8"))
     if model.get("business_index_model_version") != MODEL_VERSION:
         raise ValueError(f"{model_path}: model version {model.get('business_index_model_version')!r}, "
@@ -177,7 +191,10 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("named_inputs")
     linker = Linker(records, model["splink_settings"], log_level=SPLINK_LOG_LEVEL)
+    started = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=threshold)
+    seconds["score_pairs"] = time.perf_counter() - started
+    started = time.perf_counter()
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=threshold)
     con.execute(f"""
@@ -187,13 +204,21 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
     """)
     pairs = scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
     _ensure_table(con)
+    seconds["cluster"] = time.perf_counter() - started
+    started = time.perf_counter()
     across = join_across_sources(con)
+    seconds["join_across_sources"] = time.perf_counter() - started
+    started = time.perf_counter()
     _attach_nameless_records(con)
+    seconds["attach_nameless"] = time.perf_counter() - started
+    started = time.perf_counter()
     merged, split = _assign_stable_ids(con, previous_ids or [])
+    seconds["stable_ids"] = time.perf_counter() - started
     return BusinessReport(
         records=scalar(con, "SELECT count(*) FROM record_businesses"),
         businesses=scalar(con, "SELECT count(DISTINCT business_id) FROM record_businesses WHERE business_id IS NOT NULL"),
-        pairs_scored=pairs, merged_ids=merged, split_ids=split, joined_across_sources=across.pairs_joined)
+        pairs_scored=pairs, merged_ids=merged, split_ids=split, joined_across_sources=across.pairs_joined,
+        seconds={k: round(v, 2) for k, v in seconds.items()})
 
 
 # a nameless record whose address holds every distinctive word (two or more) of a business's name,
@@ -243,7 +268,7 @@ def new_business_id(record_key: str) -> str:
 def _assign_stable_ids(con: duckdb.DuckDBPyConnection, previous: list[tuple[str, str]]) -> tuple[int, int]:
     con.execute("CREATE OR REPLACE TEMP TABLE previous_ids (record_key VARCHAR, business_id VARCHAR)")
     if previous:
-        con.executemany("INSERT INTO previous_ids VALUES (?, ?)", previous)
+        insert_rows(con, "previous_ids", ["record_key", "business_id"], previous)
     votes = con.execute("""
         SELECT c.cluster_id, p.business_id, count(*) AS n
         FROM record_clusters c JOIN previous_ids p USING (record_key)
@@ -266,7 +291,7 @@ def _assign_stable_ids(con: duckdb.DuckDBPyConnection, previous: list[tuple[str,
             taken.add(business_id)
         assignment.append((cluster_id, business_id))
     con.execute("CREATE OR REPLACE TEMP TABLE cluster_ids (cluster_id VARCHAR, business_id VARCHAR)")
-    con.executemany("INSERT INTO cluster_ids VALUES (?, ?)", assignment)
+    insert_rows(con, "cluster_ids", ["cluster_id", "business_id"], assignment)
     con.execute("""
         CREATE OR REPLACE TABLE record_businesses AS
         SELECT b.record_id, i.business_id, b.source || '|' || b.source_record_id AS record_key

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from business_index.duckdb_utils import insert_rows
 from business_index.link.business_model import BEST_NAME_SIMILARITY, NAME_CONTAINED
 from business_index.link.premises import ONE_NAMES_THE_OTHER, SAME_NUMBERED_PREMISES, SAME_POSTCODE_UNNUMBERED
 
@@ -151,7 +152,7 @@ def join_across_sources(con: duckdb.DuckDBPyConnection) -> CrossSourceReport:
     merges = [(cluster, clusters.find(cluster)) for cluster in clusters.parent if clusters.find(cluster) != cluster]
     if merges:
         con.execute("CREATE OR REPLACE TEMP TABLE cluster_merges (cluster_id VARCHAR, into_cluster VARCHAR)")
-        con.executemany("INSERT INTO cluster_merges VALUES (?, ?)", merges)
+        insert_rows(con, "cluster_merges", ["cluster_id", "into_cluster"], merges)
         con.execute("""
             UPDATE record_clusters SET cluster_id = m.into_cluster
             FROM cluster_merges m WHERE record_clusters.cluster_id = m.cluster_id""")
