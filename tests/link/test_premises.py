@@ -1,0 +1,82 @@
+"""The "same premises" rules and the cross-source name rules are symmetric: which record is on the
+left never changes the answer (generated pairs of records, evaluated by DuckDB itself)."""
+
+from __future__ import annotations
+
+import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from business_index.link.cross_source import NAMES_ALIKE, NAMES_SIMILAR, SHARE_DISTINCTIVE_WORD
+from business_index.link.premises import AT_ONE_PREMISES, SAME_NUMBERED_PREMISES, SAME_POSTCODE_UNNUMBERED
+
+CONDITIONS = [AT_ONE_PREMISES, SAME_NUMBERED_PREMISES, SAME_POSTCODE_UNNUMBERED, NAMES_ALIKE, NAMES_SIMILAR,
+              SHARE_DISTINCTIVE_WORD]
+COLUMNS = ("source VARCHAR, property_ref VARCHAR, uprn BIGINT, postcode VARCHAR, sector VARCHAR, street VARCHAR, "
+           "number VARCHAR, number_base VARCHAR, sub_premises VARCHAR, address_tokens VARCHAR[], "
+           "distinctive_words VARCHAR[], name_stems VARCHAR[], name_keys VARCHAR[], name_tokens VARCHAR[], "
+           "company_keys VARCHAR[], proprietor_key VARCHAR")
+WORDS = st.sampled_from(["RED", "LION", "HIGH", "STREET", "SHADFORTH", "PHARMACY", "ARGOS", "CAFE", "MILL"])
+
+
+@st.composite
+def records(draw: st.DrawFn) -> tuple[object, ...]:
+    postcode = draw(st.sampled_from(["CM12 9AJ", "CM12 9AW", "SS14 1BA", None]))
+    number = draw(st.sampled_from(["8", "8A", "12", "12-14", None]))
+    name = draw(st.lists(WORDS, min_size=1, max_size=3))
+    key = " ".join(name)
+    return (draw(st.sampled_from(["ndr", "fhrs"])), draw(st.sampled_from(["0001", "0002", None])),
+            draw(st.sampled_from([None, 100, 200])), postcode, postcode[:-2] if postcode else None,
+            draw(st.sampled_from(["HIGH STREET", "MILL LANE", None])), number,
+            number.split("-")[0].rstrip("A") if number else None, draw(st.sampled_from([None, "FIRST FLOOR", "1"])),
+            draw(st.lists(WORDS, max_size=5)), sorted(set(name) - {"HIGH", "STREET", "CAFE"}),
+            sorted(set(name) - {"HIGH", "STREET", "CAFE"}), [key], name,
+            draw(st.sampled_from([[], [key]])), draw(st.sampled_from([None, key])))
+
+
+CON = duckdb.connect()
+CON.execute(f"CREATE TABLE pair_l ({COLUMNS}); CREATE TABLE pair_r ({COLUMNS})")
+
+
+@settings(max_examples=150, deadline=None)
+@given(records(), records())
+def test_every_rule_is_symmetric(left: tuple[object, ...], right: tuple[object, ...]) -> None:
+    placeholders = ", ".join("?" for _ in left)
+    CON.execute("DELETE FROM pair_l; DELETE FROM pair_r")
+    CON.execute(f"INSERT INTO pair_l VALUES ({placeholders})", list(left))
+    CON.execute(f"INSERT INTO pair_r VALUES ({placeholders})", list(right))
+    for condition in CONDITIONS:
+        forwards = CON.execute(f"SELECT coalesce({condition}, false) FROM pair_l l, pair_r r").fetchall()
+        backwards = CON.execute(f"SELECT coalesce({condition}, false) FROM pair_r l, pair_l r").fetchall()
+        assert forwards == backwards, condition
+
+
+def _holds(condition: str, left: tuple[object, ...], right: tuple[object, ...]) -> bool:
+    placeholders = ", ".join("?" for _ in left)
+    CON.execute("DELETE FROM pair_l; DELETE FROM pair_r")
+    CON.execute(f"INSERT INTO pair_l VALUES ({placeholders})", list(left))
+    CON.execute(f"INSERT INTO pair_r VALUES ({placeholders})", list(right))
+    return bool(CON.execute(f"SELECT coalesce({condition}, false) FROM pair_l l, pair_r r").fetchall()[0][0])
+
+
+def _record(source: str, ref: str | None, postcode: str, street: str, number: str | None, sub: str | None = None,
+            tokens: tuple[str, ...] = (), name: str = "SHADFORTH PHARMACY") -> tuple[object, ...]:
+    words = name.split()
+    return (source, ref, None, postcode, postcode[:-2], street, number,
+            number.split("-")[0].rstrip("ABC") if number else None, sub, list(tokens), words, words, [name], words,
+            [], None)
+
+
+def test_examples_of_the_premises_rules() -> None:
+    shop = _record("ndr", "0001", "CM12 9AX", "HIGH STREET", "8")
+    assert _holds(SAME_NUMBERED_PREMISES, shop, _record("fhrs", None, "CM12 9AX", "HIGH STREET", "8A"))
+    # a postcode slip on the same street
+    assert _holds(SAME_NUMBERED_PREMISES, shop, _record("fhrs", None, "CM12 9AW", "HIGH STREET", "8"))
+    assert not _holds(SAME_NUMBERED_PREMISES, shop, _record("fhrs", None, "CM12 9AW", "MILL LANE", "8"))
+    assert not _holds(SAME_NUMBERED_PREMISES, _record("ndr", "0001", "CM12 9AX", "HIGH STREET", "8", "FIRST FLOOR"),
+                      _record("fhrs", None, "CM12 9AX", "HIGH STREET", "8", "SECOND FLOOR"))
+    # two hereditaments of one rates list are never one premises
+    assert not _holds(AT_ONE_PREMISES, shop, _record("ndr", "0002", "CM12 9AX", "HIGH STREET", "8"))
+    pub = _record("ndr", "0003", "CM12 9AJ", "HIGH STREET", None, tokens=("RED", "LION", "HIGH", "STREET"),
+                  name="MARSTONS")
+    assert _holds(AT_ONE_PREMISES, pub, _record("fhrs", None, "CM12 9AJ", "HIGH STREET", "113", name="RED LION"))
