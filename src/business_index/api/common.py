@@ -42,14 +42,14 @@ class Services:
     config: ServeConfig
 
 
-def guarded(services: Services, *scopes: str, params: tuple[str, ...] | None = None) -> dict[str, Any]:
+def guarded(services: Services, *scopes: str, params: tuple[str, ...] = ()) -> dict[str, Any]:
     """Route keyword arguments that require one of ``scopes``, say so in the OpenAPI (``x-scopes``
-    is what the auth-matrix test reads) and, given ``params``, refuse any other query parameter.
-    One dependency does both: each level of dependencies costs time on every request."""
+    is what the auth-matrix test reads) and refuse any query parameter not in ``params``. One
+    dependency does both: each level of dependencies costs time on every request."""
 
     def check_params(request: Request) -> None:
         for name in request.query_params:
-            if params is not None and name not in params:
+            if name not in params:
                 raise BadRequest(name, f"unknown query parameter; this endpoint takes {', '.join(params) or 'none'}")
 
     async def dependency(request: Request) -> Principal:
@@ -71,11 +71,6 @@ def caller(request: Request) -> Principal:
     """The principal the route's guard authenticated."""
     principal: Principal = request.state.principal
     return principal
-
-
-def with_guard(services: Services, *scopes: str, params: tuple[str, ...] = ()) -> dict[str, Any]:
-    """``guarded`` refusing query parameters other than ``params``: the usual route arguments."""
-    return guarded(services, *scopes, params=params)
 
 
 def error_responses(*extra: int) -> dict[int | str, dict[str, Any]]:

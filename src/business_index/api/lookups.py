@@ -18,7 +18,7 @@ from business_index.api.common import (
     caller,
     error_response,
     error_responses,
-    with_guard,
+    guarded,
 )
 from business_index.clean.names import name_key
 from business_index.clean.postcodes import normalise_postcode
@@ -61,7 +61,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
 
     @app.get("/api/v1/addresses", response_model=schemas.AddressList, response_model_by_alias=True,
              responses=error_responses(),
-             **with_guard(services, "read",
+             **guarded(services, "read",
                           params=("postcode", "uprn", "query", "classification", "page", "page_size")))
     async def addresses(
         postcode: Annotated[str | None, Query(max_length=16)] = None,
@@ -125,7 +125,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
         return int(total), rows
 
     @app.get("/api/v1/properties/{uprn}", response_model=schemas.Property, response_model_by_alias=True,
-             responses=error_responses(404), **with_guard(services, "read"))
+             responses=error_responses(404), **guarded(services, "read"))
     def property_detail(request: Request, uprn: Annotated[int, Path(ge=1, le=MAX_UPRN)]
                         ) -> schemas.Property | JSONResponse:
         """One property: its derived business name with source and date, the other candidates it
@@ -167,7 +167,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             name_date=chosen.date, business_id=chosen.business_id, other_candidates=candidates, linked_records=linked)
 
     @app.get("/api/v1/businesses", response_model=schemas.BusinessList, response_model_by_alias=True,
-             responses=error_responses(), **with_guard(services, "read", params=("name", "postcode", "page", "page_size")))
+             responses=error_responses(), **guarded(services, "read", params=("name", "postcode", "page", "page_size")))
     def businesses(
         name: Annotated[str, Query(min_length=2, max_length=200)],
         postcode: Annotated[str | None, Query(max_length=16)] = None,
@@ -190,7 +190,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             pagination=schemas.Page(page=page, page_size=page_size, total=total))
 
     @app.get("/api/v1/businesses/{business_id}", response_model=schemas.Business, response_model_by_alias=True,
-             responses=error_responses(404), **with_guard(services, "read"))
+             responses=error_responses(404), **guarded(services, "read"))
     def business_detail(business_id: Annotated[str, Path(max_length=64)]) -> schemas.Business | JSONResponse:
         """One business: every public name its records carry, its properties, and how many records
         each source holds for it."""
@@ -206,7 +206,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
                                 records_by_source=counts, first_seen=row[4], last_seen=row[5])
 
     @app.post("/api/v1/screening", response_model=schemas.ScreeningResult, response_model_by_alias=True,
-              responses=error_responses(), **with_guard(services, "read"))
+              responses=error_responses(), **guarded(services, "read"))
     def screening(request: Request, request_body: schemas.ScreeningRequest) -> schemas.ScreeningResult:
         """Supplier screening: every business a name could be, with all its recorded variants, its
         properties and how many records each source holds for it (names of individuals only with

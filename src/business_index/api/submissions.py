@@ -26,7 +26,7 @@ from business_index.api.common import (
     caller,
     error_response,
     error_responses,
-    with_guard,
+    guarded,
 )
 from business_index.api.middleware import SUBMISSIONS
 from business_index.store.submissions import (
@@ -68,7 +68,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         return submission if submission.submitted_by == principal.subject else None
 
     @app.post("/api/v1/business-name-submissions", status_code=201, response_model=schemas.NameSubmission,
-              response_model_by_alias=True, responses=error_responses(422), **with_guard(services, "submit"))
+              response_model_by_alias=True, responses=error_responses(422), **guarded(services, "submit"))
     def submit_name(
         request: Request, response: Response, body: schemas.NameSubmissionRequest,
         idempotency_key: Annotated[str | None, Header(max_length=IDEMPOTENCY_KEY_MAX)] = None,
@@ -105,7 +105,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
 
     @app.get("/api/v1/business-name-submissions", response_model=schemas.NameSubmissionList,
              response_model_by_alias=True, responses=error_responses(),
-             **with_guard(services, "submit", "review", params=("status", "uprn", "page", "page_size")))
+             **guarded(services, "submit", "review", params=("status", "uprn", "page", "page_size")))
     def list_submissions(
         request: Request,
         status: Literal["pending", "approved", "rejected"] | None = None,
@@ -122,7 +122,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
 
     @app.get("/api/v1/business-name-submissions/{submission_id}", response_model=schemas.NameSubmission,
              response_model_by_alias=True, responses=error_responses(404),
-             **with_guard(services, "submit", "review"))
+             **guarded(services, "submit", "review"))
     def get_submission(request: Request, submission_id: Annotated[str, Path(max_length=64)]
                        ) -> schemas.NameSubmission | JSONResponse:
         submission = visible(request, store.get(submission_id))
@@ -131,7 +131,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         return _public(submission)
 
     @app.post("/api/v1/business-name-submissions/{submission_id}/decision", response_model=schemas.NameSubmission,
-              response_model_by_alias=True, responses=error_responses(404, 409), **with_guard(services, "review"))
+              response_model_by_alias=True, responses=error_responses(404, 409), **guarded(services, "review"))
     def decide(request: Request, submission_id: Annotated[str, Path(max_length=64)],
                body: schemas.DecisionRequest) -> schemas.NameSubmission | JSONResponse:
         """Approve or reject a pending submission, with the reason. An approved name becomes the
@@ -155,7 +155,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
     @app.get("/api/v1/llpg-updates", response_class=Response, responses={
         200: {"description": "One row per approved name the gazetteer does not yet carry (CSV, UTF-8, header row)",
               "content": {"text/csv": {"schema": {"type": "string"}}}}, **error_responses()},
-        **with_guard(services, "review", params=("since", "include_applied")))
+        **guarded(services, "review", params=("since", "include_applied")))
     def llpg_updates(since: datetime | None = None, include_applied: bool = False) -> Response:
         """Approved business names for the LLPG custodian, oldest decision first, as CSV:
         ``uprn, single_line_address, llpg_organisation_now, llpg_organisation_at_submission,
@@ -182,7 +182,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
                         headers={"Content-Disposition": 'attachment; filename="llpg-updates.csv"'})
 
     @app.get("/api/v1/audit-log", response_model=schemas.AuditLog, response_model_by_alias=True,
-             responses=error_responses(), **with_guard(services, "admin", params=("entity_id", "page", "page_size")))
+             responses=error_responses(), **guarded(services, "admin", params=("entity_id", "page", "page_size")))
     def audit_log(entity_id: Annotated[str | None, Query(max_length=64)] = None, page: Page = 1,
                   page_size: PageSize = config.default_page_size) -> schemas.AuditLog:
         """Every write, newest first: who, when, what, and the item before and after."""
