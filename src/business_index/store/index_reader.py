@@ -22,7 +22,10 @@ from typing import Any
 
 import duckdb
 
-DEFAULT_PRECEDENCE = ["approved", "gazetteer", "licensing", "rates"]
+from business_index.config import DeriveConfig
+
+# an index from before the precedence was recorded was built with the default
+DEFAULT_PRECEDENCE = [str(kind) for kind in DeriveConfig().name_precedence]
 LIVE = "a.logical_status IN (1, 6)"
 INDEX_CATALOG = "business_index"
 # the columns of an address answer, and the order addresses are listed in (street, then number)
