@@ -29,10 +29,15 @@ STORE_HELP = ("The submissions store: sqlite:///PATH, a file path, or postgresql
 
 def _approved_names(store: str | None, index: Path):  # type: ignore[no-untyped-def]
     """The approved names a build must carry; none when the default store was never created."""
-    from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
+    from business_index.store.submissions import (
+        StoreError,
+        SubmissionStore,
+        default_store_path,
+        default_store_url,
+    )
 
     url = store or default_store_url(index)
-    if store is None and not index.with_suffix(".submissions.sqlite3").exists():
+    if store is None and not default_store_path(index).exists():
         return []
     try:
         return SubmissionStore(url).approved_names()

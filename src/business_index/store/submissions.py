@@ -153,9 +153,13 @@ def request_fingerprint(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def default_store_url(index: Path) -> str:
+def default_store_path(index: Path) -> Path:
     """The store used when none is given: a SQLite file beside the index."""
-    return f"sqlite:///{index.with_suffix('.submissions.sqlite3').resolve()}"
+    return index.with_suffix(".submissions.sqlite3").resolve()
+
+
+def default_store_url(index: Path) -> str:
+    return f"sqlite:///{default_store_path(index)}"
 
 
 class SubmissionStore:
@@ -196,7 +200,6 @@ class SubmissionStore:
             connection = sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             try:
                 connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-                connection.execute("PRAGMA journal_mode = WAL")
                 # IMMEDIATE takes the write lock up front, so two workers never both read-then-write
                 connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
@@ -225,6 +228,12 @@ class SubmissionStore:
         return list(cursor.fetchall()) if cursor.description else []
 
     def create_schema(self) -> None:
+        if self.dialect == "sqlite":
+            # WAL lets readers go on while a worker writes; the mode is kept in the file, so once
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000) as connection:
+                connection.execute("PRAGMA journal_mode = WAL")
+            connection.close()
         with self._transaction(write=True) as connection:
             for statement in SCHEMA:
                 connection.execute(statement)
