@@ -16,9 +16,10 @@ from pathlib import Path
 import duckdb
 
 from business_index.config import Settings
-from business_index.derive.property_names import derive_property_names, summarise_businesses
+from business_index.derive.establishments import summarise_establishments, summarise_organisations
+from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
-from business_index.link.businesses import MODEL_FILE, resolve_businesses
+from business_index.link.businesses import MODEL_FILE, PreviousIds, resolve_businesses
 from business_index.link.features import build_address_features, build_record_features
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
@@ -101,14 +102,16 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         writer.write_rows("approved_names", [
             {"uprn": a.uprn, "business_name": a.business_name, "submission_id": a.submission_id,
              "decided_at": a.decided_at} for a in approved_names])
+        summarise_establishments(writer.connection)
+        summarise_organisations(writer.connection)
         derive_property_names(writer.connection, settings.derive.name_precedence)
-        summarise_businesses(writer.connection)
         # business_inputs stays: the features each record was resolved on, to explain a result
         writer.connection.execute("DROP TABLE IF EXISTS named_inputs")
         timings["derive"] = time.perf_counter() - started
         counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
                   for table in ("approved_names", "addresses", "address_aliases", "cross_references", "business_records", "quarantine",
-                                "record_links", "unmatched_records", "businesses", "property_names")}
+                                "record_links", "unmatched_records", "establishments", "organisations",
+                                "property_names")}
         writer.write_build_info({"council": settings.council.name, "config": settings.base_dir,
                                  "derive.name_precedence": json.dumps([str(k) for k in settings.derive.name_precedence]),
                                  **{f"count.{k}": v for k, v in counts.items()}})
@@ -152,16 +155,18 @@ def _ndr_codes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
     return sorted(code for code in present if any(g.is_ndr_xref_source(code) for g in gazetteers))
 
 
-def _previous_business_ids(index: Path) -> list[tuple[str, str]]:
-    """The record -> business id assignment of the index being replaced, so ids survive the rebuild."""
+def _previous_ids(index: Path) -> PreviousIds:
+    """The record -> establishment and organisation ids of the index being replaced, so ids survive
+    the rebuild."""
     if not index.exists():
-        return []
+        return PreviousIds()
     try:
         with duckdb.connect(str(index), read_only=True) as old:
-            return [(k, b) for k, b in old.execute(
-                "SELECT record_key, business_id FROM record_businesses WHERE business_id IS NOT NULL").fetchall()]
+            rows = old.execute("SELECT record_key, establishment_id, organisation_id FROM record_establishments").fetchall()
     except duckdb.Error:
-        return []  # an index from before business ids, or not an index: start afresh
+        return PreviousIds()  # an index from before establishments, or not an index: start afresh
+    return PreviousIds(establishments=[(k, e) for k, e, _ in rows if e is not None],
+                       organisations=[(k, o) for k, _, o in rows if o is not None])
 
 
 def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timings: dict[str, float]) -> dict:
@@ -178,7 +183,7 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     model = settings.resolve(link.business_model) if link.business_model else MODEL_FILE
     if not model.exists():
         raise SourceFileError(model, "business model not found ([link] business_model); make one with `bx train`")
-    businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_business_ids(index))
+    businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index))
     timings["link_businesses"] = time.perf_counter() - started
     return {"properties": asdict(properties), "businesses": asdict(businesses)}
 

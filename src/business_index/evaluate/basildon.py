@@ -2,10 +2,10 @@
 hand-made labels in shared/data/labels-basildon (read its LABELS.md).
 
 The question the labels answer: is this NDR record the same business at the same premises as this
-FHRS establishment? We predict "yes" for a pair when the build puts both records in one business
-and they are at one premises by the rule business resolution itself uses (``link/premises.py``:
-the same UPRN when a gazetteer linked them, else the addresses as written). Precision and recall are over the labelled pairs of the sampled records; pairs
-labelled uncertain are left out, as LABELS.md recommends.
+FHRS establishment? That is exactly what an establishment is, so we predict "yes" for a pair when
+the build puts both records in one establishment, and nothing else. Precision and recall are over
+the labelled pairs of the sampled records; pairs labelled uncertain are left out, as LABELS.md
+recommends.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 import duckdb
 
 from business_index.evaluate.metrics import prf
-from business_index.link.premises import AT_ONE_PREMISES
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -32,16 +31,14 @@ def evaluate_against_basildon_labels(index: Path, labels_dir: Path, ndr_source: 
     positives = {(p["ndr_record_id"], p["fhrs_id"]) for p in pairs if p["pair_label"] == "match"}
     uncertain = {(p["ndr_record_id"], p["fhrs_id"]) for p in pairs if p["pair_label"] == "uncertain"}
     with duckdb.connect(str(index), read_only=True) as con:
-        predicted_rows = con.execute(f"""
+        predicted_rows = con.execute("""
             WITH records AS (
-                SELECT i.*, b.source_record_id, rb.business_id
-                FROM business_inputs i
-                JOIN business_records b ON b.record_id = i.unique_id
-                JOIN record_businesses rb USING (record_id)
-                WHERE b.source IN (?, ?) AND rb.business_id IS NOT NULL)
+                SELECT b.source, b.source_record_id, re.establishment_id
+                FROM business_records b JOIN record_establishments re USING (record_id)
+                WHERE b.source IN (?, ?))
             SELECT l.source_record_id, r.source_record_id
-            FROM records l JOIN records r USING (business_id)
-            WHERE l.source = ? AND r.source = ? AND {AT_ONE_PREMISES}
+            FROM records l JOIN records r USING (establishment_id)
+            WHERE l.source = ? AND r.source = ?
         """, [ndr_source, fhrs_source, ndr_source, fhrs_source]).fetchall()
     predicted = {(n, f) for n, f in predicted_rows if n in sampled_ndr or f in sampled_fhrs} - uncertain
     tp = len(predicted & positives)

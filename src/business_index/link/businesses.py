@@ -1,23 +1,23 @@
-"""Business records -> businesses, with ids that are stable across rebuilds.
+"""Business records -> establishments and organisations, with ids that are stable across rebuilds.
 
-Records are scored pairwise with the saved business model (``models/business_resolution.json``),
-clustered by connected components above the threshold, and each cluster gets a business id:
+Three steps, each in a module of its own:
 
-* **The same records give the same id.** A cluster's new id is derived from its smallest record
-  key (``source|source_record_id``), so a rebuild from scratch of the same data gives the same ids.
-* **Ids survive change.** With a previous index, each cluster takes the previous id held by most of
-  its records (ties: the smallest id). When clusters merge, the surviving id is the one with most
-  records; the others are recorded as merged into it. When a cluster splits, the part with most
-  records keeps the id and the other parts take the previous ids they hold or new ones.
-  ``business_id_changes`` lists every merge and split.
+1. **Names** (here): records are scored pairwise with the saved business model
+   (``models/business_resolution.json``, Splink) and clustered above the threshold into
+   ``name_clusters``: records that name one business in any of its spellings, wherever they are.
+2. **Establishments** (``establishments.py``): the business at one premises over one period, joined
+   by place and time with names as evidence.
+3. **Organisations** (``organisations.py``): the operator behind establishments.
+
+Both get ids that survive rebuilds (``stable_ids.py``: ``E...`` for establishments, ``O...`` for
+organisations); ``id_changes`` lists every merge and split.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -30,9 +30,10 @@ from business_index.link.business_model import (
     MODEL_VERSION,
     business_settings,
 )
-from business_index.link.cross_source import join_across_sources, premises_candidates
-from business_index.link.premises import same_numbered_premises
+from business_index.link.establishments import build_establishments
+from business_index.link.organisations import build_organisations
 from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
+from business_index.link.stable_ids import assign_stable_ids, id_changes_sql
 
 MODEL_FILE = Path(__file__).parent / "models" / "business_resolution.json"
 
@@ -40,11 +41,11 @@ MODEL_FILE = Path(__file__).parent / "models" / "business_resolution.json"
 @dataclass
 class BusinessReport:
     records: int
-    businesses: int
+    establishments: int
+    organisations: int
     pairs_scored: int
-    merged_ids: int
-    split_ids: int
-    joined_across_sources: dict[str, int]
+    id_changes: dict[str, int]
+    establishment_joins: dict[str, int]
     seconds: dict[str, float]
 
 
@@ -95,6 +96,27 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
         ANTI JOIN generic_words g USING (word)
         WHERE len(n.word) > 1
         GROUP BY n.unique_id;
+        -- the words that name a site ("SUMMERHILL GARAGE", "ARNOLD CENTRE"): an address's words
+        -- that are neither numbers nor common in addresses (streets, towns, counties)
+        CREATE OR REPLACE TEMP TABLE common_address_words AS
+        SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
+        GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 500);
+        CREATE OR REPLACE TEMP TABLE record_site_words AS
+        SELECT n.unique_id, list(DISTINCT n.word) AS words
+        FROM (SELECT unique_id, unnest(tokens) AS word FROM record_features) n
+        ANTI JOIN common_address_words c USING (word)
+        WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
+        GROUP BY n.unique_id;
+        -- the name an address gives its premises, before the building number ("Flatbridge Cafe,
+        -- 7 Hurricane Close"): its uncommon words
+        CREATE OR REPLACE TEMP TABLE record_premises_names AS
+        SELECT n.unique_id, list(DISTINCT n.word) AS words
+        FROM (SELECT unique_id,
+                     unnest(list_slice(tokens, 1, coalesce(list_position(tokens, number), 1) - 1)) AS word
+              FROM record_features WHERE number IS NOT NULL) n
+        ANTI JOIN generic_words g USING (word)
+        WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
+        GROUP BY n.unique_id;
     """)
     con.execute("""
         CREATE OR REPLACE TABLE business_inputs AS
@@ -108,16 +130,38 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                     THEN left(c.keys[1], 1) || '|' || substr(c.keys[1], strpos(c.keys[1], ' ') + 1) END AS company_tail,
                f.primary_name, f.name_sorted, f.name_first2,
                string_split(coalesce(f.primary_name, ''), ' ') AS name_tokens,
+               -- words written joined or apart ("TREE HOUSE" and "TREEHOUSE", "PUSSY CAT" and "PUSSYCAT")
+               list_transform(range(1, len(string_split(coalesce(f.primary_name, ''), ' '))),
+                              lambda i: string_split(f.primary_name, ' ')[i] || string_split(f.primary_name, ' ')[i + 1])
+                   AS name_bigrams,
+               replace(f.primary_name, ' ', '') AS name_compact,
+               -- "DWP" for "DEPARTMENT FOR WORK AND PENSIONS"
+               CASE WHEN len(string_split(f.primary_name, ' ')) >= 3 THEN list_aggregate(list_transform(
+                   list_filter(string_split(f.primary_name, ' '), lambda w: w NOT IN ('AND', 'FOR', 'OF', 'THE', 'IN')),
+                   lambda w: left(w, 1)), 'string_agg', '') END AS initials,
+               list_filter(string_split(nullif(trim(regexp_replace(upper(b.address_lines[1]), '[^A-Z0-9]+', ' ', 'g')), ''), ' '),
+                           lambda w: w NOT IN ('THE', 'AND')) AS first_line_words,
+               array_to_string(f.tokens, '') AS address_compact,
+               coalesce(pn.words, []::VARCHAR[]) AS premises_name_words,
                f.proprietor_key, l.uprn, a.parent_uprn,
                -- where the record is: its UPRN when linked, else its postcode and building number
                CASE WHEN l.uprn IS NOT NULL THEN 'U' || l.uprn
                     WHEN f.postcode IS NOT NULL AND f.number IS NOT NULL THEN f.postcode || '|' || f.number
                END AS premises_key,
                f.tokens AS address_tokens,
+               coalesce(s.words, []::VARCHAR[]) AS site_words,
                coalesce(u.words, []::VARCHAR[]) AS uncommon_words,
                coalesce(d.words, []::VARCHAR[]) AS distinctive_words,
                coalesce(d.stems, []::VARCHAR[]) AS name_stems,
-               b.source, f.number, f.number_base, f.sub_premises, f.street,
+               b.source, b.source_kind, b.record_type, b.start_date AS started_on, f.premises_use, f.not_a_property, f.premises_business_words,
+               -- whoever is liable or holds it: a ratepayer, or a name with a company's legal form
+               (b.source_kind = 'rates' OR len(coalesce(c.keys, [])) > 0) AS operator,
+               f.number, f.number_base, f.sub_premises, f.street,
+               -- the number a range starts with, its letter kept: "94-96" is at 94, "70A" is not 70
+               nullif(regexp_extract(f.number, '^[0-9]+[A-Z]?'), '') AS number_start,
+               -- the first line as written, for naming a site ("Summerhill Garage", "The Arnold Centre")
+               nullif(trim(regexp_replace(upper(b.address_lines[1]), '[^A-Z0-9]+', ' ', 'g')), '') AS first_line,
+               split_part(f.street, ' ', 1) AS street_head,
                coalesce(a.postcode, f.postcode) AS postcode,
                left(coalesce(a.postcode, f.postcode), -2) AS sector,
                b.property_ref,
@@ -140,6 +184,8 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
         JOIN business_records b ON b.record_id = f.unique_id
         LEFT JOIN record_uncommon_words u ON u.unique_id = f.unique_id
         LEFT JOIN record_distinctive_words d ON d.unique_id = f.unique_id
+        LEFT JOIN record_site_words s ON s.unique_id = f.unique_id
+        LEFT JOIN record_premises_names pn ON pn.unique_id = f.unique_id
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn;
@@ -177,9 +223,11 @@ def train_business_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
 
 
 def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_path: Path = MODEL_FILE,
-                       previous_ids: list[tuple[str, str]] | None = None) -> BusinessReport:
-    """Fill ``record_businesses`` (record_id, business_id) and ``business_id_changes``."""
+                       previous_ids: PreviousIds | None = None) -> BusinessReport:
+    """Fill ``record_establishments`` (record_id, record_key, establishment_id, organisation_id),
+    ``id_changes`` and ``business_inputs``."""
     quiet_splink()
+    previous = previous_ids or PreviousIds()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     _business_inputs(con)
@@ -197,117 +245,67 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
     started = time.perf_counter()
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=threshold)
+    # the names: records the model says name one business, whatever their premises
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE record_clusters AS
-        SELECT c.unique_id AS record_id, c.cluster_id, i.record_key
-        FROM {clusters.physical_name} c JOIN business_inputs i USING (unique_id)
+        CREATE OR REPLACE TEMP TABLE name_clusters AS
+        SELECT c.unique_id AS record_id, 'n' || c.cluster_id AS cluster_id
+        FROM {clusters.physical_name} c JOIN named_inputs i USING (unique_id);
+        INSERT INTO name_clusters
+        SELECT n.unique_id, 'n' || n.unique_id FROM named_inputs n
+        ANTI JOIN name_clusters c ON c.record_id = n.unique_id;
     """)
     pairs = scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
-    _ensure_table(con)
-    seconds["cluster"] = time.perf_counter() - started
+    for table in (clusters, predictions):
+        table.drop_table_from_database_and_remove_from_cache()
+    seconds["cluster_names"] = time.perf_counter() - started
     started = time.perf_counter()
-    across = join_across_sources(con)
-    seconds["join_across_sources"] = time.perf_counter() - started
+    joined = build_establishments(con)
+    seconds["establishments"] = time.perf_counter() - started
     started = time.perf_counter()
-    _attach_nameless_records(con)
-    seconds["attach_nameless"] = time.perf_counter() - started
+    build_organisations(con)
+    seconds["organisations"] = time.perf_counter() - started
     started = time.perf_counter()
-    merged, split = _assign_stable_ids(con, previous_ids or [])
+    assign_stable_ids(con, "establishment_clusters", previous.establishments, "E", "establishment_ids")
+    assign_stable_ids(con, "organisation_clusters", previous.organisations, "O", "organisation_ids")
+    con.execute("""
+        CREATE OR REPLACE TABLE record_establishments AS
+        SELECT b.record_id, b.source || '|' || b.source_record_id AS record_key,
+               ei.stable_id AS establishment_id, oi.stable_id AS organisation_id
+        FROM business_records b
+        LEFT JOIN establishment_clusters e USING (record_id)
+        LEFT JOIN establishment_ids ei ON ei.cluster_id = e.cluster_id
+        LEFT JOIN organisation_clusters o USING (record_id)
+        LEFT JOIN organisation_ids oi ON oi.cluster_id = o.cluster_id;
+    """)
+    _record_id_changes(con, previous)
     seconds["stable_ids"] = time.perf_counter() - started
+    changes = dict(con.execute("SELECT kind || ' ' || change, count(DISTINCT previous_id) FROM id_changes "
+                               "GROUP BY 1").fetchall())
     return BusinessReport(
-        records=scalar(con, "SELECT count(*) FROM record_businesses"),
-        businesses=scalar(con, "SELECT count(DISTINCT business_id) FROM record_businesses WHERE business_id IS NOT NULL"),
-        pairs_scored=pairs, merged_ids=merged, split_ids=split, joined_across_sources=across.pairs_joined,
+        records=scalar(con, "SELECT count(*) FROM record_establishments"),
+        establishments=scalar(con, "SELECT count(DISTINCT establishment_id) FROM record_establishments"),
+        organisations=scalar(con, "SELECT count(DISTINCT organisation_id) FROM record_establishments"),
+        pairs_scored=pairs, id_changes=changes, establishment_joins=joined,
         seconds={k: round(v, 2) for k, v in seconds.items()})
 
 
-# a nameless record whose address holds every distinctive word (two or more) of a business's name,
-# nearby, unless the address says the unit is AT a place ("Hand Car Wash At David Lloyd" names its
-# host, not itself)
-ADDRESS_NAMES_BUSINESS = ("(l.sector = r.sector AND len(r.distinctive_words) > 1 "
-                          "AND list_has_all(l.address_tokens, r.distinctive_words) "
-                          "AND NOT list_contains(l.address_tokens, 'AT'))")
+@dataclass
+class PreviousIds:
+    """The ids of the index being replaced, per record (record_key, id), so that they survive."""
+
+    establishments: list[tuple[str, str]] = field(default_factory=list)
+    organisations: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _attach_nameless_records(con: duckdb.DuckDBPyConnection) -> None:
-    """A record with no business name (a withheld ratepayer, a VOA entry with no firm's name) is
-    not compared by name: it joins the one business active at its premises during its period
-    (the same UPRN, rates reference, or the very same building number: with no name to go on,
-    12C is not 12; or an address that names the business, "Wizz Kids Out Of School Club, Grange
-    Primary School"), and otherwise names no business (its business id stays empty)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE nameless_inputs AS SELECT * FROM business_inputs WHERE NOT named")
-    premises_candidates(con, "nameless_inputs", "named_inputs", "nameless_candidates")
+def _record_id_changes(con: duckdb.DuckDBPyConnection, previous: PreviousIds) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE previous_establishment_ids (record_key VARCHAR, stable_id VARCHAR)")
+    insert_rows(con, "previous_establishment_ids", ["record_key", "stable_id"], previous.establishments)
+    con.execute("CREATE OR REPLACE TEMP TABLE previous_organisation_ids (record_key VARCHAR, stable_id VARCHAR)")
+    insert_rows(con, "previous_organisation_ids", ["record_key", "stable_id"], previous.organisations)
     con.execute(f"""
-        INSERT INTO record_clusters
-        SELECT l.unique_id, any_value(c.cluster_id), any_value(l.record_key)
-        FROM nameless_candidates p
-        JOIN nameless_inputs l ON l.unique_id = p.l_id
-        JOIN named_inputs r ON r.unique_id = p.r_id
-             AND r.active_from <= l.active_to AND l.active_from <= r.active_to
-        JOIN record_clusters c ON c.record_id = r.unique_id
-        WHERE l.active_from IS NOT NULL
-          AND ({same_numbered_premises("number")} OR {ADDRESS_NAMES_BUSINESS})
-        GROUP BY l.unique_id
-        HAVING count(DISTINCT c.cluster_id) = 1
-    """)
-
-
-def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    """Named records that scored no pair above the threshold are businesses of their own."""
-    con.execute("""
-        INSERT INTO record_clusters
-        SELECT n.unique_id, 'solo-' || n.unique_id, n.record_key
-        FROM named_inputs n ANTI JOIN record_clusters c ON c.record_id = n.unique_id
-    """)
-
-
-def new_business_id(record_key: str) -> str:
-    return "B" + hashlib.sha1(record_key.encode("utf-8")).hexdigest()[:10].upper()
-
-
-def _assign_stable_ids(con: duckdb.DuckDBPyConnection, previous: list[tuple[str, str]]) -> tuple[int, int]:
-    con.execute("CREATE OR REPLACE TEMP TABLE previous_ids (record_key VARCHAR, business_id VARCHAR)")
-    if previous:
-        insert_rows(con, "previous_ids", ["record_key", "business_id"], previous)
-    votes = con.execute("""
-        SELECT c.cluster_id, p.business_id, count(*) AS n
-        FROM record_clusters c JOIN previous_ids p USING (record_key)
-        GROUP BY 1, 2 ORDER BY n DESC, p.business_id, c.cluster_id
-    """).fetchall()
-    keep: dict[str, str] = {}
-    taken: set[str] = set()
-    for cluster_id, business_id, _ in votes:  # greedy: most-shared first; an id goes to one cluster
-        if cluster_id not in keep and business_id not in taken:
-            keep[cluster_id] = business_id
-            taken.add(business_id)
-    firsts = con.execute("SELECT cluster_id, min(record_key) FROM record_clusters GROUP BY 1 ORDER BY 1").fetchall()
-    assignment: list[tuple[str, str]] = []
-    for cluster_id, first_key in firsts:
-        business_id = keep.get(cluster_id)
-        if business_id is None:
-            business_id = new_business_id(first_key)
-            while business_id in taken:
-                business_id = new_business_id(business_id + first_key)
-            taken.add(business_id)
-        assignment.append((cluster_id, business_id))
-    con.execute("CREATE OR REPLACE TEMP TABLE cluster_ids (cluster_id VARCHAR, business_id VARCHAR)")
-    insert_rows(con, "cluster_ids", ["cluster_id", "business_id"], assignment)
-    con.execute("""
-        CREATE OR REPLACE TABLE record_businesses AS
-        SELECT b.record_id, i.business_id, b.source || '|' || b.source_record_id AS record_key
-        FROM business_records b
-        LEFT JOIN record_clusters c USING (record_id)
-        LEFT JOIN cluster_ids i USING (cluster_id);
-        CREATE OR REPLACE TABLE business_id_changes AS
-        WITH moves AS (
-            SELECT p.business_id AS previous_id, r.business_id AS current_id, count(*) AS records
-            FROM previous_ids p JOIN record_businesses r USING (record_key)
-            WHERE p.business_id <> r.business_id GROUP BY 1, 2)
-        SELECT previous_id, current_id, records,
-               CASE WHEN previous_id IN (SELECT business_id FROM record_businesses) THEN 'split' ELSE 'merged' END
-                   AS change
-        FROM moves;
-    """)
-    merged = scalar(con, "SELECT count(DISTINCT previous_id) FROM business_id_changes WHERE change = 'merged'")
-    split = scalar(con, "SELECT count(DISTINCT previous_id) FROM business_id_changes WHERE change = 'split'")
-    return merged, split
+        CREATE OR REPLACE TABLE id_changes AS
+        SELECT * FROM ({id_changes_sql("establishment", "previous_establishment_ids", "record_establishments",
+                                       "establishment_id")})
+        UNION ALL
+        SELECT * FROM ({id_changes_sql("organisation", "previous_organisation_ids", "record_establishments",
+                                       "organisation_id")})""")

@@ -11,10 +11,19 @@ stage looks only at pairs of records of DIFFERENT sources that are at one premis
 2. the same postcode with a number missing, and the names are alike (one a slip of the other, one
    containing the other, or a company whose address names the other's trading name);
 3. the same postcode, both unnumbered, and the names share a distinctive word;
-4. a company's address names the other record's trading name, within one postcode sector.
+4. a company's address names the other record's trading name, within one postcode sector;
+5. the same postcode sector, both unnumbered, and the names alike (postcodes of a school, a hall or
+   a retail park often differ by a unit between two systems);
+6. the same postcode sector, two or more of the same uncommon words naming the site, and the names
+   alike;
+7. the same postcode sector, most words of the addresses the same, and the same name.
+
+Where a record has candidates in several establishments, the one whose address shares clearly more
+words with its own (two or more) is taken as its only candidate: the "Department for Work and
+Pensions" at Great Oaks House, not the department's other offices in the sector.
 
 A pair is taken only when it is unambiguous: each of its records has candidates in just one
-business. Tiers run in order and a record joined in one tier is not a candidate in the next, so a
+establishment. Tiers run in order and a record joined in one tier is not a candidate in the next, so a
 weak rule never overrides a strong one. "Distinctive" words are those in few distinct names (a
 chain's brand, written on many records, stays distinctive; "CAFE" does not) and not frequent in
 addresses (place names such as "PITSEA" are not evidence of one business).
@@ -23,13 +32,20 @@ addresses (place names such as "PITSEA" are not evidence of one business).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import duckdb
 
-from business_index.duckdb_utils import insert_rows
 from business_index.link.business_model import BEST_NAME_SIMILARITY, NAME_CONTAINED
-from business_index.link.premises import ONE_NAMES_THE_OTHER, SAME_NUMBERED_PREMISES, SAME_POSTCODE_UNNUMBERED
+from business_index.link.premises import (
+    address_holds_name,
+    ONE_NAMES_THE_OTHER,
+    SAME_NUMBERED_PREMISES,
+    SAME_POSTCODE_UNNUMBERED,
+    SAME_SECTOR_ADDRESS_ALIKE,
+    SAME_SECTOR_SITE,
+    SAME_SECTOR_UNNUMBERED,
+)
+from business_index.link.union_find import UnionFind
 
 
 def _aliased(splink_sql: str) -> str:
@@ -38,18 +54,28 @@ def _aliased(splink_sql: str) -> str:
 
 
 BEST_SIMILARITY = _aliased(BEST_NAME_SIMILARITY)
-SHARE_DISTINCTIVE_WORD = "list_has_any(l.name_stems, r.name_stems)"
+# a distinctive word in both names, also when one writes it as two ("TREE HOUSE" / "TREEHOUSE")
+SHARE_DISTINCTIVE_WORD = ("(list_has_any(l.name_stems, r.name_stems) OR list_has_any(l.name_bigrams, r.name_stems) "
+                          "OR list_has_any(r.name_bigrams, l.name_stems))")
 # "Marstons Plc" at "Red Lion, High Street" runs the "Red Lion": a company's address naming a
 # trading name. "Aramark Limited" at "Argos Warehouse" does not run Argos Limited: a company named
 # in another company's address is its host, not the same business.
+# The whole trading name in the address counts too, however its words are spaced ("The Owl & Pussy
+# Cat, Clay Hill Road" names the "Owl & Pussycat").
 ADDRESS_NAMES_TRADING_NAME = (
     "((len(r.distinctive_words) > 0 AND len(r.company_keys) = 0 AND list_has_all(l.address_tokens, r.distinctive_words)) OR "
-    "(len(l.distinctive_words) > 0 AND len(l.company_keys) = 0 AND list_has_all(r.address_tokens, l.distinctive_words)))")
+    "(len(l.distinctive_words) > 0 AND len(l.company_keys) = 0 AND list_has_all(r.address_tokens, l.distinctive_words)) OR "
+    f"(len(r.company_keys) = 0 AND {address_holds_name('l', 'r')}) OR "
+    f"(len(l.company_keys) = 0 AND {address_holds_name('r', 'l')}))")
 # "W H Smith" reads like a person's name, but at the premises of "W H Smith Ltd" it is that company
 COMPANY_WRITTEN_AS_PERSON = ("(list_contains(l.company_keys, r.proprietor_key) OR "
                              "list_contains(r.company_keys, l.proprietor_key))")
+# "DWP" in one name stands for the other's "Department for Work and Pensions"
+INITIALS = ("((length(r.initials) >= 3 AND list_contains(l.name_tokens, r.initials)) OR "
+            "(length(l.initials) >= 3 AND list_contains(r.name_tokens, l.initials)))")
 NAMES_ALIKE = (f"(list_has_any(l.name_keys, r.name_keys) OR {BEST_SIMILARITY} >= 0.95 OR "
-               f"{_aliased(NAME_CONTAINED)} OR {ADDRESS_NAMES_TRADING_NAME} OR {COMPANY_WRITTEN_AS_PERSON})")
+               f"{_aliased(NAME_CONTAINED)} OR {ADDRESS_NAMES_TRADING_NAME} OR {COMPANY_WRITTEN_AS_PERSON} OR "
+               f"{INITIALS})")
 NAMES_SIMILAR = f"({NAMES_ALIKE} OR {BEST_SIMILARITY} >= 0.88)"
 # (what the tier says, where the two records are, how their names agree)
 TIERS: list[tuple[str, str, str]] = [
@@ -59,31 +85,12 @@ TIERS: list[tuple[str, str, str]] = [
     ("same postcode, both unnumbered, sharing a distinctive word",
      f"{SAME_POSTCODE_UNNUMBERED} AND l.number IS NULL AND r.number IS NULL", SHARE_DISTINCTIVE_WORD),
     ("a company's address names the other's trading name", ONE_NAMES_THE_OTHER, ADDRESS_NAMES_TRADING_NAME),
+    ("same postcode sector, both unnumbered, names alike",
+     SAME_SECTOR_UNNUMBERED, f"({NAMES_ALIKE} OR ({NAMES_SIMILAR} AND {SHARE_DISTINCTIVE_WORD}))"),
+    ("same postcode sector, the same named site, names alike", SAME_SECTOR_SITE, NAMES_ALIKE),
+    ("same postcode sector, addresses alike, the same name", SAME_SECTOR_ADDRESS_ALIKE,
+     "list_has_any(l.name_keys, r.name_keys)"),
 ]
-
-
-@dataclass
-class CrossSourceReport:
-    pairs_joined: dict[str, int]
-
-
-class _Clusters:
-    """Union-find over cluster ids."""
-
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, cluster: str) -> str:
-        self.parent.setdefault(cluster, cluster)
-        while self.parent[cluster] != cluster:
-            self.parent[cluster] = self.parent[self.parent[cluster]]
-            cluster = self.parent[cluster]
-        return cluster
-
-    def join(self, a: str, b: str) -> None:
-        a, b = self.find(a), self.find(b)
-        if a != b:
-            self.parent[max(a, b)] = min(a, b)
 
 
 def premises_candidates(con: duckdb.DuckDBPyConnection, left: str, right: str, into: str) -> None:
@@ -101,6 +108,8 @@ def premises_candidates(con: duckdb.DuckDBPyConnection, left: str, right: str, i
         UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (postcode) WHERE {unplaced}
         UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (sector, street, number_base)
               WHERE {unplaced}
+        UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (sector, street_head, number)
+              WHERE {unplaced}
         UNION SELECT l.unique_id, r.unique_id
               FROM (SELECT unique_id, uprn, sector, unnest(address_tokens) AS word FROM {left}) l
               JOIN (SELECT unique_id, uprn, sector, unnest(distinctive_words) AS word FROM {right}) r USING (sector, word)
@@ -109,51 +118,79 @@ def premises_candidates(con: duckdb.DuckDBPyConnection, left: str, right: str, i
               FROM (SELECT unique_id, uprn, sector, unnest(distinctive_words) AS word FROM {left}) l
               JOIN (SELECT unique_id, uprn, sector, unnest(address_tokens) AS word FROM {right}) r USING (sector, word)
               WHERE {unplaced}
+        -- unnumbered places in one sector (schools, halls, retail parks) sharing a word of their names
+        UNION SELECT l.unique_id, r.unique_id
+              FROM (SELECT unique_id, uprn, sector, unnest(name_tokens) AS word FROM {left} WHERE number IS NULL) l
+              JOIN (SELECT unique_id, uprn, sector, unnest(name_tokens) AS word FROM {right} WHERE number IS NULL) r
+                   USING (sector, word)
+              WHERE {unplaced} AND len(word) > 2
+        UNION SELECT l.unique_id, r.unique_id FROM {left} l JOIN {right} r USING (sector, primary_name)
+              WHERE {unplaced}
+        UNION SELECT l.unique_id, r.unique_id
+              FROM (SELECT unique_id, uprn, sector, initials AS word FROM {left} WHERE length(initials) >= 3) l
+              JOIN (SELECT unique_id, uprn, sector, unnest(name_tokens) AS word FROM {right}) r USING (sector, word)
+              WHERE {unplaced}
+        UNION SELECT l.unique_id, r.unique_id
+              FROM (SELECT unique_id, uprn, sector, unnest(name_tokens) AS word FROM {left}) l
+              JOIN (SELECT unique_id, uprn, sector, initials AS word FROM {right} WHERE length(initials) >= 3) r
+                   USING (sector, word)
+              WHERE {unplaced}
     """)
 
 
-def join_across_sources(con: duckdb.DuckDBPyConnection) -> CrossSourceReport:
-    """Merge clusters of ``record_clusters`` (every named record has one) joined by the tiers."""
-    clusters = _Clusters()
+CLEARLY_NEARER = 2  # shared address words by which one candidate must beat every other
+
+
+def unambiguous_pairs(scored: list[tuple[int, int, int]], establishments: UnionFind[int]) -> list[tuple[int, int]]:
+    """The pairs (a, b, words their addresses share) in which each record's candidates belong to one
+    establishment, once each record keeps only its clearly nearest candidates (by shared address
+    words) when several establishments compete for it."""
+    best: dict[int, dict[int, int]] = {}  # record -> candidate establishment -> most words shared
+    for a, b, shared in scored:
+        for one, other in ((a, b), (b, a)):
+            root = establishments.find(other)
+            best.setdefault(one, {})[root] = max(best.get(one, {}).get(root, 0), shared)
+
+    def only_candidate(record: int) -> int | None:
+        ranked = sorted(best[record].items(), key=lambda kv: -kv[1])
+        if len(ranked) == 1 or ranked[0][1] >= ranked[1][1] + CLEARLY_NEARER:
+            return ranked[0][0]
+        return None
+
+    return [(a, b) for a, b, _ in scored
+            if only_candidate(a) == establishments.find(b) and only_candidate(b) == establishments.find(a)]
+
+
+def join_across_sources(con: duckdb.DuckDBPyConnection, establishments: UnionFind[int],
+                        candidates_table: str) -> dict[str, int]:
+    """Join the records of ``named_inputs`` that the tiers say are one business at one premises
+    into one establishment; returns the pairs joined per tier."""
     joined: set[int] = set()
     report: dict[str, int] = {}
-    premises_candidates(con, "named_inputs", "named_inputs", "cross_source_candidates")
     for label, where, names in TIERS:
         # places first, into a table of its own (cheap columns), then names on the few pairs left:
         # one query doing both lets the planner evaluate the list comparisons on every candidate
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE placed_pairs AS
             SELECT l.unique_id AS l_id, r.unique_id AS r_id
-            FROM cross_source_candidates p
+            FROM {candidates_table} p
             JOIN named_inputs l ON l.unique_id = p.l_id
             JOIN named_inputs r ON r.unique_id = p.r_id
             WHERE l.unique_id < r.unique_id AND l.source <> r.source AND {where}""")
-        pairs = [(a, b, str(ca), str(cb)) for a, b, ca, cb in con.execute(f"""
-            SELECT l.unique_id, r.unique_id, cl.cluster_id, cr.cluster_id
+        scored = [(a, b, shared) for a, b, shared in con.execute(f"""
+            SELECT l.unique_id, r.unique_id,
+                   len(list_intersect(list_distinct(l.address_tokens), list_distinct(r.address_tokens)))
             FROM placed_pairs p
             JOIN named_inputs l ON l.unique_id = p.l_id
             JOIN named_inputs r ON r.unique_id = p.r_id
-            JOIN record_clusters cl ON cl.record_id = l.unique_id
-            JOIN record_clusters cr ON cr.record_id = r.unique_id
-            WHERE cl.cluster_id <> cr.cluster_id AND {names}""").fetchall()
+            WHERE {names}""").fetchall()
             if a not in joined and b not in joined]
-        # unambiguous only: each record's candidates belong to one business
-        candidates: dict[int, set[str]] = {}
-        for a, b, ca, cb in pairs:
-            candidates.setdefault(a, set()).add(clusters.find(cb))
-            candidates.setdefault(b, set()).add(clusters.find(ca))
+        # a pair already in one establishment still counts as a candidate: a record joined to its
+        # own business is not joined to a second one that its name happens to resemble
         taken = 0
-        for a, b, ca, cb in pairs:
-            if len(candidates[a]) == 1 and len(candidates[b]) == 1:
-                clusters.join(ca, cb)
+        for a, b in unambiguous_pairs(scored, establishments):
+            if establishments.join(a, b):
                 joined.update((a, b))
                 taken += 1
         report[label] = taken
-    merges = [(cluster, clusters.find(cluster)) for cluster in clusters.parent if clusters.find(cluster) != cluster]
-    if merges:
-        con.execute("CREATE OR REPLACE TEMP TABLE cluster_merges (cluster_id VARCHAR, into_cluster VARCHAR)")
-        insert_rows(con, "cluster_merges", ["cluster_id", "into_cluster"], merges)
-        con.execute("""
-            UPDATE record_clusters SET cluster_id = m.into_cluster
-            FROM cluster_merges m WHERE record_clusters.cluster_id = m.cluster_id""")
-    return CrossSourceReport(pairs_joined=report)
+    return report

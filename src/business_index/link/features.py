@@ -35,6 +35,7 @@ from business_index.clean.postcodes import (
     postcode_district,
     postcode_sector,
 )
+from business_index.clean.premises_uses import business_named_by, premises_use
 from business_index.sources.bs7666 import number_token
 
 USABLE_LPI_STATUSES = (1, 3, 6)
@@ -134,12 +135,13 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
                           stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
     rows = con.execute("""
         SELECT record_id, name, trading_name, holder_name, holder_is_individual, address_lines, address_text,
-               postcode, record_type
+               postcode, record_type, description
         FROM business_records ORDER BY record_id""").fetchall()
     columns: dict[str, list[Any]] = {k: [] for k in (
         "unique_id", "postcode", "sector", "district", "sub_premises", "number", "number_base", "street", "tokens",
-        "public_name", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property")}
-    for record_id, name, trading, holder, individual, lines, text, postcode, record_type in rows:
+        "public_name", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property",
+        "premises_use", "premises_business_words")}
+    for record_id, name, trading, holder, individual, lines, text, postcode, record_type, description in rows:
         address_lines = list(lines) if lines else ([text] if text else [])
         pc = normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
         parts = parse_address(address_lines, stopwords, known_streets)
@@ -163,6 +165,11 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         columns["proprietor_key"].append(name_key(names.proprietor) if names.proprietor else None)
         columns["individual"].append(names.individual)
         columns["not_a_property"].append(describes_no_property(address_lines))
+        columns["premises_use"].append(premises_use(description))
+        # a business named by the premises' name before the number ("Flatbridge Cafe, 7 Hurricane Close")
+        before = (parts.tokens[:parts.tokens.index(parts.number)]
+                  if parts.number in parts.tokens and not parts.sub_premises else ())
+        columns["premises_business_words"].append(list(business_named_by(before)))
     _insert(con, "record_features", columns, _RECORD_SCHEMA)
 
 
@@ -177,5 +184,6 @@ _RECORD_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),
     ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)),
     ("public_name", _TEXT), ("name_keys", pa.list_(_TEXT)), ("company_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("name_sorted", _TEXT), ("name_first2", _TEXT),
-    ("proprietor_key", _TEXT), ("individual", pa.bool_()), ("not_a_property", pa.bool_()),
+    ("proprietor_key", _TEXT), ("individual", pa.bool_()), ("not_a_property", pa.bool_()), ("premises_use", _TEXT),
+    ("premises_business_words", pa.list_(_TEXT)),
 ])

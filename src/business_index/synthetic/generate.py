@@ -31,7 +31,8 @@ VOA_FILE = "rates/uk-englandwales-ndr-2023-listentries-compiled-epoch-0031-basel
 LICENSING_FILE = "licensing/civica_app_licences_2026-11-01.csv"
 
 MIN_PROPERTIES = 50
-TRUTH_HEADER = ["source", "file", "line", "source_record_id", "true_uprn", "true_business_id"]
+TRUTH_HEADER = ["source", "file", "line", "source_record_id", "true_uprn", "true_business_id",
+                "true_establishment_id", "true_organisation_id"]
 
 
 @dataclass
@@ -82,8 +83,12 @@ def _task_business_source(out_dir: str, writer: str) -> dict[str, int]:
     with (out / "truth" / f"records.{writer}.part").open("w", encoding="utf-8", newline="") as handle:
         rows = csv.writer(handle)
         for r in truth:
+            # the borough's businesses are legal entities (organisations); each trades at a property
+            # as one establishment (an advertiser's rights with no property are one establishment)
+            establishment = f"{r.true_business_id}@{r.true_uprn or 'no-property'}" if r.true_business_id else ""
             rows.writerow([r.source, r.file, r.line, r.source_record_id,
-                           "" if r.true_uprn is None else r.true_uprn, r.true_business_id or ""])
+                           "" if r.true_uprn is None else r.true_uprn, r.true_business_id or "", establishment,
+                           r.true_business_id or ""])
     return {relative: len(truth)}
 
 
@@ -242,7 +247,7 @@ Made by `bx generate`. Nothing here is real; it is shaped like Hackney and as me
 | `{NDR_FILE}` | council business-rates (NDR) account export: one row per liability |
 | `{VOA_FILE}` | VOA rating-list entries for the same hereditaments ('*'-delimited, no header) |
 | `{LICENSING_FILE}` | Civica APP style licensing export |
-| `truth/records.csv` | every business record (source, file, line, id) -> its true UPRN and true business |
+| `truth/records.csv` | every business record (source, file, line, id) -> its true UPRN, business, establishment (the business at that property) and organisation |
 | `truth/businesses.csv` | every business, with its kind and the adversarial case it belongs to |
 | `truth/properties.csv` | every property, its LLPG organisation name and its current business |
 | `truth/cases.json` | the adversarial cases: the 18-way supplier, near-identical names, busy premises, chains |

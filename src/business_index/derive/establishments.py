@@ -1,0 +1,107 @@
+"""The published views of establishments and organisations, and each premises' history.
+
+* ``establishments``: one row per establishment: its display name (the trading name its records
+  use most, else its operator's public name), its premises (UPRN, else the address as written), its
+  period, whether it is still open, its operating organisation, every public name, its sources.
+* ``organisations``: one row per organisation: its display name (the operator's public name its
+  records use most, else the trading name), how many establishments, every public name, premises.
+* ``premises_history``: every establishment seen at a property, with its period, the current one
+  flagged (open first, then the latest seen, then the latest started).
+* ``establishment_source_counts``, ``organisation_source_counts``: records per source.
+
+Only public names are shown (``record_features.public_name``): a private individual's name never
+names an establishment or an organisation here.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+STILL_OPEN = "DATE '2999-12-31'"  # business_inputs.active_to of a liability or licence with no end
+
+
+def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE unit_records AS
+        SELECT re.establishment_id, re.organisation_id, b.record_id, b.source, b.source_kind, f.public_name,
+               f.individual, i.operator, l.uprn, b.address_text, b.postcode,
+               coalesce(b.start_date, b.last_seen_date) AS seen_from,
+               coalesce(b.end_date, b.last_seen_date, b.start_date) AS seen_to,
+               i.active_to >= {STILL_OPEN} AS still_open
+        FROM record_establishments re
+        JOIN business_records b USING (record_id)
+        JOIN record_features f ON f.unique_id = b.record_id
+        JOIN business_inputs i ON i.unique_id = b.record_id
+        LEFT JOIN record_links l USING (record_id);
+
+        CREATE OR REPLACE TABLE establishments AS
+        WITH names AS (
+            SELECT establishment_id, public_name AS name,
+                   row_number() OVER (PARTITION BY establishment_id
+                                      ORDER BY bool_or(NOT operator) DESC, count(*) DESC, public_name) AS r
+            FROM unit_records WHERE public_name IS NOT NULL GROUP BY establishment_id, public_name),
+        places AS (
+            SELECT establishment_id, uprn,
+                   row_number() OVER (PARTITION BY establishment_id ORDER BY count(*) DESC, uprn) AS r
+            FROM unit_records WHERE uprn IS NOT NULL GROUP BY establishment_id, uprn)
+        SELECT u.establishment_id, any_value(u.organisation_id) AS organisation_id, n.name, p.uprn,
+               coalesce(a.single_line_address, min(u.address_text)) AS address,
+               coalesce(a.postcode, min(u.postcode)) AS postcode,
+               min(u.seen_from) AS first_seen, max(u.seen_to) AS last_seen,
+               bool_or(u.still_open) AS still_open,
+               count(*) AS record_count,
+               coalesce(list(DISTINCT u.public_name ORDER BY u.public_name)
+                        FILTER (WHERE u.public_name IS NOT NULL), []) AS name_variants,
+               list(DISTINCT u.source ORDER BY u.source) AS sources,
+               bool_or(u.individual) AS has_individual
+        FROM unit_records u
+        LEFT JOIN names n ON n.establishment_id = u.establishment_id AND n.r = 1
+        LEFT JOIN places p ON p.establishment_id = u.establishment_id AND p.r = 1
+        LEFT JOIN addresses a ON a.uprn = p.uprn
+        GROUP BY u.establishment_id, n.name, p.uprn, a.single_line_address, a.postcode;
+
+        CREATE OR REPLACE TABLE establishment_source_counts AS
+        SELECT establishment_id, source, count(*) AS records FROM unit_records GROUP BY 1, 2;
+
+        CREATE OR REPLACE TABLE premises_history AS
+        WITH seen AS (
+            SELECT u.uprn, u.establishment_id, min(u.seen_from) AS first_seen, max(u.seen_to) AS last_seen,
+                   bool_or(u.still_open) AS still_open
+            FROM unit_records u WHERE u.uprn IS NOT NULL GROUP BY 1, 2),
+        ranked AS (
+            SELECT s.*, row_number() OVER (PARTITION BY s.uprn ORDER BY s.still_open DESC,
+                                           s.last_seen DESC NULLS LAST, s.first_seen DESC NULLS LAST,
+                                           s.establishment_id) AS r
+            FROM seen s)
+        SELECT r.uprn, r.establishment_id, e.organisation_id, e.name, r.first_seen, r.last_seen, r.still_open,
+               r.r = 1 AS current
+        FROM ranked r JOIN establishments e USING (establishment_id);
+    """)
+
+
+def summarise_organisations(con: duckdb.DuckDBPyConnection) -> None:
+    """``organisations`` and ``organisation_source_counts`` (after ``summarise_establishments``)."""
+    con.execute("""
+        CREATE OR REPLACE TABLE organisations AS
+        WITH names AS (
+            SELECT organisation_id, public_name AS name,
+                   row_number() OVER (PARTITION BY organisation_id
+                                      ORDER BY bool_or(operator) DESC, count(*) DESC, public_name) AS r
+            FROM unit_records WHERE public_name IS NOT NULL AND organisation_id IS NOT NULL
+            GROUP BY organisation_id, public_name)
+        SELECT u.organisation_id, n.name,
+               count(DISTINCT u.establishment_id) AS establishment_count,
+               count(*) AS record_count,
+               coalesce(list(DISTINCT u.public_name ORDER BY u.public_name)
+                        FILTER (WHERE u.public_name IS NOT NULL), []) AS name_variants,
+               coalesce(list(DISTINCT u.uprn ORDER BY u.uprn) FILTER (WHERE u.uprn IS NOT NULL), []) AS uprns,
+               bool_or(u.individual) AS has_individual,
+               min(u.seen_from) AS first_seen, max(u.seen_to) AS last_seen
+        FROM unit_records u LEFT JOIN names n ON n.organisation_id = u.organisation_id AND n.r = 1
+        WHERE u.organisation_id IS NOT NULL
+        GROUP BY u.organisation_id, n.name;
+
+        CREATE OR REPLACE TABLE organisation_source_counts AS
+        SELECT organisation_id, source, count(*) AS records FROM unit_records
+        WHERE organisation_id IS NOT NULL GROUP BY 1, 2;
+    """)

@@ -1,0 +1,53 @@
+"""Establishments -> organisations: the legal entity or group behind them (the *enterprise* of the
+ONS business register). An organisation has many establishments; an establishment has one
+operating organisation, or none known.
+
+An organisation is built from the names of whoever is liable for or holds each establishment: the
+ratepayer, or any name written with a company's legal form. Under one name (``name_clusters``:
+the registered name in all its spellings, "Acme Taverns Ltd", "ACME TAVERNS LIMITED") every
+establishment it operates is one organisation, so Acme's forty pubs are forty establishments of one
+organisation. A trading name never joins establishments of different operators into one
+organisation: two pubs called "The Red Lion" run by two pub companies stay apart. Only where an
+establishment has no operator on record does its trading name stand for it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from business_index.duckdb_utils import insert_rows
+from business_index.link.union_find import UnionFind
+
+
+def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
+    """Write ``organisation_clusters`` (record_id, record_key, cluster_id) from
+    ``establishment_clusters`` and ``name_clusters``; a record whose establishment has no named
+    record has no organisation. Returns the number of organisations."""
+    rows = con.execute("""
+        WITH members AS (
+            SELECT e.cluster_id AS establishment, n.cluster_id AS name_cluster, i.operator
+            FROM establishment_clusters e
+            JOIN name_clusters n USING (record_id)
+            JOIN business_inputs i ON i.unique_id = e.record_id),
+        speaks AS (  -- the operators' names where there are any, else the trading names
+            SELECT establishment, bool_or(operator) AS has_operator FROM members GROUP BY 1)
+        SELECT DISTINCT m.establishment, m.name_cluster
+        FROM members m JOIN speaks s USING (establishment)
+        WHERE m.operator OR NOT s.has_operator
+        ORDER BY 1, 2""").fetchall()
+    names: UnionFind[str] = UnionFind()
+    first_name: dict[str, str] = {}
+    for establishment, name_cluster in rows:
+        if establishment in first_name:
+            names.join(first_name[establishment], name_cluster)
+        else:
+            first_name[establishment] = name_cluster
+            names.find(name_cluster)
+    con.execute("CREATE OR REPLACE TEMP TABLE establishment_organisations (establishment VARCHAR, cluster_id VARCHAR)")
+    insert_rows(con, "establishment_organisations", ["establishment", "cluster_id"],
+                [(e, f"o{names.find(n)}") for e, n in first_name.items()])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE organisation_clusters AS
+        SELECT e.record_id, e.record_key, o.cluster_id
+        FROM establishment_clusters e JOIN establishment_organisations o ON o.establishment = e.cluster_id""")
+    return len({names.find(n) for n in first_name.values()})
