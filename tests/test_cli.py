@@ -80,7 +80,7 @@ def test_evaluate_export_and_train(small_borough: Path, small_index: Path, tmp_p
     assert result.exit_code == 2 and "exactly one of --truth" in result.output
     out = tmp_path / "records.csv"
     result = runner.invoke(app, ["export", "records", "--index", str(small_index), "--out", str(out)])
-    assert result.exit_code == 0 and out.read_text().startswith("source,file,line,source_record_id,business_id")
+    assert result.exit_code == 0 and out.read_text().startswith("source,file,line,source_record_id,establishment_id,organisation_id")
     result = runner.invoke(app, ["export", "everything", "--index", str(small_index), "--out", str(out)])
     assert result.exit_code == 2 and "unknown export" in result.output
     model = tmp_path / "model.json"

@@ -188,8 +188,10 @@ def evaluate(
     table.add_column("precision", justify="right")
     table.add_column("recall", justify="right")
     table.add_column("F1", justify="right")
-    rows = {"record -> UPRN": result.get("record_to_uprn"), "business clustering (pairwise)":
-            result.get("business_clustering")} if truth else {"same business, same premises": result}
+    rows = {"record -> UPRN": result.get("record_to_uprn"),
+            "establishments (pairwise)": result.get("establishments"),
+            "organisations (pairwise)": result.get("organisations")} if truth else {
+        "same establishment (same business, same premises)": result}
     for name, scores in rows.items():
         if isinstance(scores, dict):
             table.add_row(name, f"{scores['precision']:.4f}", f"{scores['recall']:.4f}", f"{scores['f1']:.4f}")
@@ -202,16 +204,16 @@ def evaluate(
     if isinstance(supplier, dict):
         verdict = "[green]passed[/green]" if supplier["passed"] else "[red]failed[/red]"
         console.print(f"18-way supplier: {supplier['records']} records, {supplier['distinct_spellings']} spellings, "
-                      f"{supplier['businesses']} business(es), {supplier['intruders']} intruders: {verdict}")
+                      f"{supplier['organisations']} organisation(s), {supplier['intruders']} intruders: {verdict}")
 
 
 @app.command()
 def export(
-    what: Annotated[str, typer.Argument(help="records, businesses or properties")],
+    what: Annotated[str, typer.Argument(help="records, establishments, organisations or properties")],
     index: Annotated[Path, typer.Option("--index", help="A built index.")],
     out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
 ) -> None:
-    """Write records, businesses or properties of an index as CSV."""
+    """Write records, establishments, organisations or properties of an index as CSV."""
     from business_index.store.export import EXPORTS, export_csv
 
     if what not in EXPORTS:

@@ -34,7 +34,7 @@ def client(small_index: Path, store: SubmissionStore) -> TestClient:
 def sample(small_index: Path) -> dict[str, object]:
     with duckdb.connect(str(small_index), read_only=True) as con:
         uprn, postcode = con.execute("""SELECT a.uprn, a.postcode FROM addresses a JOIN property_names p USING (uprn)
-                                        WHERE p.business_id IS NOT NULL ORDER BY a.uprn LIMIT 1""").fetchall()[0]
+                                        WHERE p.establishment_id IS NOT NULL ORDER BY a.uprn LIMIT 1""").fetchall()[0]
         ndr_uprn = con.execute("""SELECT l.uprn FROM record_links l JOIN business_records b USING (record_id)
                                   WHERE b.record_type = 'ndr_account' AND b.holder_name IS NOT NULL
                                   ORDER BY l.uprn LIMIT 1""").fetchall()[0][0]
@@ -64,7 +64,7 @@ def test_postcode_lookup_in_any_case_and_spacing(client: TestClient, sample: dic
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["pagination"]["total"] >= 1 and all(a["postcode"] == postcode for a in body["addresses"])
-        assert {"uprn", "singleLineAddress", "businessName", "businessId"} <= set(body["addresses"][0])
+        assert {"uprn", "singleLineAddress", "businessName", "establishmentId"} <= set(body["addresses"][0])
 
 
 def test_bad_input_is_400_with_errors(client: TestClient) -> None:
@@ -99,18 +99,41 @@ def test_property_detail_hides_personal_data_without_review(client: TestClient, 
     assert client.get("/api/v1/properties/1", headers=bearer("read")).status_code == 404
 
 
-def test_business_search_finds_the_supplier_by_any_spelling(client: TestClient, small_borough: Path) -> None:
+def test_property_detail_gives_the_establishment_its_operator_and_the_history(
+        client: TestClient, small_borough: Path, small_index: Path) -> None:
+    cases = json.loads((small_borough / "truth" / "cases.json").read_text())
+    busy = cases["busy_premises"][0]  # four businesses over the years
+    body = client.get(f"/api/v1/properties/{busy}", headers=bearer("read")).json()
+    history = body["history"]
+    assert len(history) >= 3 and sum(h["current"] for h in history) == 1
+    assert history[0]["current"] and history[0]["establishmentId"] == body["establishmentId"]
+    assert len({h["establishmentId"] for h in history}) == len(history)
+    if body["organisation"] is not None:
+        assert body["organisation"]["organisationId"] == history[0]["organisation"]["organisationId"]
+
+
+def test_search_finds_the_supplier_by_any_spelling(client: TestClient, small_borough: Path) -> None:
     cases = json.loads((small_borough / "truth" / "cases.json").read_text())
     trading = cases["eighteen_way_supplier"]["trading_name"]
     found = set()
     for spelling in (f"{trading} Ltd", trading.upper() + " LIMITED", trading.lower(), trading.replace("ies", "y")):
-        body = client.get("/api/v1/businesses", params={"name": spelling}, headers=bearer("read")).json()
-        assert body["businesses"], spelling
-        found.add(body["businesses"][0]["businessId"])
+        body = client.get("/api/v1/organisations", params={"name": spelling}, headers=bearer("read")).json()
+        assert body["organisations"], spelling
+        found.add(body["organisations"][0]["organisationId"])
     assert len(found) == 1
-    detail = client.get(f"/api/v1/businesses/{found.pop()}", headers=bearer("read")).json()
-    assert len(detail["uprns"]) == 3 and sum(detail["recordsBySource"].values()) >= 18
-    assert client.get("/api/v1/businesses/BNOPE", headers=bearer("read")).status_code == 404
+    organisation = client.get(f"/api/v1/organisations/{found.pop()}", headers=bearer("read")).json()
+    # one organisation, an establishment at each of its three premises
+    assert sorted(e["uprn"] for e in organisation["establishments"]) == sorted(cases["eighteen_way_supplier"]["uprns"])
+    assert sum(organisation["recordsBySource"].values()) >= 18
+    establishments = client.get("/api/v1/establishments", params={"name": trading},
+                                headers=bearer("read")).json()["establishments"]
+    first = establishments[0]
+    assert first["organisationId"] == organisation["organisationId"]
+    detail = client.get(f"/api/v1/establishments/{first['establishmentId']}", headers=bearer("read")).json()
+    assert detail["uprn"] in cases["eighteen_way_supplier"]["uprns"]
+    assert detail["organisation"]["organisationId"] == organisation["organisationId"]
+    for path in ("/api/v1/organisations/ONOPE", "/api/v1/establishments/ENOPE"):
+        assert client.get(path, headers=bearer("read")).status_code == 404
 
 
 def test_openapi_is_published(client: TestClient) -> None:
@@ -127,10 +150,10 @@ def test_screening_returns_the_supplier_with_all_eighteen_spellings(
         best = body["candidates"][0]
         with duckdb.connect(str(small_index), read_only=True) as con:
             spellings = {n for (n,) in con.execute("""SELECT DISTINCT b.name FROM business_records b
-                JOIN record_businesses rb USING (record_id) WHERE rb.business_id = ?""",
-                [best["businessId"]]).fetchall()}
+                JOIN record_establishments re USING (record_id) WHERE re.organisation_id = ?""",
+                [best["organisationId"]]).fetchall()}
         assert len(spellings) == 18 and spellings <= set(best["recordedNames"]), best["recordedNames"]
-        assert len(best["uprns"]) == 3 and sum(best["recordsBySource"].values()) == 18
+        assert len(best["establishments"]) == 3 and sum(best["recordsBySource"].values()) == 18
     public = client.post("/api/v1/screening", json={"name": trading}, headers=bearer("read")).json()
     assert not any(" t/a " in n for n in public["candidates"][0]["recordedNames"])  # no proprietor's name
     assert client.post("/api/v1/screening", json={"name": "x"}, headers=bearer("read")).status_code == 400
@@ -138,7 +161,7 @@ def test_screening_returns_the_supplier_with_all_eighteen_spellings(
                        headers=bearer("read")).status_code == 400
 
 
-PATH_EXAMPLES = {"{uprn}": "1", "{business_id}": "B1", "{submission_id}": "S1"}
+PATH_EXAMPLES = {"{uprn}": "1", "{establishment_id}": "E1", "{organisation_id}": "O1", "{submission_id}": "S1"}
 
 
 def _routes(app) -> list[tuple[str, str, list[str]]]:  # type: ignore[no-untyped-def]

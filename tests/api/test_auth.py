@@ -62,7 +62,7 @@ def client_for(index: Path, tmp_path: Path, auth: AuthSettings) -> TestClient:
 
 
 def status(client: TestClient, token: str) -> int:
-    return client.get("/api/v1/businesses", params={"name": "cafe"},
+    return client.get("/api/v1/establishments", params={"name": "cafe"},
                       headers={"Authorization": f"Bearer {token}"}).status_code
 
 

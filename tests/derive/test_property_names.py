@@ -20,7 +20,7 @@ ADDRESSES = [
     (3, None, 1),              # only rates: an ended account started later than the current one
     (4, None, 8),              # historical property: an approved name for it is ignored
 ]
-# record_id, uprn, source, source_kind, record_type, public_name, start, end, last_seen, business_id
+# record_id, uprn, source, source_kind, record_type, public_name, start, end, last_seen, establishment_id
 RECORDS = [
     (10, 1, "licensing", "licensing", "licence", "Rosie's Bakery Ltd", None, None, date(2026, 5, 1), "B1"),
     (20, 2, "licensing", "licensing", "licence", "Old Cafe", None, None, date(2024, 1, 1), "B2"),
@@ -43,7 +43,10 @@ def con() -> duckdb.DuckDBPyConnection:
                                        start_date DATE, end_date DATE, last_seen_date DATE);
         CREATE TABLE record_links (record_id BIGINT, uprn BIGINT);
         CREATE TABLE record_features (unique_id BIGINT, public_name VARCHAR);
-        CREATE TABLE record_businesses (record_id BIGINT, business_id VARCHAR);
+        CREATE TABLE record_establishments (record_id BIGINT, establishment_id VARCHAR);
+        CREATE TABLE establishments (establishment_id VARCHAR, organisation_id VARCHAR);
+        CREATE TABLE organisations (organisation_id VARCHAR, name VARCHAR);
+        CREATE TABLE premises_history (uprn BIGINT, establishment_id VARCHAR, current BOOLEAN);
         CREATE TABLE approved_names (uprn BIGINT, business_name VARCHAR, submission_id VARCHAR, decided_at VARCHAR);
     """)
     for uprn, organisation, status in ADDRESSES:
@@ -52,8 +55,11 @@ def con() -> duckdb.DuckDBPyConnection:
         con.execute("INSERT INTO business_records VALUES (?, ?, ?, ?, ?, ?, ?)", [rid, source, kind, rtype, start, end, seen])
         con.execute("INSERT INTO record_links VALUES (?, ?)", [rid, uprn])
         con.execute("INSERT INTO record_features VALUES (?, ?)", [rid, name])
-        con.execute("INSERT INTO record_businesses VALUES (?, ?)", [rid, business])
+        con.execute("INSERT INTO record_establishments VALUES (?, ?)", [rid, business])
+        con.execute("INSERT INTO establishments VALUES (?, ?)", [business, f"O{business}"])
+        con.execute("INSERT INTO organisations VALUES (?, ?)", [f"O{business}", f"Operator of {name}"])
     con.executemany("INSERT INTO approved_names VALUES (?, ?, ?, ?)", APPROVED)
+    con.execute("INSERT INTO premises_history VALUES (1, 'B1', true)")  # the bakery trades at 1 now
     return con
 
 
@@ -71,8 +77,11 @@ def test_default_rule(con: duckdb.DuckDBPyConnection) -> None:
     assert 4 not in names  # an approved name for a property no longer live is not used
     others = con.execute("SELECT [c.name FOR c IN other_candidates] FROM property_names WHERE uprn = 1").fetchall()
     assert others[0][0] == ["ROSIES BAKERY", "Rosie's Bakery Ltd"]
-    # the gazetteer and approved names name no business themselves: the linked record of that name does
-    assert con.execute("SELECT business_id FROM property_names WHERE uprn = 2").fetchall()[0][0] == "B3"
+    # the establishment and its operator come with the name
+    assert con.execute("SELECT establishment_id, organisation_id, organisation_name FROM property_names "
+                       "WHERE uprn = 2").fetchall()[0] == ("B3", "OB3", "Operator of New Cafe")
+    # an approved name names no establishment itself: it is the one trading there now
+    assert con.execute("SELECT establishment_id FROM property_names WHERE uprn = 1").fetchall()[0][0] == "B1"
 
 
 def test_precedence_is_configurable(con: duckdb.DuckDBPyConnection) -> None:

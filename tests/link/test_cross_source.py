@@ -1,5 +1,6 @@
-"""Joining one business's records across sources at one premises, on a tiny council with no
-gazetteer: business rates (NDR) and food hygiene (FHRS) only, written the way the real files are."""
+"""Joining one business's records across sources at one premises (one establishment), on a tiny
+council with no gazetteer: business rates (NDR) and food hygiene (FHRS) only, written the way the
+real files are."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ paths = ["fhrs.csv"]
 
 @pytest.fixture(scope="module")
 def businesses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
-    """source|record id (for rates, the property reference without its row) -> business id."""
+    """source|record id (for rates, the property reference without its row) -> establishment id."""
     folder = tmp_path_factory.mktemp("council")
     (folder / "ndr.csv").write_text(NDR)
     rows = [FHRS_HEADER] + [f"{i},{i},{name},Restaurant/Cafe/Canteen,1,{a1},{a2},Essex,,{pc},5,fhrs_5_en-GB,"
@@ -60,7 +61,7 @@ def businesses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None
     build_index(load_settings(folder / "sources.toml"), index)
     with duckdb.connect(str(index), read_only=True) as con:
         return {key.split(":")[0]: business for key, business in con.execute(
-            "SELECT record_key, business_id FROM record_businesses").fetchall()}
+            "SELECT record_key, establishment_id FROM record_establishments").fetchall()}
 
 
 def one_business(businesses: dict[str, str | None], *keys: str) -> bool:
@@ -90,5 +91,6 @@ def test_a_withheld_ratepayer_joins_the_one_business_at_its_very_premises(busine
     # the first-floor offices at 7 Bell Street are another hereditament, not a rival candidate
     assert one_business(businesses, "ndr|0000005", "fhrs|106")
     assert not one_business(businesses, "ndr|0000007", "fhrs|106")
-    # 12C is not 12 when there is no name to go on
-    assert businesses["ndr|0000006"] is None
+    # 12C is not 12 when there is no name to go on: the withheld ratepayer is an establishment of its own
+    assert not one_business(businesses, "ndr|0000006", "fhrs|107")
+    assert businesses["ndr|0000006"] is not None

@@ -26,7 +26,7 @@ class ChosenName:
     source_kind: str | None
     source: str | None
     date: date | None
-    business_id: str | None
+    establishment_id: str | None
 
 
 class ApprovedNames:
@@ -59,4 +59,4 @@ class ApprovedNames:
         same = (indexed.business_name or "").casefold() == approved.business_name.casefold()
         return ChosenName(approved.business_name, NameSourceKind.APPROVED.value,
                           f"submission {approved.submission_id}", date.fromisoformat(approved.decided_at[:10]),
-                          indexed.business_id if same else None)
+                          indexed.establishment_id if same else None)

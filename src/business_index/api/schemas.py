@@ -28,7 +28,7 @@ class Address(Body):
     postcode: str | None
     classification: str | None
     business_name: str | None
-    business_id: str | None
+    establishment_id: str | None = Field(description="The establishment trading there under that name")
 
 
 class Page(Body):
@@ -47,7 +47,7 @@ class NameCandidate(Body):
     source_kind: str
     source: str | None
     date: date | None
-    business_id: str | None
+    establishment_id: str | None
 
 
 class LinkedRecord(Body):
@@ -57,9 +57,36 @@ class LinkedRecord(Body):
     name: str | None
     link_rule: str
     match_probability: float
-    business_id: str | None
+    establishment_id: str | None
+    organisation_id: str | None
     holder_name: str | None = None  # only with the review or admin scope
     account_ref: str | None = None  # only with the review or admin scope
+
+
+class OrganisationRef(Body):
+    organisation_id: str
+    name: str | None
+
+
+class EstablishmentRef(Body):
+    establishment_id: str
+    name: str | None
+    uprn: int | None
+    address: str | None
+    first_seen: date | None
+    last_seen: date | None
+    still_open: bool
+
+
+class PremisesHistoryEntry(Body):
+    """One establishment seen at a property, with its period; ``current`` marks the one trading now."""
+    establishment_id: str
+    name: str | None
+    organisation: OrganisationRef | None
+    first_seen: date | None
+    last_seen: date | None
+    still_open: bool
+    current: bool
 
 
 class Property(Body):
@@ -72,29 +99,61 @@ class Property(Body):
     name_source_kind: str | None
     name_source: str | None
     name_date: date | None
-    business_id: str | None
+    establishment_id: str | None = Field(description="The establishment the business name belongs to")
+    organisation: OrganisationRef | None = Field(description="The establishment's operating organisation")
     other_candidates: list[NameCandidate]
+    history: list[PremisesHistoryEntry] = Field(description="Every establishment seen here, latest first")
     linked_records: list[LinkedRecord]
 
 
-class BusinessSummary(Body):
-    business_id: str
+class EstablishmentSummary(Body):
+    establishment_id: str
     name: str | None
     score: float
+    uprn: int | None
+    address: str | None
+    still_open: bool
+    organisation_id: str | None
     record_count: int
-    uprns: list[int]
 
 
-class BusinessList(Body):
-    businesses: list[BusinessSummary]
+class EstablishmentList(Body):
+    establishments: list[EstablishmentSummary]
     pagination: Page
 
 
-class Business(Body):
-    business_id: str
+class Establishment(Body):
+    establishment_id: str
     name: str | None
     name_variants: list[str]
-    uprns: list[int]
+    uprn: int | None
+    address: str | None
+    postcode: str | None
+    first_seen: date | None
+    last_seen: date | None
+    still_open: bool
+    organisation: OrganisationRef | None
+    records_by_source: dict[str, int]
+
+
+class OrganisationSummary(Body):
+    organisation_id: str
+    name: str | None
+    score: float
+    establishment_count: int
+    record_count: int
+
+
+class OrganisationList(Body):
+    organisations: list[OrganisationSummary]
+    pagination: Page
+
+
+class Organisation(Body):
+    organisation_id: str
+    name: str | None
+    name_variants: list[str]
+    establishments: list[EstablishmentRef]
     records_by_source: dict[str, int]
     first_seen: date | None
     last_seen: date | None
@@ -161,12 +220,12 @@ class ScreeningRequest(Body):
 
 
 class ScreeningCandidate(Body):
-    business_id: str
+    organisation_id: str
     name: str | None
     score: float
     # every distinct way its records name it; with review or admin, including names of individuals
     recorded_names: list[str]
-    uprns: list[int]
+    establishments: list[EstablishmentRef]
     records_by_source: dict[str, int]
 
 

@@ -81,13 +81,13 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         note = body.note.strip() or None if body.note else None
         con, index = reader.cursor()
         rows = con.execute("""
-            SELECT a.single_line_address, a.organisation, p.business_name, p.name_source_kind, p.business_id
+            SELECT a.single_line_address, a.organisation, p.business_name, p.name_source_kind, p.establishment_id
             FROM addresses a LEFT JOIN property_names p USING (uprn)
             WHERE a.uprn = ? AND a.logical_status IN (1, 6)""", [body.uprn]).fetchall()
         if not rows:
             raise BadRequest("uprn", f"no live property with UPRN {body.uprn}")
-        address, organisation, derived, kind, business_id = rows[0]
-        shown = services.approved.choose(body.uprn, ChosenName(derived, kind, None, None, business_id),
+        address, organisation, derived, kind, establishment_id = rows[0]
+        shown = services.approved.choose(body.uprn, ChosenName(derived, kind, None, None, establishment_id),
                                          index.name_precedence)
         try:
             submission, replayed = store.submit(

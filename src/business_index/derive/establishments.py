@@ -8,6 +8,8 @@
 * ``premises_history``: every establishment seen at a property, with its period, the current one
   flagged (open first, then the latest seen, then the latest started).
 * ``establishment_source_counts``, ``organisation_source_counts``: records per source.
+* ``name_search``: every name key a record carries, with its establishment and organisation, and
+  whether it is a private individual's (searched only for callers who may see personal data).
 
 Only public names are shown (``record_features.public_name``): a private individual's name never
 names an establishment or an organisation here.
@@ -62,6 +64,13 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
 
         CREATE OR REPLACE TABLE establishment_source_counts AS
         SELECT establishment_id, source, count(*) AS records FROM unit_records GROUP BY 1, 2;
+
+        CREATE OR REPLACE TABLE name_search AS
+        SELECT DISTINCT re.establishment_id, re.organisation_id, k.key,
+               (k.key = f.proprietor_key OR (f.public_name IS NULL AND coalesce(f.individual, false))) AS personal
+        FROM record_establishments re
+        JOIN record_features f ON f.unique_id = re.record_id,
+        unnest(f.name_keys) AS k(key);
 
         CREATE OR REPLACE TABLE premises_history AS
         WITH seen AS (

@@ -37,13 +37,13 @@ import duckdb
 
 from business_index.link.business_model import BEST_NAME_SIMILARITY, NAME_CONTAINED
 from business_index.link.premises import (
-    address_holds_name,
     ONE_NAMES_THE_OTHER,
     SAME_NUMBERED_PREMISES,
     SAME_POSTCODE_UNNUMBERED,
     SAME_SECTOR_ADDRESS_ALIKE,
     SAME_SECTOR_SITE,
     SAME_SECTOR_UNNUMBERED,
+    address_holds_name,
 )
 from business_index.link.union_find import UnionFind
 

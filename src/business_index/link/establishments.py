@@ -38,7 +38,6 @@ from business_index.clean.premises_uses import fitting_pairs
 from business_index.duckdb_utils import insert_rows
 from business_index.link.cross_source import (
     CLEARLY_NEARER,
-
     join_across_sources,
     premises_candidates,
     unambiguous_pairs,
@@ -77,7 +76,7 @@ def _words_unexplained(one: str, other: str) -> str:
 # "Homerton Florist" and the "Homerton Opticians" after it, "Market & Canal" and "Market & Ladle",
 # are two businesses at one premises, whatever model score joined their names
 NAMES_DIFFER = f"""(len({_words_unexplained('l', 'r')}) > 0 AND len({_words_unexplained('r', 'l')}) > 0
-    AND NOT list_has_any(l.company_keys, r.company_keys) AND l.proprietor_key IS DISTINCT FROM r.proprietor_key)"""
+    AND NOT list_has_any(l.company_keys, r.company_keys) AND NOT coalesce(l.proprietor_key = r.proprietor_key, false))"""
 
 # the records' periods overlap; a food business with no rating date was trading on its extract date
 PERIODS_OVERLAP = ("(l.active_from <= r.active_to AND coalesce(r.active_from, r.active_to) <= l.active_to)")
@@ -86,6 +85,11 @@ PERIODS_OVERLAP = ("(l.active_from <= r.active_to AND coalesce(r.active_from, r.
 # Cafe, 7 Hurricane Close") is not the premises of a business whose name shares none of its words
 NAMED_PREMISES_DISAGREE = """(l.source_kind = 'rates' AND len(l.premises_business_words) > 0
     AND NOT list_has_any(l.premises_business_words, list_concat(r.name_tokens, r.name_bigrams, l.name_tokens)))"""
+
+# two different registered companies are two legal entities: a contract caterer ("Aramark Limited")
+# in another company's warehouse is not that company's establishment
+TWO_COMPANIES = ("(len(l.company_keys) > 0 AND len(r.company_keys) > 0 "
+                 "AND NOT list_has_any(l.company_keys, r.company_keys))")
 
 # a licence issued well before the liability began was the previous occupier's (a licence runs on
 # for its term after its holder leaves); a hygiene rating date says nothing of when trading began
@@ -194,6 +198,7 @@ def _join_by_place_and_time(con: duckdb.DuckDBPyConnection, establishments: Unio
           AND NOT l.not_a_property AND NOT r.not_a_property
           AND ({same_numbered_premises("number_start")} OR {SAME_SITE})
           AND {PERIODS_OVERLAP} AND {LICENCE_NOT_OLDER} AND {USE_FITS} AND NOT {NAMED_PREMISES_DISAGREE}
+          AND NOT {TWO_COMPANIES}
     """).fetchall()
     # a record's own establishment counts among its candidates, so a rates record already joined
     # to one food business is not joined to a second

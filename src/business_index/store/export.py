@@ -8,22 +8,28 @@ import duckdb
 
 EXPORTS = {
     "records": """
-        SELECT b.source, b.file, b.line, b.source_record_id, rb.business_id, l.uprn,
+        SELECT b.source, b.file, b.line, b.source_record_id, re.establishment_id, re.organisation_id, l.uprn,
                round(l.match_probability, 5) AS uprn_match_probability, l.link_rule,
                p.business_name AS derived_name
         FROM business_records b
-        LEFT JOIN record_businesses rb USING (record_id)
+        LEFT JOIN record_establishments re USING (record_id)
         LEFT JOIN record_links l USING (record_id)
         LEFT JOIN property_names p ON p.uprn = l.uprn
         ORDER BY b.record_id""",
-    "businesses": """
-        SELECT business_id, name, record_count, array_to_string(name_variants, ' | ') AS name_variants,
-               array_to_string(uprns, ' ') AS uprns, first_seen, last_seen
-        FROM businesses ORDER BY business_id""",
+    "establishments": """
+        SELECT establishment_id, organisation_id, name, uprn, address, postcode, first_seen, last_seen,
+               still_open, record_count, array_to_string(name_variants, ' | ') AS name_variants,
+               array_to_string(sources, ' ') AS sources
+        FROM establishments ORDER BY establishment_id""",
+    "organisations": """
+        SELECT organisation_id, name, establishment_count, record_count,
+               array_to_string(name_variants, ' | ') AS name_variants, array_to_string(uprns, ' ') AS uprns,
+               first_seen, last_seen
+        FROM organisations ORDER BY organisation_id""",
     "properties": """
         SELECT a.uprn, a.single_line_address, a.classification, p.business_name, p.name_source_kind,
-               p.name_source, p.name_record_id, p.name_date, p.business_id,
-               len(coalesce(p.other_candidates, [])) AS other_candidates
+               p.name_source, p.name_record_id, p.name_date, p.establishment_id, p.organisation_id,
+               p.organisation_name, len(coalesce(p.other_candidates, [])) AS other_candidates
         FROM addresses a LEFT JOIN property_names p USING (uprn)
         WHERE a.logical_status IN (1, 6)
         ORDER BY a.uprn""",

@@ -29,7 +29,7 @@ DEFAULT_PRECEDENCE = [str(kind) for kind in DeriveConfig().name_precedence]
 LIVE = "a.logical_status IN (1, 6)"
 INDEX_CATALOG = "business_index"
 # the columns of an address answer, and the order addresses are listed in (street, then number)
-ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.business_id,
+ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.establishment_id,
                          p.name_source_kind"""
 ADDRESS_ORDER = "a.street_description, a.pao_start_number, a.pao_text, a.sao_start_number, a.sao_text, a.uprn"
 
