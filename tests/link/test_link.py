@@ -85,7 +85,8 @@ def _assign(previous: list[tuple[str, str]], clusters: list[tuple[str, str]]) ->
     con.execute("""CREATE TABLE current AS SELECT c.record_key, i.stable_id AS unit_id
                    FROM clusters c JOIN ids i USING (cluster_id)""")
     con.execute("CREATE TABLE previous (record_key VARCHAR, stable_id VARCHAR)")
-    con.executemany("INSERT INTO previous VALUES (?, ?)", previous)
+    for row in previous:
+        con.execute("INSERT INTO previous VALUES (?, ?)", row)
     result = dict(con.execute("SELECT record_key, unit_id FROM current").fetchall())
     result["changes"] = str(sorted(con.execute(
         f"SELECT previous_id, current_id, change FROM ({id_changes_sql('establishment', 'previous', 'current', 'unit_id')})"

@@ -27,7 +27,8 @@ def load_truth_records(records_csv: Path) -> pa.Table:
     def establishment(r: dict[str, str]) -> str | None:  # truth written before establishments existed
         if not r["true_business_id"]:
             return None
-        return r.get("true_establishment_id") or f"{r['true_business_id']}@{r['true_uprn'] or 'no-property'}"
+        return r.get("true_establishment_id") or \
+            f"{r['true_business_id']}@{r['true_uprn'] or r['source'] + ':' + r['source_record_id']}"
 
     return pa.table({
         "file": [r["file"] for r in rows], "line": [int(r["line"]) for r in rows],

@@ -161,10 +161,17 @@ def unambiguous_pairs(scored: list[tuple[int, int, int]], establishments: UnionF
             if only_candidate(a) == establishments.find(b) and only_candidate(b) == establishments.find(a)]
 
 
+# both periods known and apart
+PERIODS_MEET = ("(l.active_from IS NULL OR r.active_from IS NULL "
+                "OR (l.active_from <= r.active_to AND r.active_from <= l.active_to))")
+
+
 def join_across_sources(con: duckdb.DuckDBPyConnection, establishments: UnionFind[int],
-                        candidates_table: str) -> dict[str, int]:
+                        candidates_table: str, names_differ: str) -> dict[str, int]:
     """Join the records of ``named_inputs`` that the tiers say are one business at one premises
-    into one establishment; returns the pairs joined per tier."""
+    into one establishment; returns the pairs joined per tier. Names that ``names_differ`` (SQL)
+    join only records whose periods meet: "Shacklewell Tyres" is not the "Shacklewell Brewery"
+    that closed before it opened, though the two names look alike."""
     joined: set[int] = set()
     report: dict[str, int] = {}
     for label, where, names in TIERS:
@@ -183,7 +190,7 @@ def join_across_sources(con: duckdb.DuckDBPyConnection, establishments: UnionFin
             FROM placed_pairs p
             JOIN named_inputs l ON l.unique_id = p.l_id
             JOIN named_inputs r ON r.unique_id = p.r_id
-            WHERE {names}""").fetchall()
+            WHERE {names} AND NOT ({names_differ} AND NOT {PERIODS_MEET})""").fetchall()
             if a not in joined and b not in joined]
         # a pair already in one establishment still counts as a candidate: a record joined to its
         # own business is not joined to a second one that its name happens to resemble

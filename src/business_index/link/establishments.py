@@ -11,7 +11,8 @@ or against rather than as the gate. In order, each rule only ever joining what i
 1. **One name at one premises**: records the business model puts under one name (``name_clusters``)
    at the same premises (``link/premises.py``). A chain's forty shops are forty establishments.
 2. **A name with no place**: a named record with no UPRN, postcode or rates reference joins its
-   name's establishment when that name is at just one premises.
+   name's establishment when that name is at just one premises (a market pitch or an advertising
+   right is a place of its own, not a missing one).
 3. **Names that agree across sources at one premises** (``link/cross_source.py``): a company and
    its trading name, a pub named in its pub company's address.
 4. **Place and time alone**: a rates record and a trading record (food hygiene, licensing) at the
@@ -91,6 +92,9 @@ NAMED_PREMISES_DISAGREE = """(l.source_kind = 'rates' AND len(l.premises_busines
 TWO_COMPANIES = ("(len(l.company_keys) > 0 AND len(r.company_keys) > 0 "
                  "AND NOT list_has_any(l.company_keys, r.company_keys))")
 
+# a cash machine, mast or advertising right is its operator's, never joined to its host by place
+EITHER_ANCILLARY = "(l.premises_use = 'ancillary' OR r.premises_use = 'ancillary')"
+
 # a licence issued well before the liability began was the previous occupier's (a licence runs on
 # for its term after its holder leaves); a hygiene rating date says nothing of when trading began
 LICENCE_NOT_OLDER = ("(r.started_on IS NULL OR l.started_on IS NULL "
@@ -133,7 +137,7 @@ def build_establishments(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     report["the rating list entry and the current liability"] = _join_list_entries(con, establishments)
     report["a name with no place, at its only premises"] = _join_placeless(con, establishments)
     premises_candidates(con, "named_inputs", "named_inputs", "cross_source_candidates")
-    report.update(join_across_sources(con, establishments, "cross_source_candidates"))
+    report.update(join_across_sources(con, establishments, "cross_source_candidates", NAMES_DIFFER))
     con.execute("CREATE OR REPLACE TEMP TABLE use_fits (trading_use VARCHAR, rated_use VARCHAR)")
     insert_rows(con, "use_fits", ["trading_use", "rated_use"], fitting_pairs())
     report["place and time, the only candidates"] = _join_by_place_and_time(con, establishments)
@@ -167,7 +171,7 @@ def _join_list_entries(con: duckdb.DuckDBPyConnection, establishments: UnionFind
 def _join_placeless(con: duckdb.DuckDBPyConnection, establishments: UnionFind[int]) -> int:
     rows = con.execute("""
         SELECT c.cluster_id, i.unique_id,
-               i.uprn IS NULL AND i.postcode IS NULL AND i.property_ref IS NULL AS placeless
+               i.uprn IS NULL AND i.postcode IS NULL AND i.property_ref IS NULL AND NOT i.not_a_property AS placeless
         FROM name_clusters c JOIN named_inputs i ON i.unique_id = c.record_id""").fetchall()
     placed: dict[str, set[int]] = {}
     placeless: dict[str, list[int]] = {}
@@ -215,6 +219,7 @@ def _attach_nameless(con: duckdb.DuckDBPyConnection, establishments: UnionFind[i
         JOIN named_inputs r ON r.unique_id = p.r_id
         WHERE l.active_from IS NOT NULL AND r.active_from <= l.active_to AND l.active_from <= r.active_to
           AND ({same_numbered_premises("number")} OR {ADDRESS_NAMES_BUSINESS} OR {FIRST_LINE_NAMES_BUSINESS})
+          AND NOT {EITHER_ANCILLARY}
           AND {LICENCE_NOT_OLDER} AND {USE_FITS} AND NOT {NAMED_PREMISES_DISAGREE}""").fetchall()
     sizes: dict[int, int] = {}
     for record in establishments.parent:

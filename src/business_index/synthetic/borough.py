@@ -100,6 +100,21 @@ class Occupancy:
     end: date | None
     account_ref: str
     branch: str | None = None
+    trading_name: str | None = None  # this premises' own name, where the business trades under several
+
+    def trades_as(self) -> str:
+        """The name the business trades under at this premises."""
+        return self.trading_name or self.business.trading_name
+
+
+@dataclass(slots=True)
+class Ancillary:
+    """A separately rated part of a host's premises (a cash machine): its operator's, never the host's."""
+    operator: Business
+    host: Property
+    ndr_ref: str
+    account_ref: str
+    start: date
 
 
 @dataclass(slots=True)
@@ -113,6 +128,7 @@ class Borough:
     occupancies: list[Occupancy]
     cases: dict[str, object]
     advertiser: Business | None = None  # rated for advertising rights that have no property
+    ancillaries: list[Ancillary] = field(default_factory=list)
 
 
 class _Ids:
@@ -403,6 +419,7 @@ def build_borough(seed: int, n_properties: int, custodian_code: str = "5360",
     borough = Borough(seed, custodian_code, ndr_source_code or f"{custodian_code}ND", streets, properties, [], [], {})
     _occupy(rng, ids, names, borough, commercial)
     _add_cross_references(rng, ids, borough, commercial)
+    _add_ancillaries(rng, ids, names, borough, commercial)
     _plan_change_only_update(rng, ids, names, borough, streets_maker)
     borough.advertiser = Business(ids.next_business(), "Streetside Media", "STREETSIDE MEDIA LIMITED", None,
                                   "company", "CO01", case="no_uprn")
@@ -460,8 +477,9 @@ def _occupy(rng: random.Random, ids: _Ids, names: _NameMaker, borough: Borough, 
     businesses = borough.businesses
     occupancies = borough.occupancies
 
-    def occupy(business: Business, prop: Property, start: date, end: date | None, branch: str | None = None) -> None:
-        occ = Occupancy(business, prop, start, end, ids.next_account(), branch)
+    def occupy(business: Business, prop: Property, start: date, end: date | None, branch: str | None = None,
+               trading_name: str | None = None) -> None:
+        occ = Occupancy(business, prop, start, end, ids.next_account(), branch, trading_name)
         prop.occupancies.append(occ)
         occupancies.append(occ)
 
@@ -477,6 +495,16 @@ def _occupy(rng: random.Random, ids: _Ids, names: _NameMaker, borough: Borough, 
         chains.append(chain)
         businesses.append(chain)
 
+    # Pub companies: one company rated for many pubs, each trading under a name of its own.
+    pub_companies: list[Business] = []
+    for _ in range(max(1, len(commercial) // 800)):
+        stem = rng.choice(vocab.STREET_STEMS).title()
+        word = rng.choice(("Inns", "Taverns", "Pub Company", "Leisure"))
+        pubco = Business(ids.next_business(), f"{stem} {word}", f"{stem} {word} LIMITED".upper(), None, "company",
+                         "CR06", case="pub_company")
+        pub_companies.append(pubco)
+        businesses.append(pubco)
+
     multi_site: list[Business] = []
     landlords: dict[str, Business] = {}
     for prop in commercial:
@@ -486,6 +514,11 @@ def _occupy(rng: random.Random, ids: _Ids, names: _NameMaker, borough: Borough, 
             prop.classification = chain.class_code
             occupy(chain, prop, _days_between(rng, date(2005, 1, 1), date(2024, 1, 1)), None,
                    branch=title(prop.street.locality or prop.street.name))
+        elif roll < 0.12 and prop.parent_uprn is None:  # a pub of a pub company
+            pubco = rng.choice(pub_companies)
+            prop.classification = "CR06"
+            occupy(pubco, prop, _days_between(rng, date(2000, 1, 1), date(2022, 1, 1)), None,
+                   trading_name=names.trading_name("CR06", prop.street))
         elif roll < 0.88:
             if multi_site and rng.random() < 0.05:  # the same small business opens a second premises
                 business = multi_site.pop(rng.randrange(len(multi_site)))
@@ -536,16 +569,17 @@ def _occupy(rng: random.Random, ids: _Ids, names: _NameMaker, borough: Borough, 
         current = [o for o in prop.occupancies if o.end is None and o.business.kind != "landlord"]
         if not current:
             continue
-        occupier = current[-1].business
+        occupier = current[-1]
         roll = rng.random()
         if roll < 0.50:
-            prop.organisation = occupier.trading_name.upper()
+            prop.organisation = occupier.trades_as().upper()
             prop.organisation_in_full = prop.organisation
         elif roll < 0.56 and len(prop.occupancies) > 1:
-            stale = prop.occupancies[-2].business.trading_name.upper()
+            stale = prop.occupancies[-2].trades_as().upper()
             prop.organisation_in_full = stale
             prop.organisation = stale
     borough.cases.setdefault("chains", [c.business_id for c in chains])
+    borough.cases["pub_companies"] = [p.business_id for p in pub_companies]
 
 
 def _hand_over(prop: Property, business: Business, start: date, occupy) -> None:  # type: ignore[no-untyped-def]
@@ -633,6 +667,20 @@ def _add_cross_references(rng: random.Random, ids: _Ids, borough: Borough, comme
                                      f"{rng.randrange(10**8, 10**9)}"))
 
 
+def _add_ancillaries(rng: random.Random, ids: _Ids, names: _NameMaker, borough: Borough,
+                     commercial: list[Property]) -> None:
+    """Cash machines rated apart from the shops that host them, by the machines' operators."""
+    operators = [Business(ids.next_business(), name.title(), f"{name} LIMITED", None, "company", "CR08",
+                          case="ancillary_operator") for name in (names.company_name("").strip() for _ in range(2))]
+    borough.businesses.extend(operators)
+    hosts = [p for p in commercial if p.ndr_ref and p.logical_status == 1 and p.in_full_supply
+             and any(o.end is None and o.business.kind != "landlord" for o in p.occupancies)]
+    for i, host in enumerate(hosts[3:: 150]):
+        borough.ancillaries.append(Ancillary(operators[i % 2], host, ids.next_ndr(), ids.next_account(),
+                                             _days_between(rng, date(2012, 1, 1), date(2024, 1, 1))))
+    borough.cases["ancillaries"] = [a.host.uprn for a in borough.ancillaries]
+
+
 def _plan_change_only_update(rng, ids, names, borough, streets_maker) -> None:  # type: ignore[no-untyped-def]
     """What the change-only update file will carry: new premises, corrected names and postcodes, deletes."""
     props = borough.properties
@@ -662,9 +710,9 @@ def _plan_change_only_update(rng, ids, names, borough, streets_maker) -> None:  
     # organisation names corrected: stale or missing in the full supply, current after the update
     for prop in commercial[7:: max(len(commercial) // max(len(props) // 400, 1), 1)]:
         current = [o for o in prop.occupancies if o.end is None and o.business.kind != "landlord"]
-        if current and prop.organisation != current[-1].business.trading_name.upper():
+        if current and prop.organisation != current[-1].trades_as().upper():
             prop.organisation_in_full = prop.organisation
-            prop.organisation = current[-1].business.trading_name.upper()
+            prop.organisation = current[-1].trades_as().upper()
     # postcodes wrong in the full supply, corrected by the update
     for prop in commercial[3:: max(len(commercial) // max(len(props) // 600, 1), 1)]:
         if len(prop.street.postcodes) > 1:

@@ -84,8 +84,10 @@ def _task_business_source(out_dir: str, writer: str) -> dict[str, int]:
         rows = csv.writer(handle)
         for r in truth:
             # the borough's businesses are legal entities (organisations); each trades at a property
-            # as one establishment (an advertiser's rights with no property are one establishment)
-            establishment = f"{r.true_business_id}@{r.true_uprn or 'no-property'}" if r.true_business_id else ""
+            # as one establishment, and each place with no property (an advertising right, a market
+            # pitch) is an establishment of its own
+            place = r.true_uprn or f"{r.source}:{r.source_record_id}"
+            establishment = f"{r.true_business_id}@{place}" if r.true_business_id else ""
             rows.writerow([r.source, r.file, r.line, r.source_record_id,
                            "" if r.true_uprn is None else r.true_uprn, r.true_business_id or "", establishment,
                            r.true_business_id or ""])

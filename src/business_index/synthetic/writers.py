@@ -314,9 +314,11 @@ def messy_postcode(rng: random.Random, prop: Property, mess: float = 1.0) -> str
 # Names each system records
 
 
-def _name_for(rng: random.Random, business: Business, when: date, role: str, mess: float = 1.0) -> str:
-    """The name a system records for ``business`` as of ``when``; role is ratepayer/trading/holder."""
-    trading = business.trading_name
+def _name_for(rng: random.Random, business: Business, when: date, role: str, mess: float = 1.0,
+              occ: Occupancy | None = None) -> str:
+    """The name a system records for ``business`` as of ``when``; role is ratepayer/trading/holder
+    (at the premises of ``occ``, which may trade under a name of its own)."""
+    trading = occ.trades_as() if occ is not None else business.trading_name
     if business.former_trading_name and business.renamed_on and when < business.renamed_on:
         trading = business.former_trading_name
     if role == "trading":
@@ -395,7 +397,7 @@ def write_ndr(borough: Borough, path: Path, rng: random.Random, eighteen: Eighte
             ratepayer = special or ("" if withheld else _name_for(rng, business, occ.start, "ratepayer"))
             if withheld:
                 ratepayer = rng.choice(WITHHELD)
-            trading_name = _name_for(rng, business, AS_OF, "trading", 0.6) if rng.random() < 0.35 else ""
+            trading_name = _name_for(rng, business, AS_OF, "trading", 0.6, occ) if rng.random() < 0.35 else ""
             lines, postcode = messy_address_lines(rng, prop)
             lines = (lines + ["", "", "", ""])[:4] if len(lines) <= 4 else lines[:3] + [", ".join(lines[3:])]
             code, desc, _ = VOA_DESCRIPTIONS.get(prop.classification, ("CS", "SHOP AND PREMISES", "249"))
@@ -419,6 +421,16 @@ def write_ndr(borough: Borough, path: Path, rng: random.Random, eighteen: Eighte
                              "£1,250", "2019-04-01", "", "", ""])
             line += 1
             truth.append(TruthRow("ndr", rel, line, account, None, advertiser.business_id))
+        # cash machines rated apart from the shops that host them
+        for ancillary in borough.ancillaries:
+            host = ancillary.host
+            lines, postcode = messy_address_lines(rng, host)
+            lines = (["ATM At"] + lines + ["", "", ""])[:4]
+            writer.writerow([f"'{ancillary.ndr_ref}", ancillary.account_ref, ancillary.operator.legal_name, "",
+                             *lines, postcode, "MX", "SELF SERVICE ATM AND PREMISES", "£2,750",
+                             _fmt_date(rng, ancillary.start), "", "", ""])
+            line += 1
+            truth.append(TruthRow("ndr", rel, line, ancillary.account_ref, host.uprn, ancillary.operator.business_id))
     return truth
 
 
@@ -436,7 +448,7 @@ def write_voa(borough: Borough, path: Path, rng: random.Random, eighteen: Eighte
             if occ is not None:
                 special = eighteen.take(occ.business)
                 if special or (occ.business.kind != "landlord" and rng.random() < 0.3):
-                    firm = (special or _name_for(rng, occ.business, AS_OF, "trading", 0.5)).upper()
+                    firm = (special or _name_for(rng, occ.business, AS_OF, "trading", 0.5, occ)).upper()
                     business_id = occ.business.business_id
             code, desc, scat = VOA_DESCRIPTIONS.get(prop.classification, ("CS", "SHOP AND PREMISES", "249"))
             lpi = prop.lpi
@@ -498,7 +510,7 @@ def write_licensing(borough: Borough, path: Path, rng: random.Random, eighteen: 
                 status = "Current" if occ.end is None and expiry > AS_OF else rng.choice(("Expired", "Surrendered",
                                                                                           "Lapsed", "Revoked"))
                 special = eighteen.take(business)
-                trading = special or _name_for(rng, business, last_seen, "trading", 0.7)
+                trading = special or _name_for(rng, business, last_seen, "trading", 0.7, occ)
                 if occ.branch and rng.random() < 0.5:
                     trading = f"{trading} - {occ.branch}" if rng.random() < 0.5 else f"{trading} ({occ.branch})"
                 holder_type = "Individual" if business.kind in ("sole_trader", "partnership") else "Company"
