@@ -7,7 +7,7 @@ scripts/setup.sh
 .venv/bin/bx generate --out sample --seed 3 --properties 5000
 .venv/bin/bx build --config sample/sources.toml --index sample/index.duckdb
 .venv/bin/bx evaluate --index sample/index.duckdb --truth sample/truth
-for what in records businesses properties; do
+for what in records establishments organisations properties; do
   .venv/bin/bx export "$what" --index sample/index.duckdb --out "sample/$what.csv"
 done
 if [ -z "${BX_JWT_SECRET:-}" ]; then
@@ -19,7 +19,7 @@ TOKEN="$(.venv/bin/bx token --scope read --scope review --sub demo)"
 SUBMIT_TOKEN="$(.venv/bin/bx token --scope submit --sub demo-officer)"
 POSTCODE="$(.venv/bin/python -c "import duckdb; print(duckdb.connect('sample/index.duckdb', read_only=True).execute(\"SELECT postcode FROM property_names JOIN addresses USING (uprn) WHERE postcode IS NOT NULL ORDER BY uprn LIMIT 1\").fetchall()[0][0])")"
 echo
-echo "Exports: sample/records.csv sample/businesses.csv sample/properties.csv"
+echo "Exports: sample/records.csv sample/establishments.csv sample/organisations.csv sample/properties.csv"
 echo "API docs: http://127.0.0.1:8000/api/v1/docs"
 echo "A demo token (read, review): $TOKEN"
 echo "A demo token (submit): $SUBMIT_TOKEN"

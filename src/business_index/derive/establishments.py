@@ -6,7 +6,7 @@
 * ``organisations``: one row per organisation: its display name (the operator's public name its
   records use most, else the trading name), how many establishments, every public name, premises.
 * ``premises_history``: every establishment seen at a property, with its period, the current one
-  flagged (open first, then the latest seen, then the latest started).
+  flagged (still open first, then the latest seen or started).
 * ``establishment_source_counts``, ``organisation_source_counts``: records per source.
 * ``name_search``: every name key a record carries, with its establishment and organisation, and
   whether it is a private individual's (searched only for callers who may see personal data).
@@ -28,7 +28,8 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
         SELECT re.establishment_id, re.organisation_id, b.record_id, b.source, b.source_kind, f.public_name,
                f.individual, i.operator, l.uprn, b.address_text, b.postcode,
                coalesce(b.start_date, b.last_seen_date) AS seen_from,
-               coalesce(b.end_date, b.last_seen_date, b.start_date) AS seen_to,
+               -- a licence's end date is its expiry, often years ahead: seen no later than today
+               coalesce(b.last_seen_date, least(b.end_date, current_date), b.start_date) AS seen_to,
                i.active_to >= {STILL_OPEN} AS still_open
         FROM record_establishments re
         JOIN business_records b USING (record_id)
@@ -79,7 +80,7 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
             FROM unit_records u WHERE u.uprn IS NOT NULL GROUP BY 1, 2),
         ranked AS (
             SELECT s.*, row_number() OVER (PARTITION BY s.uprn ORDER BY s.still_open DESC,
-                                           s.last_seen DESC NULLS LAST, s.first_seen DESC NULLS LAST,
+                                           greatest(s.first_seen, s.last_seen) DESC NULLS LAST,
                                            s.establishment_id) AS r
             FROM seen s)
         SELECT r.uprn, r.establishment_id, e.organisation_id, e.name, r.first_seen, r.last_seen, r.still_open,
