@@ -53,7 +53,8 @@ def main() -> None:
         scores = evaluate_against_truth(index, borough / "truth")
         result["accuracy"] = {
             "record_to_uprn": {k: scores["record_to_uprn"][k] for k in ("precision", "recall", "f1")},
-            "business_clustering": {k: scores["business_clustering"][k] for k in ("precision", "recall", "f1")},
+            "establishments": {k: scores["establishments"][k] for k in ("precision", "recall", "f1")},
+            "organisations": {k: scores["organisations"][k] for k in ("precision", "recall", "f1")},
             "eighteen_way_supplier": scores.get("eighteen_way_supplier"),
         }
         print(json.dumps(result, indent=2, default=str))

@@ -105,8 +105,12 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         summarise_establishments(writer.connection)
         summarise_organisations(writer.connection)
         derive_property_names(writer.connection, settings.derive.name_precedence)
-        # business_inputs stays: the features each record was resolved on, to explain a result
+        # business_inputs stays: the features each record was resolved on, to explain a result;
+        # Splink's working tables do not
         writer.connection.execute("DROP TABLE IF EXISTS named_inputs")
+        for (table,) in writer.connection.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '__splink__')").fetchall():
+            writer.connection.execute(f'DROP TABLE IF EXISTS "{table}"')
         timings["derive"] = time.perf_counter() - started
         counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
                   for table in ("approved_names", "addresses", "address_aliases", "cross_references", "business_records", "quarantine",

@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 
 from business_index.config import DeriveConfig
+from business_index.store.index_writer import SCHEMA_VERSION
 
 # an index from before the precedence was recorded was built with the default
 DEFAULT_PRECEDENCE = [str(kind) for kind in DeriveConfig().name_precedence]
@@ -32,6 +33,10 @@ INDEX_CATALOG = "business_index"
 ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.establishment_id,
                          p.name_source_kind"""
 ADDRESS_ORDER = "a.street_description, a.pao_start_number, a.pao_text, a.sao_start_number, a.sao_text, a.uprn"
+
+
+class IndexSchemaError(RuntimeError):
+    """The index was written by a version of Business Index whose tables this one does not read."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,10 @@ class IndexReader:
         connection.execute(f"ATTACH '{_quoted(self.path)}' AS {INDEX_CATALOG} (READ_ONLY)")
         connection.execute(f"USE {INDEX_CATALOG}")
         info = dict(connection.execute("SELECT key, value FROM build_info").fetchall())
+        if int(info.get("schema_version", "0")) != SCHEMA_VERSION:
+            connection.close()
+            raise IndexSchemaError(f"{self.path}: index schema {info.get('schema_version')}, this software reads "
+                                   f"schema {SCHEMA_VERSION}: rebuild it with `bx build`")
         precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
         return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence,
                          self._load_postcodes(connection))

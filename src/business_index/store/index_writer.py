@@ -22,7 +22,9 @@ import pyarrow as pa
 from business_index import __version__
 from business_index.records import AddressAlias, AddressRecord, BusinessRecord, CrossReference, QuarantinedRow
 
-SCHEMA_VERSION = 1
+# 2: establishments and organisations replace business ids (record_establishments, establishments,
+# organisations, premises_history, name_search, id_changes)
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
