@@ -45,6 +45,9 @@ NDR_ROWS = [
     ("1016", "", "Flatbridge Cafe", "7 Hurricane Close", "LT6 6FF", "CAFE AND PREMISES", "2020-01-27"),
     # a contract caterer in another company's warehouse
     ("1017", "Argos Limited", "Argos Warehouse", "Miles Road", "LT7 7GG", "WAREHOUSE AND PREMISES", "1996-02-02"),
+    # a pub named in its company's address, in a village; a pub of that name in another village nearby
+    ("1018", "Upton Inns Ltd", "Spread Eagle", "Church Lane, Upton", "LT8 8HA", "PUBLIC HOUSE AND PREMISES",
+     "2005-01-01"),
 ]
 FHRS_HEADER = ("FHRSID,LocalAuthorityBusinessID,BusinessName,BusinessType,BusinessTypeID,AddressLine1,AddressLine2,"
                "AddressLine3,AddressLine4,PostCode,RatingValue,RatingKey,RatingDate,LocalAuthorityCode,"
@@ -71,8 +74,9 @@ FHRS_ROWS = [
     ("213", "Shotgate Cafe", "Restaurant/Cafe/Canteen", "7 Hurricane Close", "Lowtown", "LT6 6FF", "2018-10-18"),
     ("214", "Aramark Limited", "Restaurant/Cafe/Canteen", "Argos Warehouse", "Miles Road", "LT7 7GG", "2019-01-01"),
     # two pubs of one name, run by different companies (no rates record names either)
-    ("215", "Spread Eagle", "Pub/bar/nightclub", "1 Eagle Lane", "Lowtown", "LT8 8HH", "2019-01-01"),
+    ("215", "Spread Eagle", "Pub/bar/nightclub", "1 Eagle Lane", "Lowtown", "LT1 1AZ", "2019-01-01"),
     ("216", "Spread Eagle", "Pub/bar/nightclub", "9 Far Road", "Farton", "FT9 9JJ", "2019-01-01"),
+    ("217", "Spread Eagle", "Pub/bar/nightclub", "Downton Green", "Downton", "LT8 8ZZ", "2019-01-01"),
 ]
 CONFIG = """
 [[sources]]
@@ -193,3 +197,7 @@ def test_two_registered_companies_are_two_legal_entities(units: dict) -> None:
 
 def test_one_trading_name_at_two_premises_is_two_establishments(units: dict) -> None:
     assert not same_establishment(fhrs(units, "215"), fhrs(units, "216"))
+    # the pub company's Spread Eagle in Upton is not the Spread Eagle in Downton, though one sector
+    assert not same_establishment(ndr(units, "1018"), fhrs(units, "217"))
+    # and two pubs of one name with no operator on record are two organisations
+    assert fhrs(units, "215")[1] != fhrs(units, "216")[1]

@@ -27,7 +27,7 @@ COLUMNS = ("source VARCHAR, property_ref VARCHAR, uprn BIGINT, postcode VARCHAR,
            "distinctive_words VARCHAR[], name_stems VARCHAR[], name_keys VARCHAR[], name_tokens VARCHAR[], "
            "company_keys VARCHAR[], proprietor_key VARCHAR, street_head VARCHAR, name_compact VARCHAR, "
            "address_compact VARCHAR, name_bigrams VARCHAR[], initials VARCHAR, site_words VARCHAR[], "
-           "first_line VARCHAR")
+           "first_line VARCHAR, local_words VARCHAR[]")
 
 
 def derived(name: list[str], street: str | None, tokens: list[str]) -> tuple[object, ...]:
@@ -36,7 +36,7 @@ def derived(name: list[str], street: str | None, tokens: list[str]) -> tuple[obj
     return (street.split()[0] if street else None, key.replace(" ", ""), "".join(tokens),
             [a + b for a, b in zip(name, name[1:], strict=False)],
             "".join(w[0] for w in name if w not in ("AND", "FOR", "OF", "THE", "IN")) if len(name) >= 3 else None,
-            sorted(set(tokens) - {"HIGH", "STREET"}), " ".join(tokens[:2]) or None)
+            sorted(set(tokens) - {"HIGH", "STREET"}), " ".join(tokens[:2]) or None, sorted(set(tokens) - {"STREET"}))
 WORDS = st.sampled_from(["RED", "LION", "HIGH", "STREET", "SHADFORTH", "PHARMACY", "ARGOS", "CAFE", "MILL"])
 
 

@@ -107,6 +107,16 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
         ANTI JOIN common_address_words c USING (word)
         WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
         GROUP BY n.unique_id;
+        -- words that place an address within a sector (a street, a site, a village), not the town
+        -- or county most addresses carry: used by at most 1 in 50 records
+        CREATE OR REPLACE TEMP TABLE record_local_words AS
+        SELECT n.unique_id, list(DISTINCT n.word) AS words
+        FROM (SELECT unique_id, unnest(tokens) AS word FROM record_features) n
+        ANTI JOIN (SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
+                   GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 50)) c
+             USING (word)
+        WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
+        GROUP BY n.unique_id;
         -- the name an address gives its premises, before the building number ("Flatbridge Cafe,
         -- 7 Hurricane Close"): its uncommon words
         CREATE OR REPLACE TEMP TABLE record_premises_names AS
@@ -150,6 +160,7 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
                END AS premises_key,
                f.tokens AS address_tokens,
                coalesce(s.words, []::VARCHAR[]) AS site_words,
+               coalesce(lw.words, []::VARCHAR[]) AS local_words,
                coalesce(u.words, []::VARCHAR[]) AS uncommon_words,
                coalesce(d.words, []::VARCHAR[]) AS distinctive_words,
                coalesce(d.stems, []::VARCHAR[]) AS name_stems,
@@ -185,6 +196,7 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN record_uncommon_words u ON u.unique_id = f.unique_id
         LEFT JOIN record_distinctive_words d ON d.unique_id = f.unique_id
         LEFT JOIN record_site_words s ON s.unique_id = f.unique_id
+        LEFT JOIN record_local_words lw ON lw.unique_id = f.unique_id
         LEFT JOIN record_premises_names pn ON pn.unique_id = f.unique_id
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id

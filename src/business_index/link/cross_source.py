@@ -183,7 +183,9 @@ def join_across_sources(con: duckdb.DuckDBPyConnection, establishments: UnionFin
             FROM {candidates_table} p
             JOIN named_inputs l ON l.unique_id = p.l_id
             JOIN named_inputs r ON r.unique_id = p.r_id
-            WHERE l.unique_id < r.unique_id AND l.source <> r.source AND {where}""")
+            WHERE l.unique_id < r.unique_id AND l.source <> r.source AND {where}
+              -- a mast or cash machine "at" a factory is its operator's, never the factory's
+              AND coalesce(l.premises_use, '') <> 'ancillary' AND coalesce(r.premises_use, '') <> 'ancillary'""")
         scored = [(a, b, shared) for a, b, shared in con.execute(f"""
             SELECT l.unique_id, r.unique_id,
                    len(list_intersect(list_distinct(l.address_tokens), list_distinct(r.address_tokens)))

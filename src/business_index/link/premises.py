@@ -14,7 +14,8 @@ comes from the addresses as written, at three strengths:
 * **the same postcode, unnumbered**: one of them has no building number (schools, halls, pubs and
   retail parks are often written without one);
 * **one names the other**: the address of one holds every distinctive word of the other's name
-  ("Marstons Plc, Red Lion, High Street" and the FHRS "Red Lion"), within one postcode sector;
+  ("Marstons Plc, Red Lion, High Street" and the FHRS "Red Lion"), at one postcode, or in one sector
+  with a local word of the address in common (a street, a village: not the town);
 * **one site**: at one postcode, both unnumbered, and both addresses name the site: the same first
   line ("Summerhill Garage", "The Arnold Centre") or two or more of the same uncommon words.
 
@@ -58,14 +59,18 @@ def address_holds_name(address: str, name: str) -> str:
 
 
 ONE_NAMES_THE_OTHER = f"""(
-    NOT {DIFFERENT_UPRNS} AND NOT {DIFFERENT_HEREDITAMENTS} AND l.sector = r.sector AND (
+    NOT {DIFFERENT_UPRNS} AND NOT {DIFFERENT_HEREDITAMENTS} AND l.sector = r.sector
+    AND (l.postcode = r.postcode OR list_has_any(l.local_words, r.local_words)) AND (
         (len(r.distinctive_words) > 0 AND list_has_all(l.address_tokens, r.distinctive_words)) OR
         (len(l.distinctive_words) > 0 AND list_has_all(r.address_tokens, l.distinctive_words)) OR
         {address_holds_name('l', 'r')} OR {address_holds_name('r', 'l')}))"""
 
+# both unnumbered in one sector, and the addresses share a local word (a street, a site, a village;
+# not the town): two pubs of one name in two villages of a sector are two premises
 SAME_SECTOR_UNNUMBERED = f"""(
     NOT {DIFFERENT_UPRNS} AND NOT {DIFFERENT_HEREDITAMENTS}
-    AND l.sector = r.sector AND l.number IS NULL AND r.number IS NULL)"""
+    AND l.sector = r.sector AND l.number IS NULL AND r.number IS NULL
+    AND list_has_any(l.local_words, r.local_words))"""
 
 SAME_SITE = f"""(
     NOT {DIFFERENT_UPRNS} AND NOT {DIFFERENT_HEREDITAMENTS}
