@@ -60,3 +60,12 @@ def test_case_legal_form_and_the_never_change_the_key(words: list[str], form: st
     base = " ".join(words)
     written = case(("The " if the else "") + base + form)
     assert name_key(written) == name_key(base)
+
+
+def test_a_mistyped_legal_form_is_still_the_legal_form() -> None:
+    assert name_key("STOKE NEWINGTON JERK CENTRE RETAIL LIMITTED") == "STOKE NEWINGTON JERK CENTRE RETAIL"
+    assert name_key("Foulden Pizzeria Stores Lmited") == "FOULDEN PIZZERIA STORES"
+    assert has_legal_form("Foulden Pizzeria Stores Lmited")
+    # a word that only looks like it is a word of the name
+    assert name_key("Zorba Limitless") == "ZORBA LIMITLESS" and not has_legal_form("Zorba Limitless")
+    assert name_key("Limited Edition") == "LIMITED EDITION"

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import DamerauLevenshtein
+
 LEGAL_FORMS = (
     "PUBLIC LIMITED COMPANY", "LIMITED LIABILITY PARTNERSHIP", "COMMUNITY INTEREST COMPANY",
     "LIMITED PARTNERSHIP", "CYFYNGEDIG", "CWMNI CYFYNGEDIG CYHOEDDUS", "UNLIMITED", "LIMITED", "LTD", "PLC",
@@ -89,6 +91,15 @@ _SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=200_000)
+def _mend_legal_slip(name: str) -> str:
+    """A last word one keystroke from LIMITED ("LIMITTED", "LMITED") is that legal form, mistyped:
+    left as it is, it would make the company a name of its own."""
+    head, _, last = name.rpartition(" ")
+    if head and last != "LIMITED" and 5 <= len(last) <= 9 and DamerauLevenshtein.distance(last, "LIMITED") <= 1:
+        return f"{head} LIMITED"
+    return name
+
+
 def name_key(text: str | None) -> str | None:
     """The comparable form of a business name, or None when nothing is left of it."""
     if not text:
@@ -102,6 +113,7 @@ def name_key(text: str | None) -> str | None:
     name = _PUNCTUATION.sub(" ", name)
     name = _SPACES.sub(" ", name).strip()
     name = _SINGLE_LETTERS.sub(lambda m: m[0].replace(" ", ""), name)  # A B C -> ABC
+    name = _mend_legal_slip(name)
     for _ in range(2):
         name = _LEGAL_TAIL.sub("", name).strip()
     if name.startswith("THE ") and len(name) > 4:
@@ -118,8 +130,9 @@ def has_legal_form(text: str | None) -> bool:
     if not text:
         return False
     folded = re.sub(r"[^\w\s]", " ", INSOLVENCY.sub(" ", _QUALIFIER.sub(" ", _fold(text))))
+    folded = _mend_legal_slip(re.sub(r"\s+", " ", folded).strip())
     return bool(re.search(r"\b(LIMITED|LTD|PLC|LLP|CIC|LIMITED LIABILITY PARTNERSHIP|PUBLIC LIMITED COMPANY|"
-                          r"COMMUNITY INTEREST COMPANY)\s*$", re.sub(r"\s+", " ", folded).strip()))
+                          r"COMMUNITY INTEREST COMPANY)\s*$", folded))
 
 
 @dataclass(frozen=True, slots=True)
