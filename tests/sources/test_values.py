@@ -62,3 +62,9 @@ def test_money_and_references() -> None:
         parse_money("lots")
     assert parse_reference("'0664302") == "0664302"  # Excel's apostrophe goes, the zero stays
     assert parse_reference("  ") is None
+
+
+@pytest.mark.parametrize("text", ["inf", "Infinity", "-inf", "1e30", "9" * 20])
+def test_money_that_no_column_can_hold_is_a_value_problem(text: str) -> None:
+    with pytest.raises(ValueProblem):
+        parse_money(text)

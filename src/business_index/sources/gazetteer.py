@@ -10,6 +10,8 @@ other LPIs are kept as search aliases.
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -66,17 +68,17 @@ def _parse_value(kind: str, text: str) -> object:
     if kind == "text":
         return text
     if kind == "int":
-        try:
-            return int(text)
-        except ValueError:
-            if text.endswith(".0") or text.endswith(".00"):
-                return int(float(text))
-            raise ValueProblem(f"{text!r} is not a whole number") from None
+        if match := _WHOLE_NUMBER.match(text):  # "12", and "12.0" or "12.00" from a spreadsheet
+            return int(match[1])
+        raise ValueProblem(f"{text!r} is not a whole number")
     if kind == "float":
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             raise ValueProblem(f"{text!r} is not a number") from None
+        if not math.isfinite(number):
+            raise ValueProblem(f"{text!r} is not a finite number")
+        return number
     if kind == "date":
         try:
             return date.fromisoformat(text)
@@ -96,6 +98,12 @@ def _plan(layout: Layout) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
     return plan
 
 
+_WHOLE_NUMBER = re.compile(r"^([+-]?\d{1,18})(?:\.0+)?$")
+# identifiers held as 64-bit integers; every other whole number of the layouts is a 32-bit one
+_LARGE_NUMBERS = {"UPRN": 10**12, "PARENT_UPRN": 10**12, "SUCCESSOR": 10**12, "USRN": 10**12, "UDPRN": 10**12}
+_INTEGER_LIMIT = 2**31
+
+
 def _parse_row(layout: Layout, fields: list[str]) -> dict[str, object]:
     names, typed = _plan(layout)
     # text first (most fields), then convert the typed ones: one pass, few function calls
@@ -106,16 +114,25 @@ def _parse_row(layout: Layout, fields: list[str]) -> dict[str, object]:
             continue
         try:
             if kind == "int":
-                values[name] = int(text)  # type: ignore[call-overload]
+                number = int(text)  # type: ignore[call-overload]
+                values[name] = number
+                if abs(number) >= _LARGE_NUMBERS.get(name, _INTEGER_LIMIT):
+                    raise _FieldProblem(name, f"{text!r} is too large for {name}")
             elif kind == "date":
                 values[name] = date.fromisoformat(text)  # type: ignore[arg-type]
             elif kind == "float":
-                values[name] = float(text)  # type: ignore[arg-type]
+                number_ = float(text)  # type: ignore[arg-type]
+                if not math.isfinite(number_):
+                    raise ValueError(text)
+                values[name] = number_
         except ValueError:
             try:
-                values[name] = _parse_value(kind, str(text))
+                parsed = _parse_value(kind, str(text))
             except ValueProblem as exc:
                 raise _FieldProblem(name, str(exc)) from None
+            if isinstance(parsed, int) and abs(parsed) >= _LARGE_NUMBERS.get(name, _INTEGER_LIMIT):
+                raise _FieldProblem(name, f"{text!r} is too large for {name}")
+            values[name] = parsed
     return values
 
 
@@ -139,6 +156,8 @@ def _check_values(record_type: int, values: dict[str, object]) -> None:
         for key in NATURAL_KEYS[record_type]:
             if values.get(key) is None and not (key == "LANGUAGE" and record_type == 15):
                 raise _FieldProblem(key, f"the key field {key} is empty")
+    if "UPRN" in values and values["UPRN"] is None:
+        raise _FieldProblem("UPRN", "empty: the record belongs to no property")
     if record_type in (21, 24):
         status = values.get("LOGICAL_STATUS")
         if isinstance(status, int) and status in NEVER_SUPPLIED_STATUSES:

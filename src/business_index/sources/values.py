@@ -7,6 +7,7 @@ into a quarantined row naming the field.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, timedelta
 
@@ -15,6 +16,7 @@ EXCEL_EPOCH = date(1899, 12, 30)
 # is more likely a mistake than a date.
 EXCEL_SERIAL_RANGE = (20000, 80000)
 UPRN_PATTERN = re.compile(r"^\d{1,12}$")
+MONEY_LIMIT = 10**13  # pounds; the largest rateable value in England is under a billion
 MISSING_MARKERS = frozenset({"", "N/A", "NA", "NULL", "NONE", "-", "#N/A", "NAN"})
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -113,9 +115,12 @@ def parse_money(value: str | None) -> int | None:
     negative = text.startswith("(") and text.endswith(")")
     text = text.strip("()")
     try:
-        amount = round(float(text))
+        number = float(text)
     except ValueError as exc:
         raise ValueProblem(f"{value!r} is not an amount of money") from exc
+    if not math.isfinite(number) or abs(number) >= MONEY_LIMIT:
+        raise ValueProblem(f"{value!r} is not a plausible amount of money (at most {MONEY_LIMIT:,} pounds)")
+    amount = round(number)
     return -amount if negative else amount
 
 
