@@ -11,7 +11,6 @@ other LPIs are kept as search aliases.
 from __future__ import annotations
 
 import math
-
 import re
 from dataclasses import dataclass
 from datetime import date
