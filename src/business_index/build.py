@@ -8,6 +8,7 @@ businesses) -> derive (one name per property) -> store (publish atomically).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,11 +20,11 @@ from business_index.config import Settings
 from business_index.derive.establishments import summarise_establishments, summarise_organisations
 from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
-from business_index.link.businesses import MODEL_FILE, PreviousIds, resolve_businesses
+from business_index.link.businesses import MODEL_FILE, PreviousIds, model_problem, resolve_businesses
 from business_index.link.features import build_address_features, build_record_features
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
-from business_index.sources import ReadResult, SourceFileError, read_source
+from business_index.sources import ReadResult, read_source
 from business_index.store.index_writer import IndexWriter
 from business_index.store.submissions import ApprovedName
 
@@ -49,11 +50,13 @@ class BuildReport:
     seconds: dict[str, float]
     counts: dict[str, int]
     linking: dict = field(default_factory=dict)
+    guards: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "index": str(self.index),
             "build_id": self.build_id,
+            "guards": self.guards,
             "sources": {s.name: {"kind": s.kind, "format": s.format, "read": s.read, "loaded": s.loaded,
                                  "quarantined": s.quarantined, "files": s.files, "warnings": s.warnings,
                                  "quarantine_reasons": s.quarantine_reasons} for s in self.sources},
@@ -64,6 +67,57 @@ class BuildReport:
 
 
 Progress = Callable[[str, int, int], None]
+
+
+class BuildRefused(Exception):
+    """A build that would do harm if it went ahead: checked before any work, or before publishing."""
+
+
+def preflight(settings: Settings, index: Path) -> None:
+    """Everything that can be known wrong before any work starts, each a one-line error naming the
+    setting: the index path, the source paths, the business model."""
+    if index.is_dir():
+        raise BuildRefused(f"--index {index}: is a folder; give the path of the index file to write")
+    folder = index.resolve().parent
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise BuildRefused(f"--index {index}: cannot write in {existing or folder}")
+    target = index.resolve()
+    seen: dict[Path, str] = {}
+    for source in settings.sources:
+        for path in source.paths:
+            resolved = settings.resolve(path).resolve()
+            if resolved == target:
+                raise BuildRefused(f"--index {index}: is a file of source {source.name!r}; the build would "
+                                   "overwrite its own input")
+            if resolved in seen:
+                raise BuildRefused(f"{resolved}: listed twice (sources {seen[resolved]!r} and {source.name!r}); "
+                                   "every row would be read twice")
+            seen[resolved] = source.name
+    model = _business_model_path(settings)
+    problem = model_problem(model)
+    if problem:
+        raise BuildRefused(f"[link] business_model {model}: {problem}")
+
+
+def _business_model_path(settings: Settings) -> Path:
+    link = settings.link
+    return settings.resolve(link.business_model) if link.business_model else MODEL_FILE
+
+
+def _shrinkage(index: Path, counts: dict[str, int], limit: float) -> list[str]:
+    """What fell below ``limit`` of the published index: addresses, and records of each source."""
+    if not index.exists():
+        return []
+    try:
+        with duckdb.connect(str(index), read_only=True) as old:
+            before = {f"records of {s}": n for s, n in old.execute(
+                "SELECT source, sum(loaded) FROM source_files GROUP BY 1").fetchall()}
+            before["addresses"] = scalar(old, "SELECT count(*) FROM addresses")
+    except duckdb.Error:
+        return []  # not an index we can read: nothing to compare with
+    return [f"{what}: {counts.get(what, 0):,} (the published index has {n:,})"
+            for what, n in sorted(before.items()) if n and counts.get(what, 0) < limit * n]
 
 
 def _reason_counts(result: ReadResult) -> dict[str, int]:
@@ -77,11 +131,14 @@ def _reason_counts(result: ReadResult) -> dict[str, int]:
 
 
 def build_index(settings: Settings, index: Path, progress: Progress | None = None,
-                approved_names: Sequence[ApprovedName] = ()) -> BuildReport:
-    """Ingest every source and publish the index atomically; raises on a file that cannot be read.
-    ``approved_names`` (from the submissions store) take part in choosing each property's name."""
+                approved_names: Sequence[ApprovedName] = (), allow_shrink: bool = False) -> BuildReport:
+    """Ingest every source and publish the index atomically; raises ``SourceFileError`` on a file
+    that cannot be read and ``BuildRefused`` on a setting that would do harm or a build that shrank
+    against the published index (unless ``allow_shrink``). ``approved_names`` (from the
+    submissions store) take part in choosing each property's name."""
     tell = progress or (lambda stage, done, total: None)
     timings: dict[str, float] = {}
+    preflight(settings, index)
     writer = IndexWriter.create(index)
     try:
         started = time.perf_counter()
@@ -94,6 +151,13 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         started = time.perf_counter()
         summaries = _store(writer, settings, results)
         timings["store"] = time.perf_counter() - started
+        if not allow_shrink:
+            shrunk = _shrinkage(index, {"addresses": scalar(writer.connection, "SELECT count(*) FROM addresses"),
+                                        **{f"records of {s.name}": s.loaded for s in summaries}},
+                                settings.build.shrink_limit)
+            if shrunk:
+                raise BuildRefused("this build shrank against the published index, so it was not published: "
+                                   + "; ".join(shrunk) + ". If that is meant, build again with --allow-shrink")
         started = time.perf_counter()
         tell("linking records to properties", len(settings.sources), len(settings.sources) + 3)
         link_report = _link(writer.connection, settings, index, timings)
@@ -123,7 +187,15 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
     except BaseException:
         writer.abandon()
         raise
-    return BuildReport(published, writer.build_id, summaries, timings, counts, link_report)
+    guards = {
+        "empty_files": "refused; sources allowed to be empty: "
+                       + (", ".join(s.name for s in settings.sources if s.allow_empty) or "none")
+                       + " (set allow_empty = true on a source)",
+        "shrink_limit": settings.build.shrink_limit,
+        "shrink_check": "skipped (--allow-shrink)" if allow_shrink else
+                        "addresses and every source's records at least shrink_limit of the published index's",
+    }
+    return BuildReport(published, writer.build_id, summaries, timings, counts, link_report, guards)
 
 
 def train_business_model_from(settings: Settings, out: Path, address_out: Path | None = None) -> dict[str, int]:
@@ -184,9 +256,7 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     properties = match_records_to_uprns(con, _ndr_codes(con, settings), link.address_match_threshold)
     timings["link_properties"] = time.perf_counter() - started
     started = time.perf_counter()
-    model = settings.resolve(link.business_model) if link.business_model else MODEL_FILE
-    if not model.exists():
-        raise SourceFileError(model, "business model not found ([link] business_model); make one with `bx train`")
+    model = _business_model_path(settings)
     businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index))
     timings["link_businesses"] = time.perf_counter() - started
     return {"properties": asdict(properties), "businesses": asdict(businesses)}

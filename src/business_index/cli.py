@@ -87,19 +87,24 @@ def build(
     store: Annotated[str | None, typer.Option(
         "--store", envvar="BX_STORE", help=STORE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the build summary as JSON.")] = False,
+    allow_shrink: Annotated[bool, typer.Option(
+        "--allow-shrink", help="Publish even if addresses or a source's records fell below [build] shrink_limit "
+                               "(default half) of the published index's.")] = False,
 ) -> None:
     """Ingest every source and publish a new index (atomically: the old one stays until this one is done).
-    Names the data team approved through the API (in the submissions store) take part."""
+    Names the data team approved through the API (in the submissions store) take part. A source file
+    with no rows, or a build that shrank against the published index, is refused (see --allow-shrink)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from business_index.build import build_index
+    from business_index.build import BuildRefused, build_index, preflight
     from business_index.config import ConfigError, load_settings
     from business_index.sources import SourceFileError
 
     try:
         settings = load_settings(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+        preflight(settings, index)
+    except (ConfigError, BuildRefused) as exc:
+        _fail(f"{exc}\nNo index was published.")
     approved = _approved_names(store, index)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
@@ -109,8 +114,8 @@ def build(
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=stage, completed=done, total=total)
 
-            report = build_index(settings, index, progress, approved)
-    except SourceFileError as exc:
+            report = build_index(settings, index, progress, approved, allow_shrink=allow_shrink)
+    except (SourceFileError, BuildRefused) as exc:
         _fail(f"{exc}\nNo index was published.")
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, default=str))

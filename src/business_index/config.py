@@ -7,6 +7,7 @@ relative to the TOML file. See the README for an example of every format.
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from datetime import date
@@ -62,6 +63,9 @@ class SourceConfig(_Strict):
     ndr_xref_sources: list[str] = Field(default_factory=lambda: list(DEFAULT_NDR_XREF_SOURCES))
     # a missing or wrong trailer count fails the build instead of warning
     strict_trailer: bool = False
+    # a source whose files hold no row at all is an error (a 0-byte or header-only export is almost
+    # always a failed extract), unless it may be empty
+    allow_empty: bool = False
     # what a data-protection officer asks for
     owner: str | None = None
     lawful_basis: str | None = None
@@ -80,8 +84,21 @@ class SourceConfig(_Strict):
     def _patterns_compile(cls, codes: list[str]) -> list[str]:
         for code in codes:
             if code.startswith("^"):
-                re.compile(code)
+                try:
+                    re.compile(code)
+                except re.error as exc:
+                    raise ValueError(f"{code!r} is not a regular expression ({exc})") from None
         return codes
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, encoding: str | None) -> str | None:
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise ValueError(f"{encoding!r} is not an encoding Python knows (e.g. utf-8, cp1252, latin-1)") from None
+        return encoding
 
     def is_ndr_xref_source(self, code: str) -> bool:
         code = code.strip().upper()
@@ -132,6 +149,14 @@ class LinkConfig(_Strict):
     address_stopwords: list[str] = Field(default_factory=lambda: ["LONDON", "UK", "UNITED", "KINGDOM", "ENGLAND"])
 
 
+class BuildConfig(_Strict):
+    """Guards on what a build may publish over the index it replaces."""
+
+    # a build whose addresses, or records of any source, fall below this share of the published
+    # index's is refused (a truncated or wrong file), unless `bx build --allow-shrink` says it is meant
+    shrink_limit: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
 class ServeConfig(_Strict):
     """How ``bx serve`` answers: limits, and how fresh approved names are. Set from the command
     line and the environment (``bx serve --help``), not from sources.toml."""
@@ -154,6 +179,7 @@ class Settings(_Strict):
     council: CouncilConfig = Field(default_factory=CouncilConfig)
     derive: DeriveConfig = Field(default_factory=DeriveConfig)
     link: LinkConfig = Field(default_factory=LinkConfig)
+    build: BuildConfig = Field(default_factory=BuildConfig)
     sources: list[SourceConfig] = Field(min_length=1)
     # the folder relative paths are resolved against (the TOML file's folder)
     base_dir: Path = Path(".")
@@ -173,10 +199,16 @@ class Settings(_Strict):
 
 def load_settings(path: Path) -> Settings:
     """Read and validate a ``sources.toml``; errors name the file and the offending field."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the sources.toml file in it")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     raw["base_dir"] = path.parent.resolve()

@@ -205,6 +205,24 @@ def _business_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+def model_problem(path: Path) -> str | None:
+    """Why ``path`` is not a business model this software can use, or None when it is."""
+    if not path.exists():
+        return "not found; make one with `bx train`"
+    if not path.is_file():
+        return "is not a file"
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return f"not a model file (not JSON: {exc})"
+    if not isinstance(model, dict) or "splink_settings" not in model:
+        return "not a model file (no splink_settings); make one with `bx train`"
+    if model.get("business_index_model_version") != MODEL_VERSION:
+        return (f"model version {model.get('business_index_model_version')!r}, this software needs "
+                f"{MODEL_VERSION!r}: retrain it with `bx train`")
+    return None
+
+
 def train_business_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
     """Estimate the model without labels on the records in ``con`` and save it as JSON."""
     quiet_splink()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from business_index.config import Settings, SourceConfig
-from business_index.sources.base import ReadResult, SourceFileError
+from business_index.sources.base import ReadResult, SourceFileError, check_readable
 from business_index.sources.gazetteer import read_gazetteer
 from business_index.sources.licensing import read_fhrs_csv, read_fhrs_xml, read_licensing
 from business_index.sources.rates import read_ndr, read_voa
@@ -31,12 +31,21 @@ READERS: dict[str, Reader] = {
 
 
 def read_source(settings: Settings, source: SourceConfig) -> ReadResult:
-    """Read every file of one source; raises ``SourceFileError`` for a file that cannot be read at all."""
+    """Read every file of one source; raises ``SourceFileError`` for a file that cannot be read at
+    all, and for a file with no row in it unless the source ``allow_empty``."""
     paths = [settings.resolve(path) for path in source.paths]
     for path in paths:
         if not path.exists():
             raise SourceFileError(path, f"file not found (source {source.name!r})")
-    return READERS[source.format](source, paths)
+        check_readable(path)
+    result = READERS[source.format](source, paths)
+    if not source.allow_empty:
+        for stats in result.files:
+            if stats.read == 0:
+                raise SourceFileError(Path(stats.path), f"has no rows (source {source.name!r}): an empty or "
+                                                        "header-only export is taken for a failed extract; "
+                                                        "set allow_empty = true for this source if it may be empty")
+    return result
 
 
 __all__ = ["READERS", "ReadResult", "SourceFileError", "read_source"]

@@ -90,17 +90,35 @@ class QuarantineLog:
         self.stats.quarantined += 1
 
 
-def read_bytes(path: Path) -> bytes:
+# the first bytes of files that are not text, whatever their name says
+_NOT_TEXT = {b"PK\x03\x04": "a zip archive (an .xlsx workbook is one): save it as CSV",
+             b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook: save it as CSV",
+             b"%PDF": "a PDF document", b"SQLite format 3\x00": "an SQLite database",
+             b"\x89PNG": "a PNG image"}
+
+
+def check_readable(path: Path) -> None:
+    """A source file must be a regular file: not missing, not a folder, not a device or pipe (which
+    could be read for ever)."""
     if not path.exists():
         raise SourceFileError(path, "file not found")
     if path.is_dir():
         raise SourceFileError(path, "is a folder, not a file")
+    if not path.is_file():
+        raise SourceFileError(path, "is not a regular file (a device, a pipe or a socket)")
+
+
+def read_bytes(path: Path) -> bytes:
+    check_readable(path)
     data = path.read_bytes()
     if path.suffix == ".gz":
         try:
             data = gzip.decompress(data)
         except OSError as exc:
             raise SourceFileError(path, f"not a readable gzip file ({exc})") from exc
+    for magic, what in _NOT_TEXT.items():
+        if data.startswith(magic):
+            raise SourceFileError(path, f"is {what}, not a text file of the format named in sources.toml")
     return data
 
 

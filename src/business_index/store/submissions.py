@@ -179,7 +179,12 @@ class SubmissionStore:
             self.path = Path(url)
         else:
             raise StoreError(f"unknown store URL {url!r}: use sqlite:///PATH, a file path, or postgresql://...")
-        self.create_schema()
+        if self.dialect == "sqlite" and self.path.is_dir():
+            raise StoreError(f"--store {self.path}: is a folder; give the path of an SQLite file")
+        try:
+            self.create_schema()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"--store {self.describe()}: not a usable SQLite database ({exc})") from None
 
     def describe(self) -> str:
         """The URL without any password, for logs and /health."""
