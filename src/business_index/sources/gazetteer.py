@@ -130,7 +130,7 @@ def _parse_row(layout: Layout, fields: list[str]) -> dict[str, object]:
             except ValueProblem as exc:
                 raise _FieldProblem(name, str(exc)) from None
             if isinstance(parsed, int) and abs(parsed) >= _LARGE_NUMBERS.get(name, _INTEGER_LIMIT):
-                raise _FieldProblem(name, f"{text!r} is too large for {name}")
+                raise _FieldProblem(name, f"{text!r} is too large for {name}") from None
             values[name] = parsed
     return values
 
