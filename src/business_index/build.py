@@ -213,7 +213,7 @@ def train_business_model_from(settings: Settings, out: Path, address_out: Path |
             con = writer.connection
             stopwords = frozenset(word.upper() for word in settings.link.address_stopwords)
             streets = build_address_features(con, stopwords)
-            build_record_features(con, streets, stopwords)
+            build_record_features(con, streets, stopwords, _publishing_sources(settings))
             match_records_to_uprns(con, _ndr_codes(con, settings), settings.link.address_match_threshold)
             train_business_model(con, out)
             if address_out is not None:
@@ -222,6 +222,10 @@ def train_business_model_from(settings: Settings, out: Path, address_out: Path |
         finally:
             writer.abandon()
     return {"records": records}
+
+
+def _publishing_sources(settings: Settings) -> frozenset[str]:
+    return frozenset(s.name for s in settings.sources if s.publishes_names)
 
 
 def _ndr_codes(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -250,7 +254,7 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     stopwords = frozenset(word.upper() for word in link.address_stopwords)
     started = time.perf_counter()
     streets = build_address_features(con, stopwords)
-    build_record_features(con, streets, stopwords)
+    build_record_features(con, streets, stopwords, _publishing_sources(settings))
     timings["features"] = time.perf_counter() - started
     started = time.perf_counter()
     properties = match_records_to_uprns(con, _ndr_codes(con, settings), link.address_match_threshold)

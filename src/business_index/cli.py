@@ -252,6 +252,9 @@ def serve(
     anonymous_read: Annotated[bool, typer.Option(
         help="Let callers without a token read addresses and businesses (no personal data).")] = False,
     store: Annotated[str | None, typer.Option("--store", envvar="BX_STORE", help=STORE_HELP)] = None,
+    cors_origin: Annotated[list[str] | None, typer.Option(
+        "--cors-origin", help="A web origin (https://host) whose pages may call the API from a browser; "
+                              "repeat for several. Also BX_CORS_ORIGINS, comma-separated.")] = None,
 ) -> None:
     """Serve the REST API over an index. Tokens: BX_JWT_SECRET (HS256), or BX_JWT_PUBLIC_KEY, BX_JWKS_FILE or
     BX_JWKS_URL (RS256)."""
@@ -261,10 +264,22 @@ def serve(
 
     import uvicorn
 
+    from business_index.store.index_reader import IndexReader, IndexUnavailable
     from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
 
     if not index.exists():
         _fail(f"{index}: no such index (build one with `bx build`)")
+    try:
+        IndexReader(index).current()  # refuse now a file that is not an index this software reads
+    except IndexUnavailable as exc:
+        _fail(f"{index}: {exc}")
+    try:
+        auth = _auth_settings(anonymous_read)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not auth.configured and not anonymous_read:
+        _fail("no token secret or key is configured, so every request would be refused: set BX_JWT_SECRET "
+              "(or BX_JWT_PUBLIC_KEY, BX_JWKS_FILE, BX_JWKS_URL), or serve with --anonymous-read")
     url = store or default_store_url(index.resolve())
     try:
         SubmissionStore(url).ping()  # fail now, not on the first submission
@@ -273,6 +288,8 @@ def serve(
     os.environ["BX_INDEX"] = str(index.resolve())
     os.environ["BX_STORE"] = url
     os.environ["BX_ANONYMOUS_READ"] = "1" if anonymous_read else ""
+    if cors_origin:
+        os.environ["BX_CORS_ORIGINS"] = ",".join(cors_origin)
     if workers > 1:
         # each worker writes its metrics here and /metrics adds them up
         metrics_dir = tempfile.mkdtemp(prefix="bx-metrics-")
@@ -280,7 +297,7 @@ def serve(
     console.print(f"Business Index API on http://{host}:{port}/api/v1/docs (index {index})")
     try:
         uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+                    log_level="warning", server_header=False)
     finally:
         if workers > 1:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -291,10 +308,12 @@ def asgi_app():  # type: ignore[no-untyped-def]
     import os
 
     from business_index.api.app import create_app
+    from business_index.config import ServeConfig
     from business_index.store.submissions import SubmissionStore
 
+    origins = tuple(o.strip() for o in os.environ.get("BX_CORS_ORIGINS", "").split(",") if o.strip())
     return create_app(Path(os.environ["BX_INDEX"]), _auth_settings(bool(os.environ.get("BX_ANONYMOUS_READ"))),
-                      SubmissionStore(os.environ["BX_STORE"]))
+                      SubmissionStore(os.environ["BX_STORE"]), ServeConfig(cors_origins=origins))
 
 
 @app.command()
@@ -311,6 +330,8 @@ def token(
     secret = os.environ.get("BX_JWT_SECRET")
     if not secret:
         _fail("set BX_JWT_SECRET to the secret the server uses")
+    if hours <= 0:
+        _fail("--hours must be more than 0: a token that has already expired is of no use")
     try:
         typer.echo(issue_token(secret, sub, scope, hours))  # type: ignore[arg-type]
     except ValueError as exc:

@@ -29,6 +29,13 @@ SourceFormat = Literal[
     "fhrs_csv",
 ]
 
+# formats whose names are published by law or by their register (food hygiene ratings, the open
+# premises-licence register, the VOA's list): a name such as "W H Smith" or "K Superstore" there is
+# a business's public name, not a private individual's. A council's own exports (rates, a licensing
+# system) hold individuals' names the council does not publish, so theirs are personal unless they
+# are a company's or a trading name.
+FORMATS_THAT_PUBLISH_NAMES = frozenset({"fhrs_xml", "fhrs_csv", "lga_premises_licences", "voa_list_entries"})
+
 FORMATS_BY_KIND: dict[SourceKind, set[str]] = {
     SourceKind.GAZETTEER: {"dtf73", "abp"},
     SourceKind.RATES: {"ndr_csv", "voa_list_entries"},
@@ -63,6 +70,8 @@ class SourceConfig(_Strict):
     ndr_xref_sources: list[str] = Field(default_factory=lambda: list(DEFAULT_NDR_XREF_SOURCES))
     # a missing or wrong trailer count fails the build instead of warning
     strict_trailer: bool = False
+    # whether the source publishes the names it holds (default: by format, FORMATS_THAT_PUBLISH_NAMES)
+    names_published: bool | None = None
     # a source whose files hold no row at all is an error (a 0-byte or header-only export is almost
     # always a failed extract), unless it may be empty
     allow_empty: bool = False
@@ -99,6 +108,10 @@ class SourceConfig(_Strict):
             except LookupError:
                 raise ValueError(f"{encoding!r} is not an encoding Python knows (e.g. utf-8, cp1252, latin-1)") from None
         return encoding
+
+    @property
+    def publishes_names(self) -> bool:
+        return self.names_published if self.names_published is not None else self.format in FORMATS_THAT_PUBLISH_NAMES
 
     def is_ndr_xref_source(self, code: str) -> bool:
         code = code.strip().upper()
@@ -173,6 +186,8 @@ class ServeConfig(_Strict):
     # an index with at most this many live addresses answers postcode lookups from memory
     # (about 300 bytes an address per worker); a larger one asks DuckDB
     postcode_lookup_max_rows: int = Field(default=2_000_000, ge=0)
+    # web origins whose pages may call the API from a browser (CORS); none by default
+    cors_origins: tuple[str, ...] = ()
 
 
 class Settings(_Strict):

@@ -44,7 +44,7 @@ def sample(small_index: Path) -> dict[str, object]:
 def test_health_names_the_index_version(client: TestClient, small_index: Path) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and len(body["indexVersion"]) == 12
-    assert body["checks"] == {"index": "ok", "submissions_store": "ok"}
+    assert body["checks"] == {"index": "ok", "submissions_store": "ok", "auth": "ok"}
 
 
 def test_health_is_503_when_the_store_is_unreachable(small_index: Path, tmp_path: Path) -> None:

@@ -11,10 +11,13 @@ index, the submissions store, auth, limits and metrics.
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware
 
 from business_index.api import schemas
 from business_index.api.approved_names import ApprovedNames
@@ -31,8 +34,10 @@ from business_index.api.lookups import add_lookup_routes
 from business_index.api.middleware import LimitsAndMetrics, metrics_text
 from business_index.api.submissions import add_submission_routes
 from business_index.config import ServeConfig
-from business_index.store.index_reader import IndexReader
+from business_index.store.index_reader import IndexReader, IndexUnavailable
 from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
+
+RETRY_AFTER_SECONDS = 30  # what a 503 asks a client to wait before trying again
 
 DESCRIPTION = """One register of the businesses at a council's addresses.
 
@@ -65,12 +70,36 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": ".".join(str(p) for p in e["loc"][1:]) or None, "message": e["msg"]} for e in exc.errors()]
+        errors = [{"field": None, "message": "the body is not valid JSON"} if e["type"] == "json_invalid" else
+                  {"field": ".".join(str(p) for p in e["loc"][1:]) or None, "message": e["msg"]}
+                  for e in exc.errors()]
         return JSONResponse(status_code=400, content={"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # 404 for an unknown path, 405 for a method a path does not take: the documented shape too
+        response = error_response(exc.status_code, None, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(StoreError)
     async def _store_down(request: Request, exc: StoreError) -> JSONResponse:
-        return error_response(503, None, str(exc))
+        response = error_response(503, None, "the submissions store is unavailable; try again shortly")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.exception_handler(IndexUnavailable)
+    async def _index_down(request: Request, exc: IndexUnavailable) -> JSONResponse:
+        response = error_response(503, None, "the index is unavailable; try again shortly")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.exception_handler(duckdb.Error)
+    async def _index_broken(request: Request, exc: duckdb.Error) -> JSONResponse:
+        response = error_response(503, None, "the index could not be read; try again shortly")
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.get("/health", response_model=schemas.Health, response_model_by_alias=True,
              responses={503: {"model": schemas.Health, "description": "Not ready"}})
@@ -79,18 +108,26 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         the index version; 503 naming what failed otherwise. Public."""
         checks: dict[str, str] = {}
         version = built_at = None
+        # what is down, never where it lives: a public answer carries no paths or URLs
         try:
             current = services.reader.current()
             version, built_at = current.build_id, current.built_at
             checks["index"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready, and says which
+        except IndexUnavailable as exc:
             checks["index"] = f"unavailable: {exc}"
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            checks["index"] = "unavailable"
         try:
             store.ping()
             checks["submissions_store"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["submissions_store"] = f"unavailable: {exc}"
-        ready = all(v == "ok" for v in checks.values())
+        except Exception:  # noqa: BLE001
+            checks["submissions_store"] = "unavailable"
+        if not auth.configured:
+            checks["auth"] = ("no token secret or key configured: only anonymous reads are answered"
+                              if auth.anonymous_read else "unavailable: no token secret or key configured")
+        else:
+            checks["auth"] = "ok"
+        ready = all(v == "ok" or not v.startswith("unavailable") for v in checks.values())
         body = schemas.Health(status="ok" if ready else "unavailable", index_version=version,
                               index_built_at=built_at, checks=checks)
         return JSONResponse(body.model_dump(by_alias=True), status_code=200 if ready else 503)
@@ -116,4 +153,9 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
+    if config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_credentials=False,
+                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type",
+                                                                          "Idempotency-Key"],
+                           max_age=600)
     return LimitsAndMetrics(app, config)

@@ -22,6 +22,8 @@ JWKS_CACHE_SECONDS = 300
 JWKS_FETCH_TIMEOUT_SECONDS = 5
 VERIFIED_TOKEN_SECONDS = 60
 VERIFIED_TOKENS_KEPT = 10_000
+MIN_SECRET_BYTES = 32  # an HS256 secret shorter than its 256-bit hash can be guessed
+DEFAULT_MAX_TOKEN_HOURS = 24.0 * 7
 
 
 class AuthError(Exception):
@@ -52,6 +54,18 @@ class AuthSettings:
     jwks_url: str | None = None  # RS256 keys from the identity provider's JWKS endpoint (cached)
     anonymous_read: bool = False
     audience: str = "business-index"
+    # a token valid for longer than this (from iat, or from now) is refused
+    max_token_hours: float = DEFAULT_MAX_TOKEN_HOURS
+
+    def __post_init__(self) -> None:
+        if self.secret is not None and len(self.secret.encode("utf-8")) < MIN_SECRET_BYTES:
+            raise ValueError(f"BX_JWT_SECRET is {len(self.secret.encode('utf-8'))} bytes; HS256 needs at least "
+                             f"{MIN_SECRET_BYTES} (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+
+    @property
+    def configured(self) -> bool:
+        """Whether any secret or key is set, so that tokens can be checked at all."""
+        return bool(self.secret or self.public_key_file or self.jwks_file or self.jwks_url)
 
     def keys(self, token: str) -> tuple[object, list[str]]:
         if self.jwks_url is not None:
@@ -81,10 +95,16 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
 
 
 def issue_token(secret: str, subject: str, scopes: list[str], hours: float = 12,
-                audience: str = "business-index") -> str:
+                audience: str = "business-index", max_hours: float = DEFAULT_MAX_TOKEN_HOURS) -> str:
     unknown = set(scopes) - set(SCOPES)
     if unknown:
         raise ValueError(f"unknown scopes {sorted(unknown)}: use {', '.join(SCOPES)}")
+    if not subject.strip():
+        raise ValueError("a token must name who it is for (--sub)")
+    if not 0 < hours <= max_hours:
+        raise ValueError(f"--hours must be more than 0 and at most {max_hours:g} (the longest a server accepts)")
+    if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
+        raise ValueError(f"the secret is {len(secret.encode('utf-8'))} bytes; HS256 needs at least {MIN_SECRET_BYTES}")
     now = int(time.time())
     claims = {"sub": subject, "scope": " ".join(scopes), "aud": audience, "iat": now, "exp": now + int(hours * 3600)}
     return jwt.encode(claims, secret, algorithm="HS256")
@@ -101,15 +121,27 @@ def authenticate(request: Request, settings: AuthSettings) -> Principal | None:
     return _VERIFIED.get(settings, token) or _verify(settings, token)
 
 
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _verify(settings: AuthSettings, token: str) -> Principal:
     key, algorithms = settings.keys(token)
     try:
-        claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.audience)  # type: ignore[arg-type]
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.audience,  # type: ignore[arg-type]
+                            options={"require": ["exp", "sub"]})
     except jwt.PyJWTError as exc:
         raise AuthError(401, f"invalid token: {exc}") from None
-    principal = Principal(str(claims.get("sub", "")), frozenset(str(claims.get("scope", "")).split()))
-    expires = claims.get("exp")
-    _VERIFIED.put(settings, token, principal, float(expires) if isinstance(expires, int | float) else None)
+    expires, issued = _number(claims.get("exp")), _number(claims.get("iat"))
+    if expires is None:
+        raise AuthError(401, "invalid token: exp must be a number of seconds")
+    if expires - (issued if issued is not None else time.time()) > settings.max_token_hours * 3600:
+        raise AuthError(401, f"invalid token: valid for longer than {settings.max_token_hours:g} hours")
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.strip():
+        raise AuthError(401, "invalid token: sub must name who the token is for")
+    principal = Principal(subject, frozenset(str(claims.get("scope", "")).split()))
+    _VERIFIED.put(settings, token, principal, expires)
     return principal
 
 
@@ -135,10 +167,10 @@ class _VerifiedTokens:
             self._entries.move_to_end((settings, token))
             return entry[0]
 
-    def put(self, settings: AuthSettings, token: str, principal: Principal, expires: float | None) -> None:
+    def put(self, settings: AuthSettings, token: str, principal: Principal, expires: float) -> None:
         until = time.time() + VERIFIED_TOKEN_SECONDS
         with self._lock:
-            self._entries[(settings, token)] = (principal, min(until, expires) if expires is not None else until)
+            self._entries[(settings, token)] = (principal, min(until, expires))
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 

@@ -40,6 +40,25 @@ class BodyTooLarge(Exception):
     pass
 
 
+# Every answer: no sniffing, no framing, no referrer. API answers may carry personal data, so
+# none is stored by a browser or proxy, and none may run as a page. The interactive docs page
+# (Swagger UI) loads its script and style from the CDN FastAPI names, and nothing else.
+_ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+           (b"referrer-policy", b"no-referrer")]
+_API_ANSWER = [(b"cache-control", b"no-store"),
+               (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
+_DOCS_PAGE = [(b"content-security-policy",
+               b"default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+               b"style-src https://cdn.jsdelivr.net; img-src data: https://fastapi.tiangolo.com; "
+               b"connect-src 'self'; frame-ancestors 'none'")]
+
+
+def _with_security_headers(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    extra = _ALWAYS + (_DOCS_PAGE if path.startswith("/api/v1/docs") else _API_ANSWER)
+    return headers + [(name, value) for name, value in extra if name not in present]
+
+
 def _json_response(status: int, field: str | None, message: str) -> tuple[dict[str, Any], dict[str, Any]]:
     body = json.dumps({"errors": [{"field": field, "message": message}]}).encode()
     start = {"type": "http.response.start", "status": status,
@@ -62,6 +81,7 @@ class LimitsAndMetrics:
         async def send_and_note(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+                message["headers"] = _with_security_headers(list(message.get("headers", [])), scope["path"])
             await send(message)
 
         refusal = self._refusal(scope)

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 
 class Body(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+# characters no name or note needs, that can hide or reverse text on a reviewer's screen or in the
+# LLPG: control characters, and the Unicode bidirectional overrides and isolates
+_HIDDEN = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+
+
+def _visible_text(value: str, newlines: bool) -> str:
+    for ch in value:
+        if (unicodedata.category(ch) == "Cc" and not (newlines and ch in "\n\r\t")) or ch in _HIDDEN:
+            raise ValueError(f"contains the invisible or control character U+{ord(ch):04X}")
+    return value
+
+
+class RequestBody(BaseModel):
+    """A request body: camelCase names only, and no field the API does not know."""
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, extra="forbid")
 
 
 class FieldError(Body):
@@ -166,10 +184,20 @@ class Health(Body):
     checks: dict[str, str]
 
 
-class NameSubmissionRequest(Body):
+class NameSubmissionRequest(RequestBody):
     uprn: int = Field(ge=1, le=999_999_999_999)
     business_name: str = Field(min_length=1, max_length=200, description="The name shown at the premises")
     note: str | None = Field(default=None, max_length=2000, description="Evidence for the reviewer")
+
+    @field_validator("business_name")
+    @classmethod
+    def _name_visible(cls, value: str) -> str:
+        return _visible_text(value, newlines=False)
+
+    @field_validator("note")
+    @classmethod
+    def _note_visible(cls, value: str | None) -> str | None:
+        return None if value is None else _visible_text(value, newlines=True)
 
 
 class NameSubmission(Body):
@@ -192,9 +220,14 @@ class NameSubmissionList(Body):
     pagination: Page
 
 
-class DecisionRequest(Body):
+class DecisionRequest(RequestBody):
     decision: Literal["approve", "reject"]
     reason: str = Field(min_length=1, max_length=2000)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_visible(cls, value: str) -> str:
+        return _visible_text(value, newlines=True)
 
 
 class AuditEntry(Body):
@@ -213,10 +246,15 @@ class AuditLog(Body):
     pagination: Page
 
 
-class ScreeningRequest(Body):
+class ScreeningRequest(RequestBody):
     name: str = Field(min_length=2, max_length=200)
     postcode: str | None = Field(default=None, max_length=10)
     limit: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("name", "postcode")
+    @classmethod
+    def _visible(cls, value: str | None) -> str | None:
+        return None if value is None else _visible_text(value, newlines=False)
 
 
 class ScreeningCandidate(Body):

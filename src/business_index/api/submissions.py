@@ -29,6 +29,7 @@ from business_index.api.common import (
     guarded,
 )
 from business_index.api.middleware import SUBMISSIONS
+from business_index.store.csv_cells import spreadsheet_safe
 from business_index.store.submissions import (
     AlreadyDecided,
     IdempotencyConflict,
@@ -175,9 +176,9 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
             now = current.get(s.uprn)
             if not include_applied and now and now.casefold() == s.business_name.casefold():
                 continue
-            writer.writerow([s.uprn, s.single_line_address, now or "", s.gazetteer_name_at_submission or "",
-                             s.business_name, s.submission_id, s.submitted_at, s.decided_at, s.decided_by,
-                             s.decision_reason, s.note or ""])
+            writer.writerow([spreadsheet_safe(cell) for cell in (
+                s.uprn, s.single_line_address, now or "", s.gazetteer_name_at_submission or "", s.business_name,
+                s.submission_id, s.submitted_at, s.decided_at, s.decided_by, s.decision_reason, s.note or "")])
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="llpg-updates.csv"'})
 

@@ -29,7 +29,8 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
                f.individual, i.operator, l.uprn, b.address_text, b.postcode,
                coalesce(b.start_date, b.last_seen_date) AS seen_from,
                -- a licence's end date is its expiry, often years ahead: seen no later than today
-               coalesce(b.last_seen_date, least(b.end_date, current_date), b.start_date) AS seen_to,
+               coalesce(b.last_seen_date, CASE WHEN b.end_date IS NOT NULL THEN least(b.end_date, current_date) END,
+                        b.start_date) AS seen_to,
                i.active_to >= {STILL_OPEN} AS still_open
         FROM record_establishments re
         JOIN business_records b USING (record_id)
@@ -67,11 +68,17 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
         SELECT establishment_id, source, count(*) AS records FROM unit_records GROUP BY 1, 2;
 
         CREATE OR REPLACE TABLE name_search AS
+        -- public: the key of the record's public name, or of a registered company (on the public
+        -- register); any other name a record carries (a proprietor, partners, a licence holder, a
+        -- ratepayer who may be a person) is personal
         SELECT DISTINCT re.establishment_id, re.organisation_id, k.key,
-               (k.key = f.proprietor_key OR (f.public_name IS NULL AND coalesce(f.individual, false))) AS personal
+               (k.key IS DISTINCT FROM f.public_key AND NOT list_contains(f.company_keys, k.key)) AS personal
         FROM record_establishments re
         JOIN record_features f ON f.unique_id = re.record_id,
-        unnest(f.name_keys) AS k(key);
+        -- every name, the proprietor's, and each partner's of a partnership
+        unnest(list_distinct(list_concat(f.name_keys, [f.proprietor_key],
+                                         string_split(coalesce(f.proprietor_key, ''), ' AND ')))) AS k(key)
+        WHERE k.key IS NOT NULL AND k.key <> '';
 
         CREATE OR REPLACE TABLE premises_history AS
         WITH seen AS (

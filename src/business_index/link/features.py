@@ -58,13 +58,19 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM arrow")
 
 
-def public_name(record_type: str, name: str | None, trading_name: str | None) -> str | None:
+def public_name(record_type: str, name: str | None, trading_name: str | None, published: bool = False) -> str | None:
     """The business name a record may show the public; never a private individual's name.
 
-    A trading name, or the trading half of 'X t/a Y', is public. A ratepayer with no company legal
-    form may be a private individual, so an NDR ratepayer name is public only when it is a company's.
-    Licence premises names and VOA firm names are public registers.
+    A source that publishes its names (``published``: food hygiene, licence registers, the VOA list)
+    makes its business name public as it stands, "W H Smith" and "K Superstore" included; a
+    licence holder's own name is not its business name and stays personal. Otherwise a trading
+    name, or the trading half of 'X t/a Y', is public unless it reads as a person's name; a
+    ratepayer with no company legal form may be a private individual, so an NDR ratepayer name is
+    public only when it is a company's.
     """
+    if published:
+        shown = trading_name if trading_name and trading_name.strip() else name
+        return " ".join(shown.split()) if shown and shown.strip() else None
     if trading_name and trading_name.strip():
         _, trading = split_trading_as(trading_name)
         if trading and not looks_like_person(trading):
@@ -132,16 +138,18 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
 
 
 def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozenset[str],
-                          stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> None:
+                          stopwords: frozenset[str] = DEFAULT_STOPWORDS,
+                          publishing_sources: frozenset[str] = frozenset()) -> None:
+    """Write ``record_features``; ``publishing_sources`` are the sources whose names are published."""
     rows = con.execute("""
         SELECT record_id, name, trading_name, holder_name, holder_is_individual, address_lines, address_text,
-               postcode, record_type, description
+               postcode, record_type, description, source
         FROM business_records ORDER BY record_id""").fetchall()
     columns: dict[str, list[Any]] = {k: [] for k in (
         "unique_id", "postcode", "sector", "district", "sub_premises", "number", "number_base", "street", "tokens",
-        "public_name", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property",
+        "public_name", "public_key", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property",
         "premises_use", "premises_business_words")}
-    for record_id, name, trading, holder, individual, lines, text, postcode, record_type, description in rows:
+    for record_id, name, trading, holder, individual, lines, text, postcode, record_type, description, source in rows:
         address_lines = list(lines) if lines else ([text] if text else [])
         pc = normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
         parts = parse_address(address_lines, stopwords, known_streets)
@@ -156,7 +164,9 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         columns["number_base"].append(parts.number_base)
         columns["street"].append(parts.street)
         columns["tokens"].append(list(parts.tokens))
-        columns["public_name"].append(public_name(record_type, name, trading))
+        shown = public_name(record_type, name, trading, source in publishing_sources)
+        columns["public_name"].append(shown)
+        columns["public_key"].append(name_key(shown))
         columns["name_keys"].append(list(names.keys))
         columns["company_keys"].append(list(names.company_keys))
         columns["primary_name"].append(primary)
@@ -183,7 +193,7 @@ _ADDRESS_SCHEMA = pa.schema([
 _RECORD_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),
     ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)),
-    ("public_name", _TEXT), ("name_keys", pa.list_(_TEXT)), ("company_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("name_sorted", _TEXT), ("name_first2", _TEXT),
+    ("public_name", _TEXT), ("public_key", _TEXT), ("name_keys", pa.list_(_TEXT)), ("company_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("name_sorted", _TEXT), ("name_first2", _TEXT),
     ("proprietor_key", _TEXT), ("individual", pa.bool_()), ("not_a_property", pa.bool_()), ("premises_use", _TEXT),
     ("premises_business_words", pa.list_(_TEXT)),
 ])

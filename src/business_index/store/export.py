@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from business_index.store.csv_cells import SQL_MACRO
+
 EXPORTS = {
     "records": """
         SELECT b.source, b.file, b.line, b.source_record_id, re.establishment_id, re.organisation_id, l.uprn,
@@ -37,10 +39,22 @@ EXPORTS = {
 
 
 def export_csv(index: Path, what: str, out: Path) -> int:
-    """Write one export as CSV; returns the number of rows written."""
+    """Write one export as CSV; returns the number of rows written. Text cells that a spreadsheet
+    would run as a formula are written as text (``store/csv_cells.py``)."""
     if what not in EXPORTS:
         raise ValueError(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(index), read_only=True) as con:
-        con.execute(f"COPY ({EXPORTS[what]}) TO '{out}' (HEADER, DELIMITER ',')")
-        return con.execute(f"SELECT count(*) FROM ({EXPORTS[what]})").fetchall()[0][0]
+        con.execute(SQL_MACRO)
+        query = EXPORTS[what]
+        columns = con.execute(f"DESCRIBE ({query})").fetchall()
+        cells = ", ".join(f'spreadsheet_safe("{name}") AS "{name}"' if kind == "VARCHAR" else f'"{name}"'
+                          for name, kind, *_ in columns)
+        safe = f"SELECT {cells} FROM ({query})"
+        con.execute(f"COPY ({safe}) TO '{_quoted(out)}' (HEADER, DELIMITER ',')")
+        return con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+
+
+def _quoted(path: Path) -> str:
+    """A path as an SQL string literal's body: COPY takes no bound parameter for its target."""
+    return str(path).replace("'", "''")

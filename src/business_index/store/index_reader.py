@@ -35,8 +35,9 @@ ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classifica
 ADDRESS_ORDER = "a.street_description, a.pao_start_number, a.pao_text, a.sao_start_number, a.sao_text, a.uprn"
 
 
-class IndexSchemaError(RuntimeError):
-    """The index was written by a version of Business Index whose tables this one does not read."""
+class IndexUnavailable(RuntimeError):
+    """The index cannot be read: missing, not an index, or written by a version whose tables this
+    one does not read. The message says what is wrong, never where the file lives."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,17 @@ class IndexReader:
         # ATTACH in an in-memory database of its own, not duckdb.connect(path): connect() hands back
         # the database already open at that path (the previous build) while anything holds it
         connection = duckdb.connect()
-        connection.execute(f"ATTACH '{_quoted(self.path)}' AS {INDEX_CATALOG} (READ_ONLY)")
-        connection.execute(f"USE {INDEX_CATALOG}")
-        info = dict(connection.execute("SELECT key, value FROM build_info").fetchall())
-        if int(info.get("schema_version", "0")) != SCHEMA_VERSION:
+        try:
+            connection.execute(f"ATTACH '{_quoted(self.path)}' AS {INDEX_CATALOG} (READ_ONLY)")
+            connection.execute(f"USE {INDEX_CATALOG}")
+            info = dict(connection.execute("SELECT key, value FROM build_info").fetchall())
+        except duckdb.Error:
             connection.close()
-            raise IndexSchemaError(f"{self.path}: index schema {info.get('schema_version')}, this software reads "
-                                   f"schema {SCHEMA_VERSION}: rebuild it with `bx build`")
+            raise IndexUnavailable("not a Business Index index (build one with `bx build`)") from None
+        if info.get("schema_version") != str(SCHEMA_VERSION):
+            connection.close()
+            raise IndexUnavailable(f"index schema {info.get('schema_version')}, this software reads schema "
+                                   f"{SCHEMA_VERSION}: rebuild it with `bx build`")
         precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
         return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence,
                          self._load_postcodes(connection))
@@ -85,8 +90,12 @@ class IndexReader:
         return grouped
 
     def current(self) -> OpenIndex:
-        """The newest published index (opened once per build)."""
-        inode = os.stat(self.path).st_ino
+        """The newest published index (opened once per build); ``IndexUnavailable`` when there is
+        none to read."""
+        try:
+            inode = os.stat(self.path).st_ino
+        except OSError:
+            raise IndexUnavailable("the index file is missing") from None
         with self._lock:
             if self._current is None or self._current.inode != inode:
                 self._current = self._open(inode)
