@@ -191,3 +191,18 @@ def test_exports(small_index: Path, tmp_path: Path) -> None:
         with out.open(newline="") as handle:
             read = list(csv.reader(handle))
         assert read[0] == columns and len(read) == rows + 1 and rows > 0
+
+
+def test_exports_write_formulas_as_text_and_take_any_path(small_index: Path, tmp_path: Path) -> None:
+    from business_index.store.export import export_csv
+
+    index = tmp_path / "index.duckdb"
+    shutil.copy(small_index, index)
+    with duckdb.connect(str(index)) as con:
+        uprn = con.execute("SELECT uprn FROM property_names ORDER BY uprn LIMIT 1").fetchall()[0][0]
+        con.execute("UPDATE property_names SET business_name = '=HYPERLINK(\"x\")' WHERE uprn = ?", [uprn])
+    out = tmp_path / "St John's Café" / "properties.csv"  # council shares have such folders
+    export_csv(index, "properties", out)
+    with out.open(newline="", encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["uprn"] == str(uprn))
+    assert row["business_name"] == "'=HYPERLINK(\"x\")"
