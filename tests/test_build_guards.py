@@ -136,3 +136,36 @@ def test_a_store_that_is_not_a_store(council: Path) -> None:
         result = _build(council, "--store", store)
         assert result.exit_code == 2 and "Traceback" not in result.output
         assert "folder" in result.output or "not a usable SQLite database" in result.output
+
+
+def test_a_killed_build_leaves_nothing_the_next_build_keeps(council: Path) -> None:
+    """kill -9 in the middle of a build: the published index is untouched, and the next build
+    removes the half-built file and its log (a build still running keeps its own)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from business_index.store.index_writer import remove_stale_builds
+
+    before = _digest(council / "index.duckdb")
+    build = subprocess.Popen([str(Path(sys.executable).parent / "bx"), "build", "--config",
+                              str(council / "sources.toml"), "--index", str(council / "index.duckdb")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(council.glob("index.duckdb.building-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait()
+    leftovers = list(council.glob("index.duckdb.building-*"))
+    assert leftovers and _digest(council / "index.duckdb") == before
+    # a build that is still running (this process) keeps its files
+    alive = council / "index.duckdb.building-0123456789ab"
+    alive.write_bytes(b"in progress")
+    (council / "index.duckdb.building-0123456789ab.pid").write_text(str(os.getpid()))
+    removed = remove_stale_builds(council / "index.duckdb")
+    assert set(removed) == set(leftovers) and alive.exists()
+    assert _build(council).exit_code == 0
+    assert {p.name for p in council.glob("index.duckdb.building-*")} == {alive.name, alive.name + ".pid"}

@@ -291,9 +291,13 @@ def serve(
     if cors_origin:
         os.environ["BX_CORS_ORIGINS"] = ",".join(cors_origin)
     if workers > 1:
-        # each worker writes its metrics here and /metrics adds them up
-        metrics_dir = tempfile.mkdtemp(prefix="bx-metrics-")
+        _remove_dead_metrics_dirs(Path(tempfile.gettempdir()))
+        # each worker writes its metrics here and /metrics adds them up; the folder is named for
+        # this process, so a later serve can tell it was left by a master that was killed
+        metrics_dir = tempfile.mkdtemp(prefix=f"bx-metrics-{os.getpid()}-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        # workers watch this process and leave when it dies (kill -9 gives it no chance to stop them)
+        os.environ["BX_SUPERVISOR_PID"] = str(os.getpid())
     console.print(f"Business Index API on http://{host}:{port}/api/v1/docs (index {index})")
     try:
         uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
@@ -301,6 +305,38 @@ def serve(
     finally:
         if workers > 1:
             shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _remove_dead_metrics_dirs(folder: Path) -> None:
+    """Metrics folders of `bx serve` masters that are no longer running."""
+    import os
+    import shutil
+
+    for path in folder.glob("bx-metrics-*"):
+        try:
+            pid = int(path.name.split("-")[2])
+            os.kill(pid, 0)
+        except (ValueError, IndexError, ProcessLookupError):
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's live server
+
+
+def _leave_with_the_supervisor(supervisor: int) -> None:
+    """A worker of `bx serve --workers N` exits when the master that started it is gone."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn shuts the worker down cleanly on SIGTERM
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="supervisor-watch", daemon=True).start()
 
 
 def asgi_app():  # type: ignore[no-untyped-def]
@@ -311,6 +347,8 @@ def asgi_app():  # type: ignore[no-untyped-def]
     from business_index.config import ServeConfig
     from business_index.store.submissions import SubmissionStore
 
+    if os.environ.get("BX_SUPERVISOR_PID"):
+        _leave_with_the_supervisor(int(os.environ["BX_SUPERVISOR_PID"]))
     origins = tuple(o.strip() for o in os.environ.get("BX_CORS_ORIGINS", "").split(",") if o.strip())
     return create_app(Path(os.environ["BX_INDEX"]), _auth_settings(bool(os.environ.get("BX_ANONYMOUS_READ"))),
                       SubmissionStore(os.environ["BX_STORE"]), ServeConfig(cors_origins=origins))

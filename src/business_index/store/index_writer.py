@@ -90,8 +90,11 @@ class IndexWriter:
     @classmethod
     def create(cls, target: Path) -> IndexWriter:
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_builds(target)
         build_id = uuid.uuid4().hex[:12]
         temp_path = target.with_name(f"{target.name}.building-{build_id}")
+        # whose build this is, so a later build can tell a dead one's leftovers from a live one's
+        _owner_file(temp_path).write_text(str(os.getpid()), encoding="utf-8")
         connection = duckdb.connect(str(temp_path))
         connection.execute("SET enable_progress_bar = false")  # our own progress goes to stderr, not DuckDB's
         connection.execute(SCHEMA)
@@ -151,6 +154,7 @@ class IndexWriter:
         self.connection.execute("CHECKPOINT")
         self.connection.close()
         os.replace(self.temp_path, self.target)
+        _owner_file(self.temp_path).unlink(missing_ok=True)
         return self.target
 
     def abandon(self) -> None:
@@ -158,5 +162,56 @@ class IndexWriter:
         try:
             self.connection.close()
         finally:
-            for path in (self.temp_path, self.temp_path.with_name(self.temp_path.name + ".wal")):
+            for path in _build_files(self.temp_path):
                 path.unlink(missing_ok=True)
+
+
+def _owner_file(temp_path: Path) -> Path:
+    return temp_path.with_name(temp_path.name + ".pid")
+
+
+def _build_files(temp_path: Path) -> tuple[Path, ...]:
+    return (temp_path, temp_path.with_name(temp_path.name + ".wal"), _owner_file(temp_path))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_stale_builds(target: Path) -> list[Path]:
+    """Remove what builds of ``target`` killed before they could clean up left behind (a half-built
+    file, its write-ahead log): those whose owning process is gone. A live build's files stay.
+    Returns the files removed."""
+    removed: list[Path] = []
+    for temp_path in target.parent.glob(f"{target.name}.building-*"):
+        if temp_path.suffix in (".wal", ".pid") or not temp_path.name.split(".building-")[-1].isalnum():
+            continue
+        try:
+            owner = int(_owner_file(temp_path).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            owner = None  # from before owners were written, or the owner file is gone: not provably alive
+        if owner is not None and _alive(owner):
+            continue
+        for path in _build_files(temp_path):
+            if path.exists():
+                path.unlink()
+                removed.append(path)
+    # a write-ahead log or owner file whose build file is gone
+    for orphan in [*target.parent.glob(f"{target.name}.building-*.wal"),
+                   *target.parent.glob(f"{target.name}.building-*.pid")]:
+        base = orphan.with_name(orphan.name.rsplit(".", 1)[0])
+        if not base.exists() and orphan.exists():
+            try:
+                owner = int(orphan.read_text(encoding="utf-8").strip()) if orphan.suffix == ".pid" else None
+            except (OSError, ValueError):
+                owner = None
+            if owner is None or not _alive(owner):
+                orphan.unlink()
+                removed.append(orphan)
+    return removed
