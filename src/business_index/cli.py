@@ -350,8 +350,10 @@ def asgi_app():  # type: ignore[no-untyped-def]
     if os.environ.get("BX_SUPERVISOR_PID"):
         _leave_with_the_supervisor(int(os.environ["BX_SUPERVISOR_PID"]))
     origins = tuple(o.strip() for o in os.environ.get("BX_CORS_ORIGINS", "").split(",") if o.strip())
+    shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # the per-run folder of a server with workers
     return create_app(Path(os.environ["BX_INDEX"]), _auth_settings(bool(os.environ.get("BX_ANONYMOUS_READ"))),
-                      SubmissionStore(os.environ["BX_STORE"]), ServeConfig(cors_origins=origins))
+                      SubmissionStore(os.environ["BX_STORE"]), ServeConfig(cors_origins=origins),
+                      rate_limit_file=Path(shared) / "rate-limits.sqlite3" if shared else None)
 
 
 @app.command()

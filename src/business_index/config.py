@@ -188,6 +188,11 @@ class ServeConfig(_Strict):
     postcode_lookup_max_rows: int = Field(default=2_000_000, ge=0)
     # web origins whose pages may call the API from a browser (CORS); none by default
     cors_origins: tuple[str, ...] = ()
+    # per client (token subject, else address) and minute; 0 switches a limit off. Past a limit
+    # the answer is 429 with Retry-After. Postcode lookups are not limited.
+    auth_failures_per_minute: int = Field(default=30, ge=0)
+    searches_per_minute: int = Field(default=300, ge=0)
+    screenings_per_minute: int = Field(default=60, ge=0)
 
 
 class Settings(_Strict):

@@ -181,10 +181,12 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_text(client: TestClient, sma
     assert row["decision_reason"] == "'@SUM(A1)"
 
 
-def test_read_scope_never_finds_or_shows_a_personal_name(small_borough: Path, small_index: Path,
-                                                          client: TestClient) -> None:
+def test_read_scope_never_finds_or_shows_a_personal_name(small_borough: Path, index: Path, tmp_path: Path) -> None:
     """Every proprietor and partner of the borough (sole traders' and partnerships' own names):
     no read-scope route finds a business by them or shows them; review scope finds them."""
+    unlimited = ServeConfig(searches_per_minute=0, screenings_per_minute=0)
+    client = TestClient(create_app(index, AuthSettings(secret=SECRET), SubmissionStore(f"sqlite:///{tmp_path}/s.db"),
+                                   unlimited))
     with (small_borough / "truth" / "businesses.csv").open(newline="", encoding="utf-8") as handle:
         people = sorted({name for row in csv.DictReader(handle) if row["proprietor"]
                          for name in row["proprietor"].split(" & ")})
@@ -198,6 +200,7 @@ def test_read_scope_never_finds_or_shows_a_personal_name(small_borough: Path, sm
             assert all(u["score"] < 1.0 for u in units), (person, units[:1])
             assert person.upper() not in str(body).upper()
         screened = client.post("/api/v1/screening", json={"name": person}, headers=bearer(reader)).json()
+        assert "candidates" in screened, (person, screened)
         assert all(c["score"] < 1.0 for c in screened["candidates"])
         assert person.upper() not in str(screened["candidates"]).upper()
         reviewed = client.post("/api/v1/screening", json={"name": person}, headers=bearer(reviewer)).json()
@@ -214,3 +217,34 @@ def test_names_a_source_publishes_are_public(tmp_path: Path) -> None:
     assert public_name("food_establishment", "K Superstore", "K Superstore", published=True) == "K Superstore"
     assert public_name("ndr_account", "W H Smith", None, published=False) is None
     assert public_name("ndr_account", "John Smith t/a Smith's Hardware", None) == "Smith's Hardware"
+
+
+def test_rate_limits_answer_429_with_retry_after(index: Path, tmp_path: Path) -> None:
+    config = ServeConfig(auth_failures_per_minute=5, searches_per_minute=3, screenings_per_minute=2)
+    client = TestClient(create_app(index, AuthSettings(secret=SECRET), SubmissionStore(f"sqlite:///{tmp_path}/s.db"),
+                                   config))
+    token = issue_token(SECRET, "app", ["read"])
+    searches = [client.get("/api/v1/organisations?name=cafe", headers=bearer(token)) for _ in range(4)]
+    assert [r.status_code for r in searches] == [200, 200, 200, 429]
+    assert int(searches[-1].headers["Retry-After"]) >= 1 and searches[-1].json()["errors"]
+    # another client has its own count; postcode lookups are not limited
+    other = issue_token(SECRET, "other-app", ["read"])
+    assert client.get("/api/v1/organisations?name=cafe", headers=bearer(other)).status_code == 200
+    assert all(client.get("/api/v1/addresses?postcode=E8 1AA", headers=bearer(token)).status_code == 200
+               for _ in range(10))
+    # forged tokens: after the limit, the address gets 429 even before its token is checked
+    forged = jwt.encode({"sub": "x", "scope": "admin", "aud": AUDIENCE, "exp": int(time.time()) + 60}, "w" * 40)
+    statuses = [client.get("/api/v1/establishments?name=cafe", headers=bearer(forged)).status_code for _ in range(8)]
+    assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
+
+
+def test_rate_limits_are_shared_by_workers(tmp_path: Path) -> None:
+    from business_index.api.rate_limits import Limit, RateLimited, RateLimiter
+
+    shared = tmp_path / "rate-limits.sqlite3"
+    first, second = (RateLimiter({"search": Limit(3, 60)}, shared) for _ in range(2))
+    first.check("search", "app")
+    second.check("search", "app")
+    first.check("search", "app")
+    with pytest.raises(RateLimited):
+        second.check("search", "app")

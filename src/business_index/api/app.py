@@ -32,6 +32,7 @@ from business_index.api.common import (
 )
 from business_index.api.lookups import add_lookup_routes
 from business_index.api.middleware import LimitsAndMetrics, metrics_text
+from business_index.api.rate_limits import Limit, RateLimited, RateLimiter
 from business_index.api.submissions import add_submission_routes
 from business_index.config import ServeConfig
 from business_index.store.index_reader import IndexReader, IndexUnavailable
@@ -47,12 +48,17 @@ with `review` or `admin`. Errors are `{"errors": [{"field": ..., "message": ...}
 
 
 def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = None,
-               config: ServeConfig | None = None) -> Any:
-    """The ASGI app over a published index (wrapped in the limits-and-metrics middleware)."""
+               config: ServeConfig | None = None, rate_limit_file: Path | None = None) -> Any:
+    """The ASGI app over a published index (wrapped in the limits-and-metrics middleware). Rate
+    limits are counted in ``rate_limit_file`` when given (shared by workers), else in memory."""
     config = config or ServeConfig()
     store = store or SubmissionStore(default_store_url(index))
+    limits = {kind: Limit(per_minute, 60) for kind, per_minute in (
+        ("auth_failures", config.auth_failures_per_minute), ("search", config.searches_per_minute),
+        ("screening", config.screenings_per_minute)) if per_minute > 0}
     services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows), store=store,
-                        approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config)
+                        approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config,
+                        limiter=RateLimiter(limits, rate_limit_file))
     app = FastAPI(title="Business Index", version="1", description=DESCRIPTION,
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,
                   swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect")
@@ -62,6 +68,12 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         response = error_response(exc.status, None, exc.message)
         if exc.status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        response = error_response(429, None, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
     @app.exception_handler(BadRequest)

@@ -12,7 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from business_index.api.approved_names import ApprovedNames
-from business_index.api.auth import AuthSettings, Principal, require
+from business_index.api.auth import ANONYMOUS, AuthError, AuthSettings, Principal, require
+from business_index.api.rate_limits import RateLimited, RateLimiter
 from business_index.api.schemas import Errors
 from business_index.config import ServeConfig
 from business_index.store.index_reader import IndexReader
@@ -40,26 +41,51 @@ class Services:
     approved: ApprovedNames
     auth: AuthSettings
     config: ServeConfig
+    limiter: RateLimiter
 
 
-def guarded(services: Services, *scopes: str, params: tuple[str, ...] = ()) -> dict[str, Any]:
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def guarded(services: Services, *scopes: str, params: tuple[str, ...] = (), limit: str | None = None) -> dict[str, Any]:
     """Route keyword arguments that require one of ``scopes``, say so in the OpenAPI (``x-scopes``
-    is what the auth-matrix test reads) and refuse any query parameter not in ``params``. One
-    dependency does both: each level of dependencies costs time on every request."""
+    is what the auth-matrix test reads), refuse any query parameter not in ``params`` and count the
+    request against the caller's ``limit`` (a kind of ``rate_limits.RateLimiter``). One dependency
+    does all three: each level of dependencies costs time on every request."""
 
     def check_params(request: Request) -> None:
         for name in request.query_params:
             if name not in params:
                 raise BadRequest(name, f"unknown query parameter; this endpoint takes {', '.join(params) or 'none'}")
 
+    limiter = services.limiter
+
+    def authenticated(request: Request) -> Principal:
+        address = client_address(request)
+        if limiter.over("auth_failures", address):
+            raise RateLimited(limiter.retry_after("auth_failures"), "failed authentications")
+        try:
+            return require(request, services.auth, *scopes)
+        except AuthError as exc:
+            if exc.status == 401 and request.headers.get("authorization"):
+                limiter.check("auth_failures", address)
+            raise
+
     async def dependency(request: Request) -> Principal:
         # checking a token is CPU work done in the event loop, except when the keys may have to be
-        # fetched from a JWKS URL
-        if services.auth.jwks_url is None:
-            principal = require(request, services.auth, *scopes)
+        # fetched from a JWKS URL or rate limits counted in a file
+        if services.auth.jwks_url is None and limiter.path is None:
+            principal = authenticated(request)
         else:
-            principal = await run_in_threadpool(require, request, services.auth, *scopes)
+            principal = await run_in_threadpool(authenticated, request)
         check_params(request)
+        if limit is not None:
+            client = principal.subject if principal is not ANONYMOUS else client_address(request)
+            if limiter.path is None:
+                limiter.check(limit, client)
+            else:
+                await run_in_threadpool(limiter.check, limit, client)
         request.state.principal = principal
         return principal
 
@@ -77,5 +103,6 @@ def error_responses(*extra: int) -> dict[int | str, dict[str, Any]]:
     """The error answers a route documents: always 400, 401 and 403, plus ``extra``."""
     described = {400: "Bad input", 401: "No token, or an invalid one", 403: "The token lacks the scope",
                  404: "No such item", 409: "The request conflicts with the item's state",
+                 429: "Too many requests from this client; see Retry-After",
                  413: "The request body is too large", 422: "The Idempotency-Key was used for another request"}
     return {code: {"model": Errors, "description": described[code]} for code in (400, 401, 403, 413, *extra)}

@@ -202,8 +202,8 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             other_candidates=candidates, history=history, linked_records=linked)
 
     @app.get("/api/v1/establishments", response_model=schemas.EstablishmentList, response_model_by_alias=True,
-             responses=error_responses(),
-             **guarded(services, "read", params=("name", "postcode", "page", "page_size")))
+             responses=error_responses(429),
+             **guarded(services, "read", params=("name", "postcode", "page", "page_size"), limit="search"))
     def establishments(
         request: Request,
         name: Annotated[str, Query(min_length=2, max_length=200)],
@@ -252,8 +252,8 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             records_by_source=counts)
 
     @app.get("/api/v1/organisations", response_model=schemas.OrganisationList, response_model_by_alias=True,
-             responses=error_responses(),
-             **guarded(services, "read", params=("name", "postcode", "page", "page_size")))
+             responses=error_responses(429),
+             **guarded(services, "read", params=("name", "postcode", "page", "page_size"), limit="search"))
     def organisations(
         request: Request,
         name: Annotated[str, Query(min_length=2, max_length=200)],
@@ -299,7 +299,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
                                     records_by_source=counts, first_seen=r[3], last_seen=r[4])
 
     @app.post("/api/v1/screening", response_model=schemas.ScreeningResult, response_model_by_alias=True,
-              responses=error_responses(), **guarded(services, "read"))
+              responses=error_responses(429), **guarded(services, "read", limit="screening"))
     def screening(request: Request, request_body: schemas.ScreeningRequest) -> schemas.ScreeningResult:
         """Supplier screening: every organisation a name could be, with all its establishments,
         every spelling its records use, and how many records each source holds for it (names of
