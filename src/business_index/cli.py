@@ -252,6 +252,10 @@ def serve(
     anonymous_read: Annotated[bool, typer.Option(
         help="Let callers without a token read addresses and businesses (no personal data).")] = False,
     store: Annotated[str | None, typer.Option("--store", envvar="BX_STORE", help=STORE_HELP)] = None,
+    header_timeout: Annotated[float, typer.Option(
+        help="Seconds a client may take to send a request's headers (408 after).", min=0.1)] = 10.0,
+    max_header_bytes: Annotated[int, typer.Option(
+        help="Largest request headers accepted (431 over).", min=1024)] = 16 * 1024,
     cors_origin: Annotated[list[str] | None, typer.Option(
         "--cors-origin", help="A web origin (https://host) whose pages may call the API from a browser; "
                               "repeat for several. Also BX_CORS_ORIGINS, comma-separated.")] = None,
@@ -288,6 +292,10 @@ def serve(
     os.environ["BX_INDEX"] = str(index.resolve())
     os.environ["BX_STORE"] = url
     os.environ["BX_ANONYMOUS_READ"] = "1" if anonymous_read else ""
+    # read by the HTTP protocol uvicorn builds in each worker (api/http_guard.py)
+    os.environ["BX_HEADER_TIMEOUT_SECONDS"] = str(header_timeout)
+    os.environ["BX_MAX_HEADER_BYTES"] = str(max_header_bytes)
+    from business_index.api.http_guard import GuardedHttpToolsProtocol
     if cors_origin:
         os.environ["BX_CORS_ORIGINS"] = ",".join(cors_origin)
     if workers > 1:
@@ -301,7 +309,8 @@ def serve(
     console.print(f"Business Index API on http://{host}:{port}/api/v1/docs (index {index})")
     try:
         uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", server_header=False)
+                    log_level="warning", server_header=False, http=GuardedHttpToolsProtocol,
+                    timeout_keep_alive=5, h11_max_incomplete_event_size=max_header_bytes)
     finally:
         if workers > 1:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -95,3 +95,55 @@ def test_workers_leave_when_the_master_is_killed(small_index: Path, tmp_path: Pa
         if master.poll() is None:
             os.killpg(master.pid, signal.SIGKILL)
             master.wait()
+
+
+def _raw(port: int, payload: bytes, pause: float = 0.0, chunks: int = 1, read_timeout: float = 20) -> bytes:
+    """Send ``payload`` (in ``chunks`` pieces, ``pause`` seconds apart) and read until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=read_timeout) as s:
+        step = max(1, len(payload) // chunks)
+        try:
+            for i in range(0, len(payload), step):
+                s.sendall(payload[i:i + step])
+                time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = b""
+        try:
+            while chunk := s.recv(65536):
+                answer += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return answer
+
+
+def test_http_limits_on_a_real_server(small_index: Path, tmp_path: Path) -> None:
+    index = tmp_path / "index.duckdb"
+    shutil.copy(small_index, index)
+    port = _free_port()
+    env = {**os.environ, "BX_JWT_SECRET": SECRET}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "bx"), "serve", "--index", str(index), "--port",
+                               str(port), "--header-timeout", "2"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_healthy(port)
+        # a slowloris: headers a few bytes at a time, never finished
+        started = time.monotonic()
+        answer = _raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 40, pause=0.5, chunks=40)
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 15
+        # a connection that sends nothing at all is closed too
+        assert _raw(port, b"", read_timeout=10).startswith(b"HTTP/1.1 408")
+        # headers of 60 KB
+        answer = _raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 60_000 + b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 431")
+        # a chunked body past the limit: 413 in the documented JSON shape
+        body = b"a" * 70_000
+        request = (b"POST /api/v1/screening HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                   b"Transfer-Encoding: chunked\r\n\r\n" + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+        answer = _raw(port, request)
+        assert answer.startswith(b"HTTP/1.1 413") and b'"errors"' in answer
+        # and ordinary requests still work
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+            assert response.status == 200 and "server" not in {k.lower() for k in response.headers}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
