@@ -147,3 +147,82 @@ def test_http_limits_on_a_real_server(small_index: Path, tmp_path: Path) -> None
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_no_submission_lost_or_doubled_when_workers_and_master_are_killed(small_index: Path, tmp_path: Path) -> None:
+    """A burst of submissions, each retried with its Idempotency-Key until answered, while a worker
+    and then the master are killed with SIGKILL (the master is started again): every submission is
+    stored exactly once."""
+    import json
+    import sqlite3
+    import threading
+
+    import duckdb
+
+    from business_index.api.auth import issue_token
+
+    index = tmp_path / "index.duckdb"
+    shutil.copy(small_index, index)
+    with duckdb.connect(str(index), read_only=True) as con:
+        uprns = [u for (u,) in con.execute(
+            "SELECT uprn FROM addresses WHERE logical_status = 1 ORDER BY uprn LIMIT 40").fetchall()]
+    store = tmp_path / "submissions.sqlite3"
+    port = _free_port()
+
+    def start() -> subprocess.Popen[bytes]:
+        env = {**os.environ, "BX_JWT_SECRET": SECRET, "BX_STORE": str(store)}
+        return subprocess.Popen([str(Path(sys.executable).parent / "bx"), "serve", "--index", str(index), "--port",
+                                 str(port), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+
+    token = issue_token(SECRET, "officer-1", ["submit"])
+    answered: dict[int, int] = {}
+    deadline = time.monotonic() + 120
+
+    def submit(n: int, uprn: int) -> None:
+        body = json.dumps({"uprn": uprn, "businessName": f"Shop {n}"}).encode()
+        while time.monotonic() < deadline:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/business-name-submissions", data=body, method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                         "Idempotency-Key": f"burst-{n}"})
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    answered[n] = response.status
+                    return
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500:
+                    answered[n] = exc.code
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+
+    master = start()
+    try:
+        _wait_healthy(port)
+        threads = [threading.Thread(target=submit, args=(n, uprns[n % len(uprns)])) for n in range(60)]
+        for thread in threads[:20]:
+            thread.start()
+        workers = {p for p in _children(master.pid) if "spawn" in Path(f"/proc/{p}/cmdline").read_text()}
+        if workers:
+            os.kill(next(iter(workers)), signal.SIGKILL)  # a worker dies mid-burst
+        for thread in threads[20:40]:
+            thread.start()
+        os.killpg(master.pid, signal.SIGKILL)  # then the whole server
+        master.wait()
+        time.sleep(1)
+        master = start()  # and is started again, while clients retry
+        for thread in threads[40:]:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        os.killpg(master.pid, signal.SIGKILL)
+        master.wait()
+    assert len(answered) == 60 and set(answered.values()) <= {200, 201}, answered
+    with sqlite3.connect(store) as con:
+        rows = con.execute("SELECT idempotency_key, count(*) FROM name_submissions GROUP BY 1").fetchall()
+        audit = con.execute("SELECT count(*) FROM audit_log").fetchall()[0][0]
+    assert len(rows) == 60 and all(n == 1 for _, n in rows)
+    assert audit == 60

@@ -103,6 +103,12 @@ _LARGE_NUMBERS = {"UPRN": 10**12, "PARENT_UPRN": 10**12, "SUCCESSOR": 10**12, "U
 _INTEGER_LIMIT = 2**31
 
 
+def _too_large(name: str, text: str) -> str:
+    if name in ("UPRN", "PARENT_UPRN", "SUCCESSOR"):
+        return f"{text!r} is not a UPRN (1 to 12 digits)"
+    return f"{text!r} is too large for {name}"
+
+
 def _parse_row(layout: Layout, fields: list[str]) -> dict[str, object]:
     names, typed = _plan(layout)
     # text first (most fields), then convert the typed ones: one pass, few function calls
@@ -116,7 +122,7 @@ def _parse_row(layout: Layout, fields: list[str]) -> dict[str, object]:
                 number = int(text)  # type: ignore[call-overload]
                 values[name] = number
                 if abs(number) >= _LARGE_NUMBERS.get(name, _INTEGER_LIMIT):
-                    raise _FieldProblem(name, f"{text!r} is too large for {name}")
+                    raise _FieldProblem(name, _too_large(name, str(text)))
             elif kind == "date":
                 values[name] = date.fromisoformat(text)  # type: ignore[arg-type]
             elif kind == "float":
@@ -130,7 +136,7 @@ def _parse_row(layout: Layout, fields: list[str]) -> dict[str, object]:
             except ValueProblem as exc:
                 raise _FieldProblem(name, str(exc)) from None
             if isinstance(parsed, int) and abs(parsed) >= _LARGE_NUMBERS.get(name, _INTEGER_LIMIT):
-                raise _FieldProblem(name, f"{text!r} is too large for {name}") from None
+                raise _FieldProblem(name, _too_large(name, str(text))) from None
             values[name] = parsed
     return values
 
