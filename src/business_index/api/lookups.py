@@ -201,6 +201,19 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             organisation=_organisation_ref(row[11], row[12]) if same_establishment else None,
             other_candidates=candidates, history=history, linked_records=linked)
 
+    def search_page(request: Request, unit: str, name: str, postcode: str | None, page: int, page_size: int,
+                    columns: str, order: str) -> tuple[int, list[tuple[Any, ...]]]:
+        """One page of a name search over establishments or organisations (``unit``), and the total."""
+        key = _name_key("name", name)
+        normal = _postcode("postcode", postcode)
+        con, _ = reader.cursor()
+        sql = search_sql(unit, caller(request).sees_personal_data)
+        params = [key, key, normal, normal]
+        total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
+        rows = con.execute(f"SELECT {columns} FROM ({sql}) ORDER BY {order} LIMIT ? OFFSET ?",
+                           [*params, page_size, (page - 1) * page_size]).fetchall()
+        return int(total), rows
+
     @app.get("/api/v1/establishments", response_model=schemas.EstablishmentList, response_model_by_alias=True,
              responses=error_responses(429),
              **guarded(services, "read", params=("name", "postcode", "page", "page_size"), limit="search"))
@@ -213,16 +226,9 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
     ) -> schemas.EstablishmentList:
         """Typo-tolerant search of establishments (a business at one premises over one period), best
         first, with the similarity score of each."""
-        key = _name_key("name", name)
-        normal = _postcode("postcode", postcode)
-        con, _ = reader.cursor()
-        sql = search_sql("establishment_id", caller(request).sees_personal_data)
-        params = [key, key, normal, normal]
-        total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
-        rows = con.execute(f"""
-            SELECT establishment_id, name, score, uprn, address, still_open, organisation_id, record_count
-            FROM ({sql}) ORDER BY score DESC, still_open DESC, record_count DESC, establishment_id
-            LIMIT ? OFFSET ?""", [*params, page_size, (page - 1) * page_size]).fetchall()
+        total, rows = search_page(request, "establishment_id", name, postcode, page, page_size,
+                                  "establishment_id, name, score, uprn, address, still_open, organisation_id, "
+                                  "record_count", "score DESC, still_open DESC, record_count DESC, establishment_id")
         return schemas.EstablishmentList(
             establishments=[schemas.EstablishmentSummary(
                 establishment_id=r[0], name=r[1], score=r[2], uprn=r[3], address=r[4], still_open=bool(r[5]),
@@ -262,16 +268,9 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
         page_size: PageSize = config.default_page_size,
     ) -> schemas.OrganisationList:
         """Typo-tolerant search of organisations (the operator behind establishments), best first."""
-        key = _name_key("name", name)
-        normal = _postcode("postcode", postcode)
-        con, _ = reader.cursor()
-        sql = search_sql("organisation_id", caller(request).sees_personal_data)
-        params = [key, key, normal, normal]
-        total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
-        rows = con.execute(f"""
-            SELECT organisation_id, name, score, establishment_count, record_count
-            FROM ({sql}) ORDER BY score DESC, record_count DESC, organisation_id LIMIT ? OFFSET ?""",
-                           [*params, page_size, (page - 1) * page_size]).fetchall()
+        total, rows = search_page(request, "organisation_id", name, postcode, page, page_size,
+                                  "organisation_id, name, score, establishment_count, record_count",
+                                  "score DESC, record_count DESC, organisation_id")
         return schemas.OrganisationList(
             organisations=[schemas.OrganisationSummary(organisation_id=r[0], name=r[1], score=r[2],
                                                        establishment_count=r[3], record_count=r[4]) for r in rows],
