@@ -90,3 +90,15 @@ def test_evaluate_export_and_train(small_borough: Path, small_index: Path, tmp_p
     assert trained["business_index_model_version"] == "business-resolution/1"
     assert {c["output_column_name"] for c in trained["splink_settings"]["comparisons"]} == \
         {"name", "proprietor", "premises", "period"}
+
+
+def test_version_and_plain_help() -> None:
+    from typer.testing import CliRunner
+
+    from business_index import __version__
+    from business_index.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["--version"]).output.strip() == f"bx (Business Index) {__version__}"
+    text = runner.invoke(app, ["build", "--help"]).output
+    assert "<bool>" not in text and "[build] shrink_limit" in text

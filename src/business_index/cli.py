@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 app = typer.Typer(help="Business Index: one trusted register of the businesses at a council's addresses.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 console = Console(stderr=True)
 
 
@@ -45,8 +45,17 @@ def _approved_names(store: str | None, index: Path):  # type: ignore[no-untyped-
         _fail(f"cannot read approved names from the submissions store: {exc}\nNo index was published.")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from business_index import __version__
+
+        typer.echo(f"bx (Business Index) {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
     """Business Index: one trusted register of the businesses at a council's addresses."""
 
 

@@ -248,3 +248,13 @@ def test_rate_limits_are_shared_by_workers(tmp_path: Path) -> None:
     first.check("search", "app")
     with pytest.raises(RateLimited):
         second.check("search", "app")
+
+
+def test_the_docs_page_works_offline(client: TestClient) -> None:
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "https://" not in page.text  # nothing fetched from elsewhere
+    script = client.get("/api/v1/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
+    assert client.get("/api/v1/docs-assets/swagger-ui.css").status_code == 200
+    assert "'self'" in page.headers["content-security-policy"]

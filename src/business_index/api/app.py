@@ -14,11 +14,15 @@ from typing import Any
 import duckdb
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from swagger_ui_bundle import swagger_ui_path
 
+from business_index import __version__
 from business_index.api import schemas
 from business_index.api.approved_names import ApprovedNames
 from business_index.api.auth import AuthError, AuthSettings
@@ -38,6 +42,7 @@ from business_index.config import ServeConfig
 from business_index.store.index_reader import IndexReader, IndexUnavailable
 from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
 
+DOCS_ASSETS = "/api/v1/docs-assets"
 RETRY_AFTER_SECONDS = 30  # what a 503 asks a client to wait before trying again
 
 DESCRIPTION = """One register of the businesses at a council's addresses.
@@ -59,9 +64,18 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
     services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows), store=store,
                         approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config,
                         limiter=RateLimiter(limits, rate_limit_file))
-    app = FastAPI(title="Business Index", version="1", description=DESCRIPTION,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None,
-                  swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect")
+    app = FastAPI(title="Business Index", version=__version__, description=DESCRIPTION,
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
+    # the interactive docs, with Swagger UI served from the package: a council network may have no
+    # internet, and a page that fetches its code from a CDN shows nothing there
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/api/v1/openapi.json", title="Business Index API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
 
     @app.exception_handler(AuthError)
     async def _auth_error(request: Request, exc: AuthError) -> JSONResponse:

@@ -42,15 +42,14 @@ class BodyTooLarge(Exception):
 
 # Every answer: no sniffing, no framing, no referrer. API answers may carry personal data, so
 # none is stored by a browser or proxy, and none may run as a page. The interactive docs page
-# (Swagger UI) loads its script and style from the CDN FastAPI names, and nothing else.
+# (Swagger UI) loads its script and style from this server only.
 _ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
            (b"referrer-policy", b"no-referrer")]
 _API_ANSWER = [(b"cache-control", b"no-store"),
                (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
 _DOCS_PAGE = [(b"content-security-policy",
-               b"default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-               b"style-src https://cdn.jsdelivr.net; img-src data: https://fastapi.tiangolo.com; "
-               b"connect-src 'self'; frame-ancestors 'none'")]
+               b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
+               b"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")]
 
 
 def _streamed_body(scope: Scope) -> bool:
