@@ -102,3 +102,15 @@ def test_version_and_plain_help() -> None:
     assert runner.invoke(app, ["--version"]).output.strip() == f"bx (Business Index) {__version__}"
     text = runner.invoke(app, ["build", "--help"]).output
     assert "<bool>" not in text and "[build] shrink_limit" in text
+
+
+def test_evaluate_refuses_the_wrong_truth(small_index: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from business_index.cli import app
+    from business_index.synthetic import generate_borough
+
+    other = tmp_path / "other"
+    generate_borough(other, seed=12, n_properties=300, workers=1)
+    result = CliRunner().invoke(app, ["evaluate", "--index", str(small_index), "--truth", str(other / "truth")])
+    assert result.exit_code == 2 and "could be paired up" in result.output

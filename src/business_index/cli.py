@@ -182,18 +182,20 @@ def evaluate(
         _fail("give exactly one of --truth DIR or --labels DIR")
     if not index.exists():
         _fail(f"{index}: no such index")
-    if truth is not None:
-        from business_index.evaluate.synthetic import evaluate_against_truth
+    from business_index.evaluate.metrics import CannotScore
 
-        try:
+    try:
+        if truth is not None:
+            from business_index.evaluate.synthetic import evaluate_against_truth
+
             result = evaluate_against_truth(index, truth)
-        except FileNotFoundError as exc:
-            _fail(str(exc))
-    else:
-        from business_index.evaluate.basildon import evaluate_against_basildon_labels
+        else:
+            from business_index.evaluate.basildon import evaluate_against_basildon_labels
 
-        assert labels is not None
-        result = evaluate_against_basildon_labels(index, labels, ndr_source, fhrs_source)
+            assert labels is not None
+            result = evaluate_against_basildon_labels(index, labels, ndr_source, fhrs_source)
+    except (FileNotFoundError, CannotScore) as exc:
+        _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(result, indent=2, default=str))
         return

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from business_index.evaluate.metrics import prf
+from business_index.evaluate.metrics import check_paired, prf
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -31,6 +31,13 @@ def evaluate_against_basildon_labels(index: Path, labels_dir: Path, ndr_source: 
     positives = {(p["ndr_record_id"], p["fhrs_id"]) for p in pairs if p["pair_label"] == "match"}
     uncertain = {(p["ndr_record_id"], p["fhrs_id"]) for p in pairs if p["pair_label"] == "uncertain"}
     with duckdb.connect(str(index), read_only=True) as con:
+        found = {(s, r) for s, r in con.execute(
+            "SELECT source, source_record_id FROM business_records WHERE source IN (?, ?)",
+            [ndr_source, fhrs_source]).fetchall()}
+        paired_ndr = len({r for s, r in found if s == ndr_source} & sampled_ndr)
+        paired_fhrs = len({r for s, r in found if s == fhrs_source} & sampled_fhrs)
+        check_paired(paired_ndr, len(sampled_ndr), f"labelled NDR records (source {ndr_source!r})", 0.95)
+        check_paired(paired_fhrs, len(sampled_fhrs), f"labelled FHRS records (source {fhrs_source!r})", 0.95)
         predicted_rows = con.execute("""
             WITH records AS (
                 SELECT b.source, b.source_record_id, re.establishment_id
@@ -46,4 +53,5 @@ def evaluate_against_basildon_labels(index: Path, labels_dir: Path, ndr_source: 
     result["false_positives"] = sorted(predicted - positives)[:50]
     result["missed"] = sorted(positives - predicted)[:50]
     result["uncertain_pairs_left_out"] = len(uncertain)
+    result["paired"] = {"ndr": f"{paired_ndr} of {len(sampled_ndr)}", "fhrs": f"{paired_fhrs} of {len(sampled_fhrs)}"}
     return result

@@ -29,3 +29,14 @@ def pairwise_clustering(assignments: Iterable[tuple[str, str]]) -> dict[str, flo
     actual = sum(_pairs(n) for n in Counter(t for _, t in pairs).values())
     both = sum(_pairs(n) for n in Counter(pairs).values())
     return prf(both, predicted, actual)
+
+
+class CannotScore(Exception):
+    """The build and the truth (or labels) share too few records for a score to mean anything."""
+
+
+def check_paired(paired: int, of: int, what: str, least_share: float) -> None:
+    """Refuse to score when fewer than ``least_share`` of ``of`` records could be paired up."""
+    if of == 0 or paired < least_share * of:
+        raise CannotScore(f"only {paired:,} of {of:,} {what} could be paired up (at least {least_share:.0%} "
+                          "needed): is this the index of the same files?")

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from business_index.evaluate.metrics import pairwise_clustering, prf
+from business_index.evaluate.metrics import check_paired, pairwise_clustering, prf
 
 
 def load_truth_records(records_csv: Path) -> pa.Table:
@@ -57,8 +57,12 @@ def evaluate_against_truth(index: Path, truth_dir: Path) -> dict[str, object]:
             LEFT JOIN record_links l USING (record_id)
             LEFT JOIN record_establishments re USING (record_id);
         """)
-        unmatched_truth = con.execute("SELECT count(*) FROM truth").fetchall()[0][0] - \
-            con.execute("SELECT count(*) FROM scored").fetchall()[0][0]
+        truth_rows = con.execute("SELECT count(*) FROM truth").fetchall()[0][0]
+        paired = con.execute("SELECT count(*) FROM scored").fetchall()[0][0]
+        index_records = con.execute("SELECT count(*) FROM business_records").fetchall()[0][0]
+        unmatched_truth = truth_rows - paired
+        check_paired(paired, index_records, "records of the index", 0.9)
+        check_paired(paired, truth_rows, "records of the truth", 0.9)
         tp, predicted, actual = con.execute("""
             SELECT count(*) FILTER (WHERE uprn IS NOT NULL AND uprn = true_uprn),
                    count(*) FILTER (WHERE uprn IS NOT NULL),
@@ -74,6 +78,7 @@ def evaluate_against_truth(index: Path, truth_dir: Path) -> dict[str, object]:
         result: dict[str, object] = {
             "records": len(establishments) + con.execute(
                 "SELECT count(*) FROM scored WHERE true_business_id IS NULL").fetchall()[0][0],
+            "paired": {"index_records": index_records, "truth_records": truth_rows, "paired": paired},
             "truth_rows_not_in_index": unmatched_truth,
             "record_to_uprn": {**prf(tp, predicted, actual), "by_rule": by_rule},
             "establishments": pairwise_clustering(establishments),
