@@ -111,3 +111,11 @@ def test_corrupted_files_never_lose_a_row(small_borough: Path, tmp_path_factory:
         quarantined = db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
         assert quarantined == sum(s.quarantined for s in report.sources)
         assert db.execute("SELECT count(*) FROM quarantine WHERE line IS NULL OR reason IS NULL").fetchone()[0] == 0
+
+
+def test_quarantine_reasons_group_by_a_stable_code_with_a_real_example() -> None:
+    from business_index.build import reason_code
+
+    assert reason_code("UPRN", "'12x' is not a UPRN (1 to 12 digits)") == \
+        reason_code("UPRN", "'9.5' is not a UPRN (1 to 12 digits)") == "UPRN: … is not a UPRN (1 to 12 digits)"
+    assert reason_code(None, "row has 7 fields; the header has 21") == "row has N fields; the header has N"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -39,7 +40,7 @@ class SourceSummary:
     quarantined: int
     files: list[dict[str, object]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quarantine_reasons: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,14 +121,33 @@ def _shrinkage(index: Path, counts: dict[str, int], limit: float) -> list[str]:
             for what, n in sorted(before.items()) if n and counts.get(what, 0) < limit * n]
 
 
-def _reason_counts(result: ReadResult) -> dict[str, int]:
-    counts: dict[str, int] = {}
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+
+
+def reason_code(field_name: str | None, reason: str) -> str:
+    """A quarantine reason with its particulars taken out, so that rows quarantined for one reason
+    group together: "UPRN: '12x' is not a UPRN (1 to 12 digits)" and the same for '9.5' are one
+    code, "UPRN: … is not a UPRN (1 to 12 digits)" (quoted values become …, other bare numbers N;
+    brackets and the rule's own wording stay)."""
+    text = _QUOTED.sub("…", reason)
+    if "(" in text:  # a rule's own numbers sit in its bracketed wording: keep them
+        head, _, tail = text.partition("(")
+        text = _NUMBER.sub("N", head) + "(" + tail
+    else:
+        text = _NUMBER.sub("N", text)
+    return f"{field_name}: {text}" if field_name else text
+
+
+def _reason_counts(result: ReadResult) -> dict[str, dict[str, object]]:
+    """Quarantine reasons by code, most frequent first, each with its count and one real example."""
+    grouped: dict[str, dict[str, object]] = {}
     for row in result.quarantine:
-        # group "row has 7 fields; the header has 21" style reasons by their shape
-        key = f"{row.field}: {row.reason}" if row.field else row.reason
-        key = " ".join("N" if token.strip("',;:()").isdigit() else token for token in key.split(" "))
-        counts[key] = counts.get(key, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+        code = reason_code(row.field, row.reason)
+        entry = grouped.setdefault(code, {"count": 0, "example": {
+            "file": row.lineage.file, "line": row.lineage.line, "field": row.field, "reason": row.reason}})
+        entry["count"] = int(entry["count"]) + 1  # type: ignore[call-overload]
+    return dict(sorted(grouped.items(), key=lambda kv: -int(kv[1]["count"])))  # type: ignore[call-overload]
 
 
 def build_index(settings: Settings, index: Path, progress: Progress | None = None,

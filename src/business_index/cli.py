@@ -138,8 +138,14 @@ def build(
     for source in report.sources:
         for warning in source.warnings:
             console.print(f"[yellow]warning:[/yellow] {warning}")
-        for reason, count in list(source.quarantine_reasons.items())[:5]:
-            console.print(f"[dim]{source.name}: {count:,} quarantined: {reason}[/dim]")
+        for code, entry in list(source.quarantine_reasons.items())[:5]:
+            example = entry["example"]
+            assert isinstance(example, dict)
+            console.print(f"{source.name}: {entry['count']:,} quarantined: {code} (e.g. line {example['line']}: "
+                          f"{example['reason']})", markup=False, highlight=False)
+        if source.quarantined:
+            console.print(f"  every quarantined row: bx export quarantine --index {report.index} --out FILE.csv",
+                          markup=False, highlight=False)
     console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items()))
 
 
@@ -225,11 +231,12 @@ def evaluate(
 
 @app.command()
 def export(
-    what: Annotated[str, typer.Argument(help="records, establishments, organisations or properties")],
+    what: Annotated[str, typer.Argument(help="records, establishments, organisations, properties, quarantine or unmatched")],
     index: Annotated[Path, typer.Option("--index", help="A built index.")],
     out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
 ) -> None:
-    """Write records, establishments, organisations or properties of an index as CSV."""
+    """Write records, establishments, organisations, properties, quarantined rows or unmatched records of an
+    index as CSV."""
     from business_index.store.export import EXPORTS, export_csv
 
     if what not in EXPORTS:

@@ -185,6 +185,8 @@ def test_exports(small_index: Path, tmp_path: Path) -> None:
         ("properties", ["uprn", "single_line_address", "classification", "business_name", "name_source_kind",
                         "name_source", "name_record_id", "name_date", "establishment_id", "organisation_id",
                         "organisation_name", "other_candidates"]),
+        ("unmatched", ["record_id", "source", "file", "line", "source_record_id", "name", "address_text", "postcode",
+                       "given_uprn", "reason", "best_candidates"]),
     ):
         out = tmp_path / f"{what}.csv"
         rows = export_csv(small_index, what, out)
@@ -206,3 +208,17 @@ def test_exports_write_formulas_as_text_and_take_any_path(small_index: Path, tmp
     with out.open(newline="", encoding="utf-8") as handle:
         row = next(r for r in csv.DictReader(handle) if r["uprn"] == str(uprn))
     assert row["business_name"] == "'=HYPERLINK(\"x\")"
+
+
+def test_the_quarantine_export_lists_every_quarantined_row(tmp_path: Path) -> None:
+    from business_index.store.export import export_csv
+
+    index = tmp_path / "index.duckdb"
+    build_index(load_settings(_fixture_config(tmp_path)), index)
+    out = tmp_path / "quarantine.csv"
+    rows = export_csv(index, "quarantine", out)
+    with out.open(newline="") as handle:
+        read = list(csv.DictReader(handle))
+    assert rows == len(read) and list(read[0]) == ["source", "file", "line", "field", "reason", "raw"]
+    with duckdb.connect(str(index), read_only=True) as con:
+        assert rows == con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] > 0

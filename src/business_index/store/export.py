@@ -28,6 +28,22 @@ EXPORTS = {
                array_to_string(name_variants, ' | ') AS name_variants, array_to_string(uprns, ' ') AS uprns,
                first_seen, last_seen
         FROM organisations ORDER BY organisation_id""",
+    "quarantine": """
+        SELECT source, file, line, field, reason, raw FROM quarantine ORDER BY source, file, line""",
+    "unmatched": """
+        WITH candidates AS (
+            SELECT u.record_id, string_agg(c.uprn || ' (' || round(c.match_probability, 3) || ', '
+                                           || coalesce(a.single_line_address, '?') || ')', ' | ' ORDER BY c.i) AS shown
+            FROM (SELECT record_id, unnest(best_candidates) AS c0, generate_subscripts(best_candidates, 1) AS i
+                  FROM unmatched_records) u,
+                 LATERAL (SELECT u.c0.uprn AS uprn, u.c0.match_probability AS match_probability, u.i AS i) c
+            LEFT JOIN addresses a ON a.uprn = c.uprn
+            GROUP BY u.record_id)
+        SELECT b.record_id, b.source, b.file, b.line, b.source_record_id, coalesce(b.trading_name, b.name) AS name,
+               b.address_text, b.postcode, u.given_uprn, u.reason, coalesce(c.shown, '') AS best_candidates
+        FROM unmatched_records u JOIN business_records b USING (record_id)
+        LEFT JOIN candidates c USING (record_id)
+        ORDER BY b.record_id""",
     "properties": """
         SELECT a.uprn, a.single_line_address, a.classification, p.business_name, p.name_source_kind,
                p.name_source, p.name_record_id, p.name_date, p.establishment_id, p.organisation_id,
