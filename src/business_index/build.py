@@ -52,12 +52,14 @@ class BuildReport:
     counts: dict[str, int]
     linking: dict = field(default_factory=dict)
     guards: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "index": str(self.index),
             "build_id": self.build_id,
             "guards": self.guards,
+            "notes": self.notes,
             "sources": {s.name: {"kind": s.kind, "format": s.format, "read": s.read, "loaded": s.loaded,
                                  "quarantined": s.quarantined, "files": s.files, "warnings": s.warnings,
                                  "quarantine_reasons": s.quarantine_reasons} for s in self.sources},
@@ -68,6 +70,11 @@ class BuildReport:
 
 
 Progress = Callable[[str, int, int], None]
+
+
+NO_GAZETTEER = ("No gazetteer source, so no properties: no UPRNs, postcode lookups or derived names per "
+                "property. Establishments, organisations, their search and screening work from the "
+                "addresses as written; add an LLPG (dtf73 or abp source) for the property side.")
 
 
 class BuildRefused(Exception):
@@ -215,7 +222,10 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         "shrink_check": "skipped (--allow-shrink)" if allow_shrink else
                         "addresses and every source's records at least shrink_limit of the published index's",
     }
-    return BuildReport(published, writer.build_id, summaries, timings, counts, link_report, guards)
+    notes = []
+    if counts["addresses"] == 0:
+        notes.append(NO_GAZETTEER)
+    return BuildReport(published, writer.build_id, summaries, timings, counts, link_report, guards, notes)
 
 
 def train_business_model_from(settings: Settings, out: Path, address_out: Path | None = None) -> dict[str, int]:

@@ -147,6 +147,8 @@ def build(
             console.print(f"  every quarantined row: bx export quarantine --index {report.index} --out FILE.csv",
                           markup=False, highlight=False)
     console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items()))
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
 
 
 @app.command()

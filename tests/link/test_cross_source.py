@@ -4,6 +4,8 @@ real files are."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -94,3 +96,17 @@ def test_a_withheld_ratepayer_joins_the_one_business_at_its_very_premises(busine
     # 12C is not 12 when there is no name to go on: the withheld ratepayer is an establishment of its own
     assert not one_business(businesses, "ndr|0000006", "fhrs|107")
     assert businesses["ndr|0000006"] is not None
+
+
+def test_a_build_without_a_gazetteer_says_what_it_lacks(tmp_path: Path) -> None:
+    from business_index.build import NO_GAZETTEER
+
+    (tmp_path / "ndr.csv").write_text(NDR)
+    rows = [FHRS_HEADER] + [f"{i},{i},{name},Restaurant/Cafe/Canteen,1,{a1},{a2},Essex,,{pc},5,fhrs_5_en-GB,"
+                            f"2018-02-21,109,Basildon,FHRS,False,5,5,5,,,2020-10-28"
+                            for i, name, a1, a2, pc in FHRS_ROWS]
+    (tmp_path / "fhrs.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "sources.toml").write_text(CONFIG)
+    report = build_index(load_settings(tmp_path / "sources.toml"), tmp_path / "index.duckdb")
+    assert report.counts["addresses"] == 0 and report.notes == [NO_GAZETTEER]
+    assert report.counts["establishments"] > 0
