@@ -40,7 +40,8 @@ def test_generate_then_build_with_json(tmp_path: Path) -> None:
     # a name approved through the API (in the store beside the index) survives the next build
     index = tmp_path / "index.duckdb"
     with duckdb.connect(str(index), read_only=True) as con:
-        uprn = con.execute("SELECT min(uprn) FROM addresses WHERE logical_status = 1").fetchall()[0][0]
+        uprn = con.execute("SELECT min(h.uprn) FROM premises_history h JOIN addresses a USING (uprn) "
+                           "WHERE a.logical_status = 1").fetchall()[0][0]
     store = SubmissionStore(default_store_url(index))
     submission, _ = store.submit(uprn=uprn, business_name="Rosie's Bakery", note=None, submitted_by="officer",
                                  context=PropertyContext(None, None, None, None))
@@ -51,6 +52,9 @@ def test_generate_then_build_with_json(tmp_path: Path) -> None:
     with duckdb.connect(str(index), read_only=True) as con:
         assert con.execute("SELECT business_name, name_source_kind FROM property_names WHERE uprn = ?",
                            [uprn]).fetchall() == [("Rosie's Bakery", "approved")]
+        # and search finds the establishment there by the approved name
+        assert con.execute("""SELECT count(*) FROM name_search s JOIN property_names p USING (establishment_id)
+                              WHERE s.key = 'ROSIES BAKERY' AND p.uprn = ?""", [uprn]).fetchall()[0][0] == 1
     result = runner.invoke(app, ["build", "--config", str(tmp_path / "b" / "sources.toml"), "--index", str(index),
                                  "--store", "postgresql://nobody@127.0.0.1:1/none"])
     assert result.exit_code == 2 and "No index was published" in result.output

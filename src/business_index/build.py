@@ -17,8 +17,13 @@ from pathlib import Path
 
 import duckdb
 
+from business_index.clean.names import name_key
 from business_index.config import Settings
-from business_index.derive.establishments import summarise_establishments, summarise_organisations
+from business_index.derive.establishments import (
+    search_approved_names,
+    summarise_establishments,
+    summarise_organisations,
+)
 from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
 from business_index.link.businesses import MODEL_FILE, PreviousIds, model_problem, resolve_businesses
@@ -192,10 +197,11 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         started = time.perf_counter()
         writer.write_rows("approved_names", [
             {"uprn": a.uprn, "business_name": a.business_name, "submission_id": a.submission_id,
-             "decided_at": a.decided_at} for a in approved_names])
+             "decided_at": a.decided_at, "name_key": name_key(a.business_name)} for a in approved_names])
         summarise_establishments(writer.connection)
         summarise_organisations(writer.connection)
         derive_property_names(writer.connection, settings.derive.name_precedence)
+        search_approved_names(writer.connection)
         # business_inputs stays: the features each record was resolved on, to explain a result;
         # Splink's working tables do not
         writer.connection.execute("DROP TABLE IF EXISTS named_inputs")

@@ -69,7 +69,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         return submission if submission.submitted_by == principal.subject else None
 
     @app.post("/api/v1/business-name-submissions", status_code=201, response_model=schemas.NameSubmission,
-              response_model_by_alias=True, responses=error_responses(422), **guarded(services, "submit"))
+              response_model_by_alias=True, responses=error_responses(409, 422), **guarded(services, "submit"))
     def submit_name(
         request: Request, response: Response, body: schemas.NameSubmissionRequest,
         idempotency_key: Annotated[str | None, Header(max_length=IDEMPOTENCY_KEY_MAX)] = None,
@@ -90,6 +90,11 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         address, organisation, derived, kind, establishment_id = rows[0]
         shown = services.approved.choose(body.uprn, ChosenName(derived, kind, None, None, establishment_id),
                                          index.name_precedence)
+        submitter = caller(request).subject
+        retry = idempotency_key is not None and store.by_idempotency_key(submitter, idempotency_key) is not None
+        if not retry and shown.business_name and shown.business_name.casefold() == name.casefold():
+            return error_response(409, "businessName", f"the property already has this business name "
+                                                       f"({shown.business_name}, from {shown.source_kind})")
         try:
             submission, replayed = store.submit(
                 uprn=body.uprn, business_name=name, note=note, submitted_by=caller(request).subject,

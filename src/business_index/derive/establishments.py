@@ -122,3 +122,13 @@ def summarise_organisations(con: duckdb.DuckDBPyConnection) -> None:
         SELECT organisation_id, source, count(*) AS records FROM unit_records
         WHERE organisation_id IS NOT NULL GROUP BY 1, 2;
     """)
+
+
+def search_approved_names(con: duckdb.DuckDBPyConnection) -> None:
+    """A name the data team approved for a property is found by search like any recorded name: it
+    names the establishment the property's answer gives (after ``derive_property_names``)."""
+    con.execute("""
+        INSERT INTO name_search
+        SELECT DISTINCT p.establishment_id, p.organisation_id, a.name_key, false
+        FROM approved_names a JOIN property_names p USING (uprn)
+        WHERE a.name_key IS NOT NULL AND p.establishment_id IS NOT NULL""")

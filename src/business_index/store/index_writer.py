@@ -29,7 +29,8 @@ SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);
 -- the business names the data team approved through the API, as the submissions store held them
-CREATE TABLE approved_names (uprn BIGINT, business_name VARCHAR, submission_id VARCHAR, decided_at VARCHAR);
+CREATE TABLE approved_names (uprn BIGINT, business_name VARCHAR, submission_id VARCHAR, decided_at VARCHAR,
+                             name_key VARCHAR);
 CREATE TABLE sources (
     name VARCHAR PRIMARY KEY, kind VARCHAR, format VARCHAR, description VARCHAR, owner VARCHAR,
     lawful_basis VARCHAR, refreshed DATE, retention VARCHAR, paths VARCHAR[]);

@@ -312,6 +312,13 @@ class SubmissionStore:
 
     # -- reads -----------------------------------------------------------------------------------
 
+    def by_idempotency_key(self, submitted_by: str, idempotency_key: str) -> Submission | None:
+        """The submission this submitter made with this key, if any."""
+        with self._transaction(write=False) as connection:
+            rows = self._rows(connection, f"SELECT {', '.join(COLUMNS)} FROM name_submissions "
+                                          "WHERE submitted_by = ? AND idempotency_key = ?", [submitted_by, idempotency_key])
+        return Submission(*rows[0]) if rows else None
+
     def get(self, submission_id: str) -> Submission | None:
         with self._transaction(write=False) as connection:
             return self._get(connection, submission_id)
