@@ -118,3 +118,21 @@ def test_evaluate_refuses_the_wrong_truth(small_index: Path, tmp_path: Path) -> 
     generate_borough(other, seed=12, n_properties=300, workers=1)
     result = CliRunner().invoke(app, ["evaluate", "--index", str(small_index), "--truth", str(other / "truth")])
     assert result.exit_code == 2 and "could be paired up" in result.output
+
+
+def test_the_deployment_unit_runs_a_command_bx_has() -> None:
+    """deploy/business-index.service names only options `bx serve` takes."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from business_index.cli import app
+
+    unit = (Path(__file__).parent.parent / "deploy" / "business-index.service").read_text()
+    command = re.search(r"ExecStart=(.+?)\n(?!\s)", unit.replace("\\\n", " "), re.S)
+    assert command
+    words = command.group(1).split()
+    assert words[0].endswith("/bx") and words[1] == "serve"
+    help_text = CliRunner().invoke(app, ["serve", "--help"]).output
+    for option in (w for w in words if w.startswith("--")):
+        assert option in help_text, option
