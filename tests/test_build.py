@@ -119,3 +119,14 @@ def test_quarantine_reasons_group_by_a_stable_code_with_a_real_example() -> None
     assert reason_code("UPRN", "'12x' is not a UPRN (1 to 12 digits)") == \
         reason_code("UPRN", "'9.5' is not a UPRN (1 to 12 digits)") == "UPRN: … is not a UPRN (1 to 12 digits)"
     assert reason_code(None, "row has 7 fields; the header has 21") == "row has N fields; the header has N"
+
+
+def test_a_build_reports_every_step_as_it_goes(small_borough: Path, tmp_path: Path) -> None:
+    seen: list[tuple[str, int, int]] = []
+    build_index(load_settings(small_borough / "sources.toml"), tmp_path / "index.duckdb",
+                progress=lambda stage, done, total: seen.append((stage, done, total)))
+    stages = [s for s, _, _ in seen]
+    for step in ("reading llpg", "writing the index", "comparable forms", "records to properties",
+                 "establishments and organisations", "deriving names", "publishing"):
+        assert any(s.startswith(step) for s in stages), step
+    assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen) and len({t for _, _, t in seen}) == 1

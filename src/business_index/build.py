@@ -168,18 +168,24 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
     that cannot be read and ``BuildRefused`` on a setting that would do harm or a build that shrank
     against the published index (unless ``allow_shrink``). ``approved_names`` (from the
     submissions store) take part in choosing each property's name."""
-    tell = progress or (lambda stage, done, total: None)
+    report_progress = progress or (lambda stage, done, total: None)
+    # the build's steps, in order: one per source read, then the stages after ingest
+    steps = [f"reading {s.name}" for s in settings.sources] + list(LATER_STEPS)
+
+    def tell(step: str, detail: str = "") -> None:
+        report_progress(f"{step}{detail}", steps.index(step), len(steps))
+
     timings: dict[str, float] = {}
     preflight(settings, index)
     writer = IndexWriter.create(index)
     try:
         started = time.perf_counter()
         results: list[ReadResult] = []
-        for i, source in enumerate(settings.sources):
-            tell(f"reading {source.name}", i, len(settings.sources))
+        for source in settings.sources:
+            tell(f"reading {source.name}", f" ({len(source.paths)} file{'s' if len(source.paths) > 1 else ''})")
             results.append(read_source(settings, source))
         timings["ingest"] = time.perf_counter() - started
-        tell("writing the index", len(settings.sources), len(settings.sources))
+        tell("writing the index", f" ({sum(r.loaded for r in results):,} rows)")
         started = time.perf_counter()
         summaries = _store(writer, settings, results)
         timings["store"] = time.perf_counter() - started
@@ -191,9 +197,8 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
                 raise BuildRefused("this build shrank against the published index, so it was not published: "
                                    + "; ".join(shrunk) + ". If that is meant, build again with --allow-shrink")
         started = time.perf_counter()
-        tell("linking records to properties", len(settings.sources), len(settings.sources) + 3)
-        link_report = _link(writer.connection, settings, index, timings)
-        tell("deriving names", len(settings.sources) + 2, len(settings.sources) + 3)
+        link_report = _link(writer.connection, settings, index, timings, tell)
+        tell("deriving names and summaries")
         started = time.perf_counter()
         writer.write_rows("approved_names", [
             {"uprn": a.uprn, "business_name": a.business_name, "submission_id": a.submission_id,
@@ -216,6 +221,7 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         writer.write_build_info({"council": settings.council.name, "config": settings.base_dir,
                                  "derive.name_precedence": json.dumps([str(k) for k in settings.derive.name_precedence]),
                                  **{f"count.{k}": v for k, v in counts.items()}})
+        tell("publishing")
         published = writer.publish()
     except BaseException:
         writer.abandon()
@@ -234,7 +240,12 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
     return BuildReport(published, writer.build_id, summaries, timings, counts, link_report, guards, notes)
 
 
-def train_business_model_from(settings: Settings, out: Path, address_out: Path | None = None) -> dict[str, int]:
+TRAINING_STEPS = ("reading the sources", "comparable forms", "records to properties (UPRNs)",
+                  "estimating the business model", "estimating the address model")
+
+
+def train_business_model_from(settings: Settings, out: Path, address_out: Path | None = None,
+                              progress: Progress | None = None) -> dict[str, int]:
     """Ingest and link ``settings``'s sources in a scratch database, then train the business model
     (and, given ``address_out``, the fallback address model)."""
     import tempfile
@@ -242,17 +253,27 @@ def train_business_model_from(settings: Settings, out: Path, address_out: Path |
     from business_index.link.businesses import train_business_model
     from business_index.link.properties import train_address_model
 
+    report_progress = progress or (lambda stage, done, total: None)
+
+    def tell(step: str) -> None:
+        report_progress(step, TRAINING_STEPS.index(step), len(TRAINING_STEPS))
+
     with tempfile.TemporaryDirectory() as scratch:
         writer = IndexWriter.create(Path(scratch) / "training.duckdb")
         try:
+            tell("reading the sources")
             _store(writer, settings, [read_source(settings, source) for source in settings.sources])
             con = writer.connection
             stopwords = frozenset(word.upper() for word in settings.link.address_stopwords)
+            tell("comparable forms")
             streets = build_address_features(con, stopwords)
             build_record_features(con, streets, stopwords, _publishing_sources(settings))
+            tell("records to properties (UPRNs)")
             match_records_to_uprns(con, _ndr_codes(con, settings), settings.link.address_match_threshold)
+            tell("estimating the business model")
             train_business_model(con, out)
             if address_out is not None:
+                tell("estimating the address model")
                 train_address_model(con, address_out)
             records = scalar(con, "SELECT count(*) FROM business_records")
         finally:
@@ -285,17 +306,26 @@ def _previous_ids(index: Path) -> PreviousIds:
                        organisations=[(k, o) for k, _, o in rows if o is not None])
 
 
-def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timings: dict[str, float]) -> dict:
+LATER_STEPS = ("writing the index", "comparable forms of records and addresses", "records to properties (UPRNs)",
+               "establishments and organisations", "deriving names and summaries", "publishing")
+
+
+def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timings: dict[str, float],
+          tell: Callable[[str, str], None]) -> dict:
     link = settings.link
     stopwords = frozenset(word.upper() for word in link.address_stopwords)
     started = time.perf_counter()
+    records = scalar(con, "SELECT count(*) FROM business_records")
+    tell("comparable forms of records and addresses", f" ({records:,} records)")
     streets = build_address_features(con, stopwords)
     build_record_features(con, streets, stopwords, _publishing_sources(settings))
     timings["features"] = time.perf_counter() - started
     started = time.perf_counter()
+    tell("records to properties (UPRNs)", "")
     properties = match_records_to_uprns(con, _ndr_codes(con, settings), link.address_match_threshold)
     timings["link_properties"] = time.perf_counter() - started
     started = time.perf_counter()
+    tell("establishments and organisations", "")
     model = _business_model_path(settings)
     businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index))
     timings["link_businesses"] = time.perf_counter() - started

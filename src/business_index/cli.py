@@ -117,7 +117,7 @@ def build(
     approved = _approved_names(store, index)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                      transient=True, disable=as_json) as bar:
+                      transient=True, disable=as_json or not console.is_terminal) as bar:
             task = bar.add_task("building", total=len(settings.sources) + 1)
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -162,14 +162,22 @@ def train(
 
     Builds use the model shipped in the package unless [link] business_model names another.
     """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from business_index.build import train_business_model_from
     from business_index.config import ConfigError, load_settings
     from business_index.sources import SourceFileError
 
     try:
         settings = load_settings(config)
-        with console.status("training"):
-            summary = train_business_model_from(settings, out, address_out)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                      transient=True, disable=not console.is_terminal) as bar:
+            task = bar.add_task("training", total=1)
+
+            def progress(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            summary = train_business_model_from(settings, out, address_out, progress)
     except (ConfigError, SourceFileError) as exc:
         _fail(str(exc))
     console.print(f"model written to {out} (trained on {summary['records']:,} records)")
