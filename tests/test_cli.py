@@ -84,7 +84,7 @@ def test_evaluate_export_and_train(small_borough: Path, small_index: Path, tmp_p
     assert result.exit_code == 2 and "exactly one of --truth" in result.output
     out = tmp_path / "records.csv"
     result = runner.invoke(app, ["export", "records", "--index", str(small_index), "--out", str(out)])
-    assert result.exit_code == 0 and out.read_text().startswith("source,file,line,source_record_id,establishment_id,organisation_id")
+    assert result.exit_code == 0 and out.read_text().startswith("record_id,source,file,line,source_record_id,establishment_id,organisation_id")
     result = runner.invoke(app, ["export", "everything", "--index", str(small_index), "--out", str(out)])
     assert result.exit_code == 2 and "unknown export" in result.output
     model = tmp_path / "model.json"
@@ -136,3 +136,14 @@ def test_the_deployment_unit_runs_a_command_bx_has() -> None:
     help_text = CliRunner().invoke(app, ["serve", "--help"]).output
     for option in (w for w in words if w.startswith("--")):
         assert option in help_text, option
+
+
+def test_export_to_a_path_that_cannot_be_written_is_one_line(small_index: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from business_index.cli import app
+
+    (tmp_path / "a-file").write_text("not a folder")
+    result = CliRunner().invoke(app, ["export", "records", "--index", str(small_index), "--out",
+                                      str(tmp_path / "a-file" / "records.csv")])
+    assert result.exit_code == 2 and "cannot be written" in result.output and "Traceback" not in result.output

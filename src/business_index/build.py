@@ -188,6 +188,7 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         tell("writing the index", f" ({sum(r.loaded for r in results):,} rows)")
         started = time.perf_counter()
         summaries = _store(writer, settings, results)
+        writer.name_files_as_written({str(settings.resolve(p)): str(p) for s in settings.sources for p in s.paths})
         timings["store"] = time.perf_counter() - started
         if not allow_shrink:
             shrunk = _shrinkage(index, {"addresses": scalar(writer.connection, "SELECT count(*) FROM addresses"),

@@ -247,13 +247,18 @@ def export(
 ) -> None:
     """Write records, establishments, organisations, properties, quarantined rows or unmatched records of an
     index as CSV."""
+    import duckdb
+
     from business_index.store.export import EXPORTS, export_csv
 
     if what not in EXPORTS:
         _fail(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
     if not index.exists():
         _fail(f"{index}: no such index")
-    rows = export_csv(index, what, out)
+    try:
+        rows = export_csv(index, what, out)
+    except (OSError, duckdb.Error) as exc:
+        _fail(f"--out {out}: cannot be written ({getattr(exc, 'strerror', None) or str(exc).splitlines()[0]})")
     console.print(f"{rows:,} {what} written to {out}")
 
 

@@ -176,8 +176,8 @@ def test_exports(small_index: Path, tmp_path: Path) -> None:
     from business_index.store.export import export_csv
 
     for what, columns in (
-        ("records", ["source", "file", "line", "source_record_id", "establishment_id", "organisation_id", "uprn",
-                     "uprn_match_probability", "link_rule", "derived_name"]),
+        ("records", ["record_id", "source", "file", "line", "source_record_id", "establishment_id", "organisation_id",
+                     "uprn", "uprn_match_probability", "link_rule", "derived_name"]),
         ("establishments", ["establishment_id", "organisation_id", "name", "uprn", "address", "postcode",
                             "first_seen", "last_seen", "still_open", "record_count", "name_variants", "sources"]),
         ("organisations", ["organisation_id", "name", "establishment_count", "record_count", "name_variants", "uprns",
@@ -222,3 +222,21 @@ def test_the_quarantine_export_lists_every_quarantined_row(tmp_path: Path) -> No
     assert rows == len(read) and list(read[0]) == ["source", "file", "line", "field", "reason", "raw"]
     with duckdb.connect(str(index), read_only=True) as con:
         assert rows == con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] > 0
+
+
+def test_exports_join_up_and_name_files_as_the_config_does(small_index: Path, tmp_path: Path) -> None:
+    from business_index.store.export import export_csv
+
+    def read(what: str) -> list[dict[str, str]]:
+        out = tmp_path / f"{what}.csv"
+        export_csv(small_index, what, out)
+        with out.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    records, properties = read("records"), read("properties")
+    by_id = {r["record_id"]: r for r in records}
+    named = [p for p in properties if p["name_record_id"]]
+    assert named and all(p["name_record_id"] in by_id for p in named)  # joins back to its record
+    assert all(not r["file"].startswith("/") and ".." not in r["file"] for r in records)  # as in sources.toml
+    listed = [p for p in properties if p["other_candidates"]]
+    assert listed and all("(" in p["other_candidates"] for p in listed)  # names with their sources

@@ -10,7 +10,8 @@ from business_index.store.csv_cells import SQL_MACRO
 
 EXPORTS = {
     "records": """
-        SELECT b.source, b.file, b.line, b.source_record_id, re.establishment_id, re.organisation_id, l.uprn,
+        SELECT b.record_id, b.source, b.file, b.line, b.source_record_id, re.establishment_id, re.organisation_id,
+               l.uprn,
                round(l.match_probability, 5) AS uprn_match_probability, l.link_rule,
                p.business_name AS derived_name
         FROM business_records b
@@ -47,7 +48,9 @@ EXPORTS = {
     "properties": """
         SELECT a.uprn, a.single_line_address, a.classification, p.business_name, p.name_source_kind,
                p.name_source, p.name_record_id, p.name_date, p.establishment_id, p.organisation_id,
-               p.organisation_name, len(coalesce(p.other_candidates, [])) AS other_candidates
+               p.organisation_name,
+               array_to_string([c.name || ' (' || c.sourceKind || coalesce(': ' || c.source, '') || ')'
+                                FOR c IN coalesce(p.other_candidates, [])], ' | ') AS other_candidates
         FROM addresses a LEFT JOIN property_names p USING (uprn)
         WHERE a.logical_status IN (1, 6)
         ORDER BY a.uprn""",

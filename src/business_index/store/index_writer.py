@@ -64,6 +64,11 @@ CREATE TABLE gazetteer_other_records (source VARCHAR, file VARCHAR, line BIGINT,
 """
 
 
+# the tables whose rows carry the file they came from
+FILE_TABLES = ("addresses", "address_aliases", "cross_references", "business_records", "quarantine", "source_files",
+               "gazetteer_other_records")
+
+
 def _lineage_columns(records: Sequence[Any]) -> dict[str, list[Any]]:
     return {
         "source": [r.lineage.source for r in records],
@@ -149,6 +154,17 @@ class IndexWriter:
                 "software_version": __version__, "schema_version": str(SCHEMA_VERSION)}
         base.update({k: str(v) for k, v in info.items()})
         self.write_rows("build_info", [{"key": k, "value": v} for k, v in base.items()])
+
+    def name_files_as_written(self, written: dict[str, str]) -> None:
+        """Record each source file by the path its sources.toml gives (``resolved -> as written``),
+        so that lineage reads as the council wrote it, wherever the build ran."""
+        if not written:
+            return
+        self.connection.execute("CREATE OR REPLACE TEMP TABLE file_names (resolved VARCHAR, written VARCHAR)")
+        self.connection.executemany("INSERT INTO file_names VALUES (?, ?)", list(written.items()))
+        for table in FILE_TABLES:
+            self.connection.execute(f"""
+                UPDATE {table} SET file = n.written FROM file_names n WHERE {table}.file = n.resolved""")
 
     def publish(self) -> Path:
         """Finish the file and rename it over the target in one step."""
