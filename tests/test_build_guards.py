@@ -169,3 +169,18 @@ def test_a_killed_build_leaves_nothing_the_next_build_keeps(council: Path) -> No
     assert set(removed) == set(leftovers) and alive.exists()
     assert _build(council).exit_code == 0
     assert {p.name for p in council.glob("index.duckdb.building-*")} == {alive.name, alive.name + ".pid"}
+
+
+def test_paths_with_quotes_spaces_and_accents(small_borough: Path, tmp_path: Path) -> None:
+    """Council shares have folders like "St John's Café": a build, the reader and an export work there."""
+    from business_index.store.index_reader import IndexReader
+
+    folder = tmp_path / "St John's Café borough"
+    shutil.copytree(small_borough, folder, ignore=shutil.ignore_patterns("truth"))
+    result = _build(folder, index="O'Brien's index.duckdb")
+    assert result.exit_code == 0, result.output
+    index = folder / "O'Brien's index.duckdb"
+    assert IndexReader(index).current().build_id
+    exported = RUNNER.invoke(app, ["export", "establishments", "--index", str(index), "--out",
+                                   str(folder / "exports 'n' café" / "establishments.csv")])
+    assert exported.exit_code == 0, exported.output
