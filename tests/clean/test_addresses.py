@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from business_index.clean.addresses import describes_no_property, parse_address
-from business_index.clean.postcodes import (
+from business_index.postcodes import (
     find_postcode,
     normalise_postcode,
     postcode_district,

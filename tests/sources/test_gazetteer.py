@@ -129,3 +129,17 @@ def test_a_file_that_is_not_an_llpg_is_an_error(tmp_path: Path) -> None:
     path = _write(tmp_path, "notes.csv", "hello,world\nthis,is not a gazetteer\n")
     with pytest.raises(SourceFileError, match="is this an LLPG file"):
         _read(path)
+
+
+def test_postcodes_written_compact_or_in_lower_case_are_one_postcode(tmp_path: Path) -> None:
+    """An LLPG supplied with "e81ab" or "E81AB" answers lookups for "E8 1AB" like one that writes it so."""
+    import re
+
+    text = fixture("dtf73_full.csv").read_text(encoding="utf-8")
+    compact = re.sub(r'"E8 ([0-9][A-Z]{2})"', lambda m: f'"e8{m[1].lower()}"', text)
+    assert compact != text
+    path = tmp_path / "compact.csv"
+    path.write_text(compact, encoding="utf-8")
+    postcodes = {a.postcode for a in _read(path).addresses} - {None}
+    expected = {a.postcode for a in _read(fixture("dtf73_full.csv")).addresses} - {None}
+    assert postcodes == expected and all(" " in p for p in postcodes)

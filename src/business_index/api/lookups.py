@@ -22,7 +22,7 @@ from business_index.api.common import (
     guarded,
 )
 from business_index.clean.names import name_key
-from business_index.clean.postcodes import normalise_postcode
+from business_index.postcodes import normalise_postcode
 from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
 
 MAX_UPRN = 999_999_999_999

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from business_index.clean.postcodes import remove_postcode
+from business_index.postcodes import remove_postcode
 
 STREET_WORDS = {
     "RD": "ROAD", "ST": "STREET", "STR": "STREET", "AVE": "AVENUE", "AV": "AVENUE", "LN": "LANE",
@@ -63,7 +63,7 @@ def tidy(text: str) -> str:
 
 def address_tokens(text: str, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> tuple[str, ...]:
     """The meaningful words and numbers of an address, without parsing it into parts."""
-    from business_index.clean.postcodes import remove_postcode
+    from business_index.postcodes import remove_postcode
 
     tidied = tidy(remove_postcode(text)).replace(";", " ")
     return tuple(t for t in _TOKEN_SPLIT.split(expand_street_words(tidied)) if t and t not in stopwords)

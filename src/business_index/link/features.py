@@ -29,13 +29,13 @@ from business_index.clean.names import (
     record_name_candidates,
     split_trading_as,
 )
-from business_index.clean.postcodes import (
+from business_index.clean.premises_uses import business_named_by, premises_use
+from business_index.postcodes import (
     find_postcode,
     normalise_postcode,
     postcode_district,
     postcode_sector,
 )
-from business_index.clean.premises_uses import business_named_by, premises_use
 from business_index.sources.bs7666 import number_token
 
 USABLE_LPI_STATUSES = (1, 3, 6)

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from business_index.config import SourceConfig
+from business_index.postcodes import normalise_postcode
 from business_index.records import AddressAlias, AddressRecord, CrossReference, Lineage
 from business_index.sources.base import (
     FileStats,
@@ -482,9 +483,11 @@ def _address_line(parts: dict[str, object], postcode: str | None) -> str:
 
 
 def _tidy_postcode(value: object) -> str | None:
+    """A full postcode in its one written form ("e81ab" and "E8  1AB" are "E8 1AB"); anything else
+    (a partial postcode, a typo) as published, tidied."""
     if not value:
         return None
-    return " ".join(str(value).upper().split())
+    return normalise_postcode(str(value)) or " ".join(str(value).upper().split())
 
 
 def _current_organisations(records: dict[int, dict[tuple, _Row]]) -> dict[int, str]:

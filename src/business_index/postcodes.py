@@ -1,5 +1,6 @@
-"""UK postcodes: normalise to ``OUTWARD INWARD``, find one inside free text, and cut it into the
-district and sector that blocking and near-miss comparisons use."""
+"""UK postcodes, the one home of their rules for every stage (readers, cleaning, the API): normalise
+to ``OUTWARD INWARD``, find one inside free text, and cut it into the district and sector that
+blocking and near-miss comparisons use."""
 
 from __future__ import annotations
 
