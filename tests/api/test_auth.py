@@ -104,3 +104,24 @@ def test_tokens_that_must_be_refused(small_index: Path, tmp_path: Path) -> None:
     assert status(client, issue_token(SECRET, "x", ["admin"])) == 200  # admin holds every scope
     with pytest.raises(ValueError, match="unknown scopes"):
         issue_token(SECRET, "x", ["superuser"])
+
+
+def test_a_jwks_file_is_read_as_a_key_set(small_index: Path, tmp_path: Path) -> None:
+    """Only RS256 signing keys are used; a token with no kid needs a set with one signing key."""
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    other = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(OTHER_KEY.public_key()))
+    keys = tmp_path / "jwks.json"
+    keys.write_text(json.dumps({"keys": [{**public, "kid": "key-1", "use": "enc"},
+                                         {**other, "kid": "key-2", "use": "sig", "alg": "RS256"}]}))
+    client = client_for(small_index, tmp_path, AuthSettings(jwks_file=keys))
+    assert status(client, rs256("read")) == 401  # key-1 is for encryption, not signatures
+    assert status(client, rs256("read", key=OTHER_KEY, kid="key-2")) == 200
+    no_kid = jwt.encode({"sub": "u", "scope": "read", "aud": "business-index", "exp": int(time.time()) + 60},
+                        OTHER_KEY, algorithm="RS256")
+    assert status(client, no_kid) == 200  # one signing key in the set: it is that one
+    keys.write_text(json.dumps({"keys": [{**public, "kid": "key-1", "use": "sig"},
+                                         {**other, "kid": "key-2", "use": "sig"}]}))
+    fresh = client_for(small_index, tmp_path, AuthSettings(jwks_file=keys))
+    another = jwt.encode({"sub": "v", "scope": "read", "aud": "business-index", "exp": int(time.time()) + 60},
+                         OTHER_KEY, algorithm="RS256")  # not one verified before (those are remembered 60 s)
+    assert status(fresh, another) == 401  # two: the token must say which

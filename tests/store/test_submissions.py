@@ -134,3 +134,11 @@ def test_store_urls(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert described.describe() == "postgresql://bx@db/bx"
     with pytest.raises(Exception, match="unknown store URL"):
         SubmissionStore("mysql://x")
+
+
+def test_refusals_are_not_outages() -> None:
+    """A missing or already-decided submission is the request's fault, never "the store is down"."""
+    from business_index.store.submissions import AlreadyDecided, IdempotencyConflict, NotFound, StoreError
+
+    for refusal in (NotFound, AlreadyDecided, IdempotencyConflict):
+        assert not issubclass(refusal, StoreError)

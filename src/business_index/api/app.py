@@ -40,7 +40,14 @@ from business_index.api.rate_limits import Limit, RateLimited, RateLimiter
 from business_index.api.submissions import add_submission_routes
 from business_index.config import ServeConfig
 from business_index.store.index_reader import IndexReader, IndexUnavailable
-from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
+from business_index.store.submissions import (
+    AlreadyDecided,
+    IdempotencyConflict,
+    NotFound,
+    StoreError,
+    SubmissionStore,
+    default_store_url,
+)
 
 DOCS_ASSETS = "/api/v1/docs-assets"
 RETRY_AFTER_SECONDS = 30  # what a 503 asks a client to wait before trying again
@@ -114,6 +121,18 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         response = error_response(503, None, "the submissions store is unavailable; try again shortly")
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return error_response(404, None, str(exc))
+
+    @app.exception_handler(AlreadyDecided)
+    async def _already_decided(request: Request, exc: AlreadyDecided) -> JSONResponse:
+        return error_response(409, None, str(exc))
+
+    @app.exception_handler(IdempotencyConflict)
+    async def _key_reused(request: Request, exc: IdempotencyConflict) -> JSONResponse:
+        return error_response(422, "Idempotency-Key", str(exc))
 
     @app.exception_handler(IndexUnavailable)
     async def _index_down(request: Request, exc: IndexUnavailable) -> JSONResponse:

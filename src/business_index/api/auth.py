@@ -6,7 +6,6 @@ tokens. Anonymous ``read`` is off unless configured.
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -76,16 +75,30 @@ class AuthSettings:
             except jwt.PyJWTError as exc:
                 raise AuthError(401, f"invalid token: {exc}") from None
         if self.jwks_file is not None:
-            header = jwt.get_unverified_header(token)
-            for key in json.loads(self.jwks_file.read_text())["keys"]:
-                if key.get("kid") == header.get("kid") or "kid" not in header:
-                    return jwt.PyJWK(key).key, ["RS256"]
-            raise AuthError(401, "unknown signing key")
+            return _key_from_jwks_file(self.jwks_file, token), ["RS256"]
         if self.public_key_file is not None:
             return self.public_key_file.read_text(), ["RS256"]
         if self.secret:
             return self.secret, ["HS256"]
         raise AuthError(401, "this server accepts no tokens: no secret or key is configured")
+
+
+def _key_from_jwks_file(path: Path, token: str) -> object:
+    """The signing key a token names (``kid``) in a JWKS document, among its RS256 signature keys:
+    a key for another algorithm or for encryption is never used, and a token that names no key is
+    accepted only when the set holds exactly one signing key."""
+    try:
+        header = jwt.get_unverified_header(token)
+        keys = jwt.PyJWKSet.from_json(path.read_text(encoding="utf-8")).keys
+    except jwt.PyJWTError as exc:
+        raise AuthError(401, f"invalid token: {exc}") from None
+    signing = [k for k in keys if k.public_key_use in (None, "sig") and k.algorithm_name in ("RS256", None)
+               and k.key_type == "RSA"]
+    kid = header.get("kid")
+    chosen = [k for k in signing if k.key_id == kid] if kid is not None else signing
+    if len(chosen) != 1:
+        raise AuthError(401, "unknown signing key" if kid is not None else "the token names no key (kid)")
+    return chosen[0].key
 
 
 @functools.cache

@@ -69,18 +69,22 @@ COLUMNS = ("submission_id", "uprn", "business_name", "note", "status", "submitte
 
 
 class StoreError(Exception):
-    """A store that cannot be opened, or a request the store must refuse."""
+    """A store that cannot be opened or cannot answer: the service is unavailable (503)."""
 
 
-class IdempotencyConflict(StoreError):
+class StoreRefusal(Exception):
+    """A request the store refuses on its merits (the store itself is fine): never a 503."""
+
+
+class IdempotencyConflict(StoreRefusal):
     """The Idempotency-Key was used before by this submitter for a different request."""
 
 
-class NotFound(StoreError):
+class NotFound(StoreRefusal):
     pass
 
 
-class AlreadyDecided(StoreError):
+class AlreadyDecided(StoreRefusal):
     def __init__(self, submission: Submission):
         super().__init__(f"submission {submission.submission_id} was already {submission.status}")
         self.submission = submission
