@@ -419,6 +419,3 @@ def token(
     except ValueError as exc:
         _fail(str(exc))
 
-
-def main() -> None:  # pragma: no cover
-    app()

@@ -146,7 +146,6 @@ class NameCandidates:
 
     keys: tuple[str, ...]
     company_keys: tuple[str, ...]
-    trading_key: str | None  # the best key for display-level identity
     proprietor: str | None  # a person's name split off by 't/a'
     individual: bool
 
@@ -158,7 +157,6 @@ def record_name_candidates(name: str | None, trading_name: str | None, holder_na
     keys: list[str] = []
     company_keys: list[str] = []
     proprietor: str | None = None
-    trading_key: str | None = None
     for value, is_holder in ((trading_name, False), (name, False), (holder_name, True)):
         if not value:
             continue
@@ -174,8 +172,7 @@ def record_name_candidates(name: str | None, trading_name: str | None, holder_na
         key = name_key(trading)
         if key and key not in keys:
             keys.append(key)
-            trading_key = trading_key or key
         if key and has_legal_form(trading) and key not in company_keys:
             company_keys.append(key)
-    return NameCandidates(tuple(keys), tuple(company_keys), trading_key, proprietor,
+    return NameCandidates(tuple(keys), tuple(company_keys), proprietor,
                           bool(proprietor) or holder_is_individual)
