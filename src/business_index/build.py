@@ -31,6 +31,7 @@ from business_index.link.features import build_address_features, build_record_fe
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
 from business_index.sources import ReadResult, read_source
+from business_index.store.index_schema import PUBLISHED_NAMES
 from business_index.store.index_writer import IndexWriter
 from business_index.store.submissions import ApprovedName
 
@@ -208,12 +209,11 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         summarise_organisations(writer.connection)
         derive_property_names(writer.connection, settings.derive.name_precedence)
         search_approved_names(writer.connection)
-        # business_inputs stays: the features each record was resolved on, to explain a result;
-        # Splink's working tables do not
-        writer.connection.execute("DROP TABLE IF EXISTS named_inputs")
-        for (table,) in writer.connection.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '__splink__')").fetchall():
-            writer.connection.execute(f'DROP TABLE IF EXISTS "{table}"')
+        # only the declared tables are published (store/index_schema.py): the stages' working
+        # tables and Splink's go
+        for (table,) in writer.connection.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            if table not in PUBLISHED_NAMES:
+                writer.connection.execute(f'DROP TABLE IF EXISTS "{table}"')
         timings["derive"] = time.perf_counter() - started
         counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
                   for table in ("approved_names", "addresses", "address_aliases", "cross_references", "business_records", "quarantine",

@@ -184,7 +184,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             SELECT b.source, b.record_type, b.source_record_id, f.public_name, l.link_rule, l.match_probability,
                    re.establishment_id, re.organisation_id, b.holder_name, b.account_ref
             FROM record_links l JOIN business_records b USING (record_id)
-            JOIN record_features f ON f.unique_id = b.record_id
+            JOIN record_names f USING (record_id)
             LEFT JOIN record_establishments re USING (record_id)
             WHERE l.uprn = ? ORDER BY b.source, b.record_id""", [uprn]).fetchall()
         personal = caller(request).sees_personal_data
@@ -319,7 +319,7 @@ def add_lookup_routes(app: FastAPI, services: Services) -> None:
             spelled = "b.name, b.trading_name" if personal else "f.public_name"
             for organisation_id, recorded in con.execute(f"""
                     SELECT re.organisation_id, list(DISTINCT n ORDER BY n) FROM record_establishments re
-                    JOIN business_records b USING (record_id) JOIN record_features f ON f.unique_id = b.record_id,
+                    JOIN business_records b USING (record_id) JOIN record_names f USING (record_id),
                     unnest([{spelled}]) AS t(n)
                     WHERE re.organisation_id IN (SELECT unnest(?::VARCHAR[])) AND n IS NOT NULL
                     GROUP BY 1""", ids).fetchall():

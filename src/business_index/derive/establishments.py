@@ -8,6 +8,7 @@
 * ``premises_history``: every establishment seen at a property, with its period, the current one
   flagged (still open first, then the latest seen or started).
 * ``establishment_source_counts``, ``organisation_source_counts``: records per source.
+* ``record_names``: every record with the name it may show the public.
 * ``name_search``: every name key a record carries, with its establishment and organisation, and
   whether it is a private individual's (searched only for callers who may see personal data).
 
@@ -63,6 +64,9 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN places p ON p.establishment_id = u.establishment_id AND p.r = 1
         LEFT JOIN addresses a ON a.uprn = p.uprn
         GROUP BY u.establishment_id, n.name, p.uprn, a.single_line_address, a.postcode;
+
+        CREATE OR REPLACE TABLE record_names AS
+        SELECT f.unique_id AS record_id, f.public_name FROM record_features f;
 
         CREATE OR REPLACE TABLE establishment_source_counts AS
         SELECT establishment_id, source, count(*) AS records FROM unit_records GROUP BY 1, 2;

@@ -1,0 +1,36 @@
+"""The index holds exactly the tables its schema declares, and its readers read nothing else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from business_index.store.index_schema import PUBLISHED, PUBLISHED_NAMES
+
+SRC = Path(__file__).parent.parent.parent / "src" / "business_index"
+
+
+def test_a_published_index_is_what_the_schema_declares(small_index: Path) -> None:
+    with duckdb.connect(str(small_index), read_only=True) as con:
+        tables = {name: [c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [name]).fetchall()]
+            for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert set(tables) == PUBLISHED_NAMES
+    for table in PUBLISHED:
+        assert tuple(tables[table.name]) == table.columns, table.name
+
+
+def test_the_api_exports_and_evaluators_read_only_published_tables() -> None:
+    readers = [*(SRC / "api").glob("*.py"), SRC / "store" / "export.py", SRC / "store" / "index_reader.py",
+               *(SRC / "evaluate").glob("*.py")]
+    read = set()
+    for path in readers:
+        read |= set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)\b", path.read_text(encoding="utf-8")))
+    # names of CTEs, of the evaluators' own temporary tables and of the rate limiter's file are not
+    # index tables ("IS DISTINCT FROM true_uprn" is SQL, not a table)
+    own = {"keys", "records", "moves", "candidates", "truth", "scored", "stands_for", "truth_properties",
+           "truth_table", "unit_records", "hits", "true_uprn"}
+    assert read - own <= PUBLISHED_NAMES, sorted(read - own - PUBLISHED_NAMES)
+    assert {"establishments", "organisations", "property_names"} <= read
