@@ -36,3 +36,27 @@ def test_config_errors_name_the_file_and_the_field(tmp_path: Path, text: str, me
     with pytest.raises(ConfigError) as error:
         load_settings(path)
     assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_every_serve_setting_is_in_the_readme() -> None:
+    """datasette's rule: a setting nobody can find is a setting nobody can use."""
+    from business_index.config import ServeConfig
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [f"BX_{name.upper()}" for name in ServeConfig.model_fields if f"`BX_{name.upper()}`" not in readme]
+    assert not missing, missing
+
+
+def test_serve_settings_come_from_the_environment_and_the_command_line_wins(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from business_index.config import ServeConfig
+
+    monkeypatch.setenv("BX_SEARCHES_PER_MINUTE", "9")
+    monkeypatch.setenv("BX_CORS_ORIGINS", "https://a.example, https://b.example")
+    config = ServeConfig(searches_per_minute=12)
+    assert config.searches_per_minute == 12 and config.cors_origins == ("https://a.example", "https://b.example")
+    assert ServeConfig().searches_per_minute == 9
+    # and back again, as a worker reads them
+    monkeypatch.delenv("BX_SEARCHES_PER_MINUTE")
+    for name, value in config.environment().items():
+        monkeypatch.setenv(name, value)
+    assert ServeConfig() == config

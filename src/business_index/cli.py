@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -262,18 +262,14 @@ def export(
     console.print(f"{rows:,} {what} written to {out}")
 
 
-def _auth_settings(anonymous_read: bool):  # type: ignore[no-untyped-def]
-    import os
-
+def _auth_settings(config):  # type: ignore[no-untyped-def]
+    """How tokens are checked, from the serve settings."""
     from business_index.api.auth import AuthSettings
 
-    def path(name: str) -> Path | None:
-        value = os.environ.get(name)
-        return Path(value) if value else None
-
-    return AuthSettings(secret=os.environ.get("BX_JWT_SECRET"), public_key_file=path("BX_JWT_PUBLIC_KEY"),
-                        jwks_file=path("BX_JWKS_FILE"), jwks_url=os.environ.get("BX_JWKS_URL") or None,
-                        anonymous_read=anonymous_read)
+    return AuthSettings(secret=config.jwt_secret.get_secret_value() if config.jwt_secret else None,
+                        public_key_file=config.jwt_public_key, jwks_file=config.jwks_file,
+                        jwks_url=config.jwks_url or None, anonymous_read=config.anonymous_read,
+                        max_token_hours=config.max_token_hours)
 
 
 @app.command()
@@ -282,25 +278,30 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
-    anonymous_read: Annotated[bool, typer.Option(
-        help="Let callers without a token read addresses and businesses (no personal data).")] = False,
-    store: Annotated[str | None, typer.Option("--store", envvar="BX_STORE", help=STORE_HELP)] = None,
-    header_timeout: Annotated[float, typer.Option(
-        help="Seconds a client may take to send a request's headers (408 after).", min=0.1)] = 10.0,
-    max_header_bytes: Annotated[int, typer.Option(
-        help="Largest request headers accepted (431 over).", min=1024)] = 16 * 1024,
+    anonymous_read: Annotated[bool | None, typer.Option(
+        "--anonymous-read/--no-anonymous-read",
+        help="Let callers without a token read (no personal data). [BX_ANONYMOUS_READ; default off]")] = None,
+    store: Annotated[str | None, typer.Option("--store", help=STORE_HELP + " [BX_STORE]")] = None,
+    header_timeout: Annotated[float | None, typer.Option(
+        help="Seconds a client may take to send a request's headers (408 after). [BX_HEADER_TIMEOUT_SECONDS; "
+             "default 10]", min=0.1)] = None,
+    max_header_bytes: Annotated[int | None, typer.Option(
+        help="Largest request headers accepted (431 over). [BX_MAX_HEADER_BYTES; default 16384]", min=1024)] = None,
     cors_origin: Annotated[list[str] | None, typer.Option(
         "--cors-origin", help="A web origin (https://host) whose pages may call the API from a browser; "
-                              "repeat for several. Also BX_CORS_ORIGINS, comma-separated.")] = None,
+                              "repeat for several. [BX_CORS_ORIGINS, comma-separated]")] = None,
 ) -> None:
-    """Serve the REST API over an index. Tokens: BX_JWT_SECRET (HS256), or BX_JWT_PUBLIC_KEY, BX_JWKS_FILE or
-    BX_JWKS_URL (RS256)."""
+    """Serve the REST API over an index. Every setting is read from the environment (BX_ and its name,
+    see the README's list); an option given here overrides it. Tokens: BX_JWT_SECRET (HS256), or
+    BX_JWT_PUBLIC_KEY, BX_JWKS_FILE or BX_JWKS_URL (RS256)."""
     import os
     import shutil
     import tempfile
 
     import uvicorn
+    from pydantic import ValidationError
 
+    from business_index.config import ServeConfig
     from business_index.store.index_reader import IndexReader, IndexUnavailable
     from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
 
@@ -310,27 +311,28 @@ def serve(
         IndexReader(index).current()  # refuse now a file that is not an index this software reads
     except IndexUnavailable as exc:
         _fail(f"{index}: {exc}")
+    given: dict[str, Any] = {"anonymous_read": anonymous_read, "store": store, "header_timeout_seconds": header_timeout,
+             "max_header_bytes": max_header_bytes, "cors_origins": tuple(cors_origin) if cors_origin else None}
     try:
-        auth = _auth_settings(anonymous_read)
+        config = ServeConfig(**{k: v for k, v in given.items() if v is not None})  # the environment, then these
+        auth = _auth_settings(config)
+    except ValidationError as exc:
+        _fail("; ".join(f"BX_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()))
     except ValueError as exc:
         _fail(str(exc))
-    if not auth.configured and not anonymous_read:
+    if not auth.configured and not config.anonymous_read:
         _fail("no token secret or key is configured, so every request would be refused: set BX_JWT_SECRET "
               "(or BX_JWT_PUBLIC_KEY, BX_JWKS_FILE, BX_JWKS_URL), or serve with --anonymous-read")
-    url = store or default_store_url(index.resolve())
+    url = config.store or default_store_url(index.resolve())
     try:
         SubmissionStore(url).ping()  # fail now, not on the first submission
     except (StoreError, OSError) as exc:
         _fail(str(exc))
+    # the workers read the settings back from the environment (config.ServeConfig)
+    os.environ.update(config.model_copy(update={"store": url}).environment())
     os.environ["BX_INDEX"] = str(index.resolve())
-    os.environ["BX_STORE"] = url
-    os.environ["BX_ANONYMOUS_READ"] = "1" if anonymous_read else ""
-    # read by the HTTP protocol uvicorn builds in each worker (api/http_guard.py)
-    os.environ["BX_HEADER_TIMEOUT_SECONDS"] = str(header_timeout)
-    os.environ["BX_MAX_HEADER_BYTES"] = str(max_header_bytes)
     from business_index.api.http_guard import GuardedHttpToolsProtocol
-    if cors_origin:
-        os.environ["BX_CORS_ORIGINS"] = ",".join(cors_origin)
+
     if workers > 1:
         _remove_dead_metrics_dirs(Path(tempfile.gettempdir()))
         # each worker writes its metrics here and /metrics adds them up; the folder is named for
@@ -343,7 +345,7 @@ def serve(
     try:
         uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", server_header=False, http=GuardedHttpToolsProtocol,
-                    timeout_keep_alive=5, h11_max_incomplete_event_size=max_header_bytes)
+                    timeout_keep_alive=5, h11_max_incomplete_event_size=config.max_header_bytes)
     finally:
         if workers > 1:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -389,12 +391,14 @@ def asgi_app():  # type: ignore[no-untyped-def]
     from business_index.config import ServeConfig
     from business_index.store.submissions import SubmissionStore
 
-    if os.environ.get("BX_SUPERVISOR_PID"):
-        _leave_with_the_supervisor(int(os.environ["BX_SUPERVISOR_PID"]))
-    origins = tuple(o.strip() for o in os.environ.get("BX_CORS_ORIGINS", "").split(",") if o.strip())
+    # bx serve's own hand-over to its workers, not settings: where the index is, whom to watch
+    index, supervisor = os.environ.pop("BX_INDEX"), os.environ.pop("BX_SUPERVISOR_PID", None)
+    if supervisor:
+        _leave_with_the_supervisor(int(supervisor))
+    config = ServeConfig()
     shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # the per-run folder of a server with workers
-    return create_app(Path(os.environ["BX_INDEX"]), _auth_settings(bool(os.environ.get("BX_ANONYMOUS_READ"))),
-                      SubmissionStore(os.environ["BX_STORE"]), ServeConfig(cors_origins=origins),
+    assert config.store is not None
+    return create_app(Path(index), _auth_settings(config), SubmissionStore(config.store), config,
                       rate_limit_file=Path(shared) / "rate-limits.sqlite3" if shared else None)
 
 

@@ -12,9 +12,18 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from business_index.records import NameSourceKind, SourceKind
 
@@ -170,10 +179,33 @@ class BuildConfig(_Strict):
     shrink_limit: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
-class ServeConfig(_Strict):
-    """How ``bx serve`` answers: limits, and how fresh approved names are. Set from the command
-    line and the environment (``bx serve --help``), not from sources.toml."""
+class ServeConfig(BaseSettings):
+    """Every setting of `bx serve`, in one typed place: read from the environment (``BX_`` and the
+    name in capitals: ``BX_JWT_SECRET``, ``BX_SEARCHES_PER_MINUTE``), the command line overriding
+    it. Secrets come only from the environment (under systemd, its environment file)."""
 
+    model_config = SettingsConfigDict(env_prefix="BX_", extra="forbid")
+
+    # tokens: an HS256 shared secret, or RS256 keys (a PEM public key, a JWKS file or URL)
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: Path | None = None
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    # the longest a token may be valid for (from its iat), in hours
+    max_token_hours: float = Field(default=24.0 * 7, gt=0)
+    # callers without a token may read (no personal data)
+    anonymous_read: bool = False
+    # the submissions store: sqlite:///PATH, a file path, or postgresql://...; default beside the index
+    store: str | None = None
+    # web origins whose pages may call the API from a browser (comma-separated in the environment)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # seconds a client may take to send a request's headers, and their largest size
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    # limits per client and minute (0: off); postcode lookups are not limited
+    auth_failures_per_minute: int = Field(default=30, ge=0)
+    searches_per_minute: int = Field(default=300, ge=0)
+    screenings_per_minute: int = Field(default=60, ge=0)
     default_page_size: int = Field(default=25, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     # a request body larger than this is refused with 413 before it is read in full
@@ -186,13 +218,26 @@ class ServeConfig(_Strict):
     # an index with at most this many live addresses answers postcode lookups from memory
     # (about 300 bytes an address per worker); a larger one asks DuckDB
     postcode_lookup_max_rows: int = Field(default=2_000_000, ge=0)
-    # web origins whose pages may call the API from a browser (CORS); none by default
-    cors_origins: tuple[str, ...] = ()
-    # per client (token subject, else address) and minute; 0 switches a limit off. Past a limit
-    # the answer is 429 with Retry-After. Postcode lookups are not limited.
-    auth_failures_per_minute: int = Field(default=30, ge=0)
-    searches_per_minute: int = Field(default=300, ge=0)
-    screenings_per_minute: int = Field(default=60, ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(o.strip() for o in value.split(",") if o.strip())
+        return value
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the environment a worker process reads them back from."""
+        out: dict[str, str] = {}
+        for name, value in self:
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, tuple):
+                value = ",".join(value)
+            out[f"BX_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+        return out
 
 
 class Settings(_Strict):

@@ -3,33 +3,25 @@ request's headers (a "slowloris" holds connections open by sending them a byte a
 large the headers may be (uvicorn reads any size). A connection over either gets a plain HTTP error
 and is closed before the app sees anything.
 
-``bx serve`` passes ``GuardedHttpToolsProtocol`` to uvicorn as its HTTP protocol; the limits come
-from the environment it sets (``BX_HEADER_TIMEOUT_SECONDS``, ``BX_MAX_HEADER_BYTES``), since uvicorn
-builds protocols itself in each worker.
+``bx serve`` passes ``GuardedHttpToolsProtocol`` to uvicorn as its HTTP protocol; the limits are
+settings (``BX_HEADER_TIMEOUT_SECONDS``, ``BX_MAX_HEADER_BYTES``) read from the environment bx serve
+sets, since uvicorn builds protocols itself in each worker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
-DEFAULT_MAX_HEADER_BYTES = 16 * 1024
+from business_index.config import ServeConfig
 
-
-def _setting(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
+_SETTINGS = ServeConfig()  # read once per worker, from the environment bx serve sets
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    header_timeout = _setting("BX_HEADER_TIMEOUT_SECONDS", DEFAULT_HEADER_TIMEOUT_SECONDS)
-    max_header_bytes = int(_setting("BX_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES))
+    header_timeout = _SETTINGS.header_timeout_seconds
+    max_header_bytes = _SETTINGS.max_header_bytes
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -87,7 +79,3 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         if self._header_timer is None and self._awaiting_headers:
             self._header_timer = self.loop.call_later(self.header_timeout, self._too_slow)
-
-
-def http_protocol() -> Any:
-    return GuardedHttpToolsProtocol
