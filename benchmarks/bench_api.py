@@ -124,8 +124,9 @@ def main() -> None:
                 ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
                  "-s", str(script), url], check=True, capture_output=True, text=True).stdout
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(30)
     latency = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", output, re.MULTILINE))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     figures = {

@@ -74,8 +74,9 @@ def guarded(services: Services, *scopes: str, params: tuple[str, ...] = (), limi
 
     async def dependency(request: Request) -> Principal:
         # checking a token is CPU work done in the event loop, except when the keys may have to be
-        # fetched from a JWKS URL or rate limits counted in a file
-        if services.auth.jwks_url is None and limiter.path is None:
+        # fetched from a JWKS URL, or the shared count of an address that has failed asked
+        shared_count = limiter.path is not None and limiter.noted("auth_failures", client_address(request))
+        if services.auth.jwks_url is None and not shared_count:
             principal = authenticated(request)
         else:
             principal = await run_in_threadpool(authenticated, request)

@@ -36,6 +36,7 @@ class RateLimiter:
         self.path = path
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str, int], int] = {}
+        self._noted: dict[str, set[tuple[str, int]]] = {}
         if path is not None:
             with self._connect() as con:
                 con.execute("PRAGMA journal_mode = WAL")
@@ -53,6 +54,11 @@ class RateLimiter:
         """Add ``add`` to the client's count in the current window; returns the count."""
         limit = self.limits[kind]
         window = self._window(limit, time.time())
+        if add:
+            noted = self._noted.setdefault(kind, set())
+            if len(noted) > 100_000:
+                noted.clear()
+            noted.add((client, window))
         if self.path is None:
             with self._lock:
                 key = (kind, client, window)
@@ -61,6 +67,10 @@ class RateLimiter:
                     self._counts = {k: v for k, v in self._counts.items() if k[2] >= window}
                 return self._counts[key]
         with self._connect() as con:
+            if not add:
+                found = con.execute("SELECT n FROM hits WHERE kind = ? AND client = ? AND window = ?",
+                                    (kind, client, window)).fetchone()
+                return int(found[0]) if found else 0
             row = con.execute("""INSERT INTO hits VALUES (?, ?, ?, ?)
                                  ON CONFLICT (kind, client, window) DO UPDATE SET n = n + excluded.n
                                  RETURNING n""", (kind, client, window, add)).fetchone()
@@ -76,9 +86,16 @@ class RateLimiter:
         if self.count(kind, client, add) > limit.requests:
             raise RateLimited(self.retry_after(kind), kind.replace("_", " "))
 
+    def noted(self, kind: str, client: str) -> bool:
+        """Whether this process has counted a request of ``kind`` from ``client`` in the current
+        window: only then can it be over its limit, so the shared count is asked only then (the
+        busy path of a well-behaved client never touches it)."""
+        limit = self.limits.get(kind)
+        return limit is not None and (client, self._window(limit, time.time())) in self._noted.get(kind, set())
+
     def over(self, kind: str, client: str) -> bool:
         limit = self.limits.get(kind)
-        return limit is not None and self.count(kind, client, add=0) >= limit.requests
+        return limit is not None and self.noted(kind, client) and self.count(kind, client, add=0) >= limit.requests
 
     def retry_after(self, kind: str) -> int:
         limit = self.limits[kind]
