@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+# A UPRN is 1 to 12 digits (BS 7666).
+MAX_UPRN = 999_999_999_999
+# The BLPU logical statuses of a property that exists now: 1 approved, 6 provisional (BS 7666);
+# 8 historical and 9 rejected are kept for lineage but are never a live property.
+LIVE_STATUSES = (1, 6)
+LIVE_STATUSES_SQL = "(" + ", ".join(str(s) for s in LIVE_STATUSES) + ")"
+
 
 class SourceKind(StrEnum):
     """What role a source plays; derivation rules refer to kinds."""

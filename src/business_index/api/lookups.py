@@ -23,9 +23,9 @@ from business_index.api.common import (
 )
 from business_index.clean.names import name_key
 from business_index.postcodes import normalise_postcode
+from business_index.records import MAX_UPRN
 from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
 
-MAX_UPRN = 999_999_999_999
 NAME_MATCH = 0.85  # the least Jaro-Winkler similarity between a query and a recorded name to list it
 
 

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from business_index.records import MAX_UPRN
+
 
 class Body(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
@@ -185,7 +187,7 @@ class Health(Body):
 
 
 class NameSubmissionRequest(RequestBody):
-    uprn: int = Field(ge=1, le=999_999_999_999)
+    uprn: int = Field(ge=1, le=MAX_UPRN)
     business_name: str = Field(min_length=1, max_length=200, description="The name shown at the premises")
     note: str | None = Field(default=None, max_length=2000, description="Evidence for the reviewer")
 

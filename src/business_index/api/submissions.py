@@ -29,6 +29,7 @@ from business_index.api.common import (
     guarded,
 )
 from business_index.api.middleware import SUBMISSIONS
+from business_index.records import LIVE_STATUSES_SQL, MAX_UPRN
 from business_index.store.csv_cells import spreadsheet_safe
 from business_index.store.submissions import (
     AlreadyDecided,
@@ -81,10 +82,10 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
             raise BadRequest("businessName", "the name is blank")
         note = body.note.strip() or None if body.note else None
         con, index = reader.cursor()
-        rows = con.execute("""
+        rows = con.execute(f"""
             SELECT a.single_line_address, a.organisation, p.business_name, p.name_source_kind, p.establishment_id
             FROM addresses a LEFT JOIN property_names p USING (uprn)
-            WHERE a.uprn = ? AND a.logical_status IN (1, 6)""", [body.uprn]).fetchall()
+            WHERE a.uprn = ? AND a.logical_status IN {LIVE_STATUSES_SQL}""", [body.uprn]).fetchall()
         if not rows:
             raise BadRequest("uprn", f"no live property with UPRN {body.uprn}")
         address, organisation, derived, kind, establishment_id = rows[0]
@@ -115,7 +116,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
     def list_submissions(
         request: Request,
         status: Literal["pending", "approved", "rejected"] | None = None,
-        uprn: Annotated[int | None, Query(ge=1, le=999_999_999_999)] = None,
+        uprn: Annotated[int | None, Query(ge=1, le=MAX_UPRN)] = None,
         page: Page = 1,
         page_size: PageSize = config.default_page_size,
     ) -> schemas.NameSubmissionList:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import duckdb
 
-from business_index.records import NameSourceKind
+from business_index.records import LIVE_STATUSES_SQL, NameSourceKind
 
 CURRENT_LIABILITY_END = "DATE '2999-12-31'"
 
@@ -35,12 +35,12 @@ def derive_property_names(con: duckdb.DuckDBPyConnection, precedence: list[NameS
         SELECT n.uprn, n.business_name AS name, 'approved' AS source_kind, 'submission ' || n.submission_id AS source,
                NULL::BIGINT AS record_id, left(n.decided_at, 10)::DATE AS name_date, left(n.decided_at, 10)::DATE AS sort_date,
                NULL::VARCHAR AS establishment_id
-        FROM approved_names n WHERE n.uprn IN (SELECT uprn FROM addresses WHERE logical_status IN (1, 6))
+        FROM approved_names n WHERE n.uprn IN (SELECT uprn FROM addresses WHERE logical_status IN {LIVE_STATUSES_SQL})
         UNION ALL
         -- the gazetteer's own organisation name (DTF 21 ORGANISATION / ABP 31)
         SELECT a.uprn, a.organisation AS name, 'gazetteer' AS source_kind, a.source, NULL::BIGINT AS record_id,
                a.start_date AS name_date, NULL::DATE AS sort_date, NULL::VARCHAR AS establishment_id
-        FROM addresses a WHERE a.organisation IS NOT NULL AND a.logical_status IN (1, 6)
+        FROM addresses a WHERE a.organisation IS NOT NULL AND a.logical_status IN {LIVE_STATUSES_SQL}
         UNION ALL
         -- every other record linked to the property that carries a public business name
         SELECT l.uprn, f.public_name, b.source_kind, b.source, b.record_id,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
+from business_index.records import LIVE_STATUSES_SQL
+
 RULE_NDR_XREF = "ndr_cross_reference"
 RULE_NDR_XREF_UNPADDED = "ndr_cross_reference_unpadded"
 RULE_SOURCE_UPRN = "source_uprn"
@@ -24,7 +26,7 @@ def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) ->
         con.executemany("INSERT INTO ndr_codes VALUES (?)", [(c,) for c in ndr_source_codes])
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE live_units AS
-        SELECT a.uprn, a.parent_uprn, a.classification FROM addresses a WHERE a.logical_status IN (1, 6);
+        SELECT a.uprn, a.parent_uprn, a.classification FROM addresses a WHERE a.logical_status IN {LIVE_STATUSES_SQL};
 
         CREATE OR REPLACE TEMP TABLE ndr_xrefs AS
         SELECT x.uprn, x.reference, ltrim(x.reference, '0') AS unpadded, x.start_date

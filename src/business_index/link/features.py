@@ -36,6 +36,7 @@ from business_index.postcodes import (
     postcode_district,
     postcode_sector,
 )
+from business_index.records import LIVE_STATUSES_SQL
 from business_index.sources.bs7666 import number_token
 
 USABLE_LPI_STATUSES = (1, 3, 6)
@@ -91,7 +92,7 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         SELECT l.uprn, a.parent_uprn, l.lpi_key, l.logical_status, l.single_line_address, l.postcode,
                a.classification, a.organisation, a.logical_status AS blpu_status
         FROM address_aliases l JOIN addresses a USING (uprn)
-        WHERE l.logical_status IN {USABLE_LPI_STATUSES} AND a.logical_status IN (1, 6)
+        WHERE l.logical_status IN {USABLE_LPI_STATUSES} AND a.logical_status IN {LIVE_STATUSES_SQL}
         ORDER BY l.uprn, l.lpi_key
     """).fetchall()
     parts_by_lpi = {row[0]: row[1:] for row in con.execute("""

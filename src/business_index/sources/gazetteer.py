@@ -18,7 +18,7 @@ from pathlib import Path
 
 from business_index.config import SourceConfig
 from business_index.postcodes import normalise_postcode
-from business_index.records import AddressAlias, AddressRecord, CrossReference, Lineage
+from business_index.records import MAX_UPRN, AddressAlias, AddressRecord, CrossReference, Lineage
 from business_index.sources.base import (
     FileStats,
     ReadResult,
@@ -100,7 +100,7 @@ def _plan(layout: Layout) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 
 _WHOLE_NUMBER = re.compile(r"^([+-]?\d{1,18})(?:\.0+)?$")
 # identifiers held as 64-bit integers; every other whole number of the layouts is a 32-bit one
-_LARGE_NUMBERS = {"UPRN": 10**12, "PARENT_UPRN": 10**12, "SUCCESSOR": 10**12, "USRN": 10**12, "UDPRN": 10**12}
+_LARGE_NUMBERS = {name: MAX_UPRN + 1 for name in ("UPRN", "PARENT_UPRN", "SUCCESSOR", "USRN", "UDPRN")}
 _INTEGER_LIMIT = 2**31
 
 
@@ -156,7 +156,7 @@ def _check_values(record_type: int, values: dict[str, object]) -> None:
         raise _FieldProblem("CHANGE_TYPE", f"{change!r} is not I, U or D")
     for key in ("UPRN", "PARENT_UPRN", "SUCCESSOR"):
         uprn = values.get(key)
-        if uprn is not None and not (isinstance(uprn, int) and 0 < uprn < 10**12):
+        if uprn is not None and not (isinstance(uprn, int) and 0 < uprn <= MAX_UPRN):
             raise _FieldProblem(key, f"{uprn!r} is not a UPRN (1 to 12 digits)")
     if record_type in NATURAL_KEYS:
         for key in NATURAL_KEYS[record_type]:

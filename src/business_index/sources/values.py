@@ -15,7 +15,7 @@ EXCEL_EPOCH = date(1899, 12, 30)
 # Serial day numbers we accept as Excel dates: 1954-10-08 .. 2119-02-01. Outside that a bare number
 # is more likely a mistake than a date.
 EXCEL_SERIAL_RANGE = (20000, 80000)
-UPRN_PATTERN = re.compile(r"^\d{1,12}$")
+UPRN_PATTERN = re.compile(r"^\d{1,12}$")  # MAX_UPRN (records.py): 1 to 12 digits
 MONEY_LIMIT = 10**13  # pounds; the largest rateable value in England is under a billion
 MISSING_MARKERS = frozenset({"", "N/A", "NA", "NULL", "NONE", "-", "#N/A", "NAN"})
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import duckdb
 
+from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.csv_cells import SQL_MACRO
 
 EXPORTS = {
@@ -45,14 +46,14 @@ EXPORTS = {
         FROM unmatched_records u JOIN business_records b USING (record_id)
         LEFT JOIN candidates c USING (record_id)
         ORDER BY b.record_id""",
-    "properties": """
+    "properties": f"""
         SELECT a.uprn, a.single_line_address, a.classification, p.business_name, p.name_source_kind,
                p.name_source, p.name_record_id, p.name_date, p.establishment_id, p.organisation_id,
                p.organisation_name,
                array_to_string([c.name || ' (' || c.sourceKind || coalesce(': ' || c.source, '') || ')'
                                 FOR c IN coalesce(p.other_candidates, [])], ' | ') AS other_candidates
         FROM addresses a LEFT JOIN property_names p USING (uprn)
-        WHERE a.logical_status IN (1, 6)
+        WHERE a.logical_status IN {LIVE_STATUSES_SQL}
         ORDER BY a.uprn""",
 }
 

@@ -23,11 +23,12 @@ from typing import Any
 import duckdb
 
 from business_index.config import DeriveConfig
+from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.index_writer import SCHEMA_VERSION
 
 # an index from before the precedence was recorded was built with the default
 DEFAULT_PRECEDENCE = [str(kind) for kind in DeriveConfig().name_precedence]
-LIVE = "a.logical_status IN (1, 6)"
+LIVE = f"a.logical_status IN {LIVE_STATUSES_SQL}"
 INDEX_CATALOG = "business_index"
 # the columns of an address answer, and the order addresses are listed in (street, then number)
 ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.establishment_id,
