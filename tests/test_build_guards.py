@@ -64,8 +64,9 @@ def test_an_empty_or_wrong_file_publishes_nothing(council: Path, relative: str, 
     assert _digest(council / "index.duckdb") == before
 
 
-def test_a_source_may_be_declared_empty(council: Path) -> None:
-    _header_only(council / LICENSING_FILE)
+@pytest.mark.parametrize("damage", [_header_only, _empty])
+def test_a_source_may_be_declared_empty(council: Path, damage: Callable[[Path], None]) -> None:
+    damage(council / LICENSING_FILE)
     config = council / "sources.toml"
     config.write_text(config.read_text().replace('format = "licensing_csv"',
                                                  'format = "licensing_csv"\nallow_empty = true'))
@@ -184,3 +185,15 @@ def test_paths_with_quotes_spaces_and_accents(small_borough: Path, tmp_path: Pat
     exported = RUNNER.invoke(app, ["export", "establishments", "--index", str(index), "--out",
                                    str(folder / "exports 'n' café" / "establishments.csv")])
     assert exported.exit_code == 0, exported.output
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs /proc, where nothing can be created")
+def test_an_index_where_nothing_can_be_written_is_refused_before_any_work(council: Path) -> None:
+    result = RUNNER.invoke(app, ["build", "--config", str(council / "sources.toml"), "--index", "/proc/idx.duckdb"])
+    assert result.exit_code == 2 and "cannot write" in result.output and "Traceback" not in result.output
+
+
+def test_export_of_a_file_that_is_not_an_index_names_the_index(council: Path) -> None:
+    result = RUNNER.invoke(app, ["export", "records", "--index", str(council / "sources.toml"), "--out",
+                                 str(council / "x.csv")])
+    assert result.exit_code == 2 and "--index" in result.output and "not a Business Index index" in result.output

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from business_index.clean.names import name_key
 from business_index.cli import app
 from business_index.store.submissions import PropertyContext, SubmissionStore, default_store_url
 
@@ -40,10 +41,13 @@ def test_generate_then_build_with_json(tmp_path: Path) -> None:
     # a name approved through the API (in the store beside the index) survives the next build
     index = tmp_path / "index.duckdb"
     with duckdb.connect(str(index), read_only=True) as con:
-        uprn = con.execute("SELECT min(h.uprn) FROM premises_history h JOIN addresses a USING (uprn) "
-                           "WHERE a.logical_status = 1").fetchall()[0][0]
+        # a property whose name is a record's: the approved name adds a word to it ("... Shop")
+        uprn, current = con.execute("""SELECT p.uprn, p.business_name FROM property_names p
+            JOIN addresses a USING (uprn) WHERE a.logical_status = 1 AND p.name_record_id IS NOT NULL
+            ORDER BY p.uprn LIMIT 1""").fetchall()[0]
+    approved = f"{current} Shop"
     store = SubmissionStore(default_store_url(index))
-    submission, _ = store.submit(uprn=uprn, business_name="Rosie's Bakery", note=None, submitted_by="officer",
+    submission, _ = store.submit(uprn=uprn, business_name=approved, note=None, submitted_by="officer",
                                  context=PropertyContext(None, None, None, None))
     store.decide(submission.submission_id, "approve", "seen on site", "reviewer")
     result = runner.invoke(app, ["build", "--config", str(tmp_path / "b" / "sources.toml"), "--index", str(index),
@@ -51,10 +55,10 @@ def test_generate_then_build_with_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with duckdb.connect(str(index), read_only=True) as con:
         assert con.execute("SELECT business_name, name_source_kind FROM property_names WHERE uprn = ?",
-                           [uprn]).fetchall() == [("Rosie's Bakery", "approved")]
+                           [uprn]).fetchall() == [(approved, "approved")]
         # and search finds the establishment there by the approved name
         assert con.execute("""SELECT count(*) FROM name_search s JOIN property_names p USING (establishment_id)
-                              WHERE s.key = 'ROSIES BAKERY' AND p.uprn = ?""", [uprn]).fetchall()[0][0] == 1
+                              WHERE s.key = ? AND p.uprn = ?""", [name_key(approved), uprn]).fetchall()[0][0] == 1
     result = runner.invoke(app, ["build", "--config", str(tmp_path / "b" / "sources.toml"), "--index", str(index),
                                  "--store", "postgresql://nobody@127.0.0.1:1/none"])
     assert result.exit_code == 2 and "No index was published" in result.output

@@ -8,7 +8,6 @@ businesses) -> derive (one name per property) -> store (publish atomically).
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -94,7 +93,7 @@ def preflight(settings: Settings, index: Path) -> None:
         raise BuildRefused(f"--index {index}: is a folder; give the path of the index file to write")
     folder = index.resolve().parent
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
+    if existing is None or not existing.is_dir() or not _can_write_in(existing):
         raise BuildRefused(f"--index {index}: cannot write in {existing or folder}")
     target = index.resolve()
     seen: dict[Path, str] = {}
@@ -112,6 +111,18 @@ def preflight(settings: Settings, index: Path) -> None:
     problem = model_problem(model)
     if problem:
         raise BuildRefused(f"[link] business_model {model}: {problem}")
+
+
+def _can_write_in(folder: Path) -> bool:
+    """Whether a file can be made in ``folder``: tried, since permissions say yes to root even where
+    the filesystem says no (/proc, a read-only mount)."""
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".bx-write-test-"):
+            return True
+    except OSError:
+        return False
 
 
 def _business_model_path(settings: Settings) -> Path:

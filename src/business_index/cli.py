@@ -12,7 +12,8 @@ from rich.table import Table
 
 app = typer.Typer(help="Business Index: one trusted register of the businesses at a council's addresses.",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)
-console = Console(stderr=True)
+console = Console(stderr=True)  # progress, warnings and errors
+stdout = Console()  # what a command reports: its tables and figures (so that `bx build > log` keeps them)
 
 
 def _fail(message: str) -> None:
@@ -83,8 +84,8 @@ def generate(
     table.add_column("rows", justify="right")
     for name, rows in sorted(report.files.items()):
         table.add_row(name, f"{rows:,}")
-    console.print(table)
-    console.print(f"{report.properties:,} properties, {report.businesses:,} businesses, "
+    stdout.print(table)
+    stdout.print(f"{report.properties:,} properties, {report.businesses:,} businesses, "
                   f"{report.business_records:,} business records in {report.seconds:.1f} s "
                   f"({report.records_per_second:,.0f} records/s)")
 
@@ -134,21 +135,21 @@ def build(
         table.add_column(column, justify="right" if column in ("read", "loaded", "quarantined") else "left")
     for source in report.sources:
         table.add_row(source.name, source.format, f"{source.read:,}", f"{source.loaded:,}", f"{source.quarantined:,}")
-    console.print(table)
+    stdout.print(table)
     for source in report.sources:
         for warning in source.warnings:
             console.print(f"[yellow]warning:[/yellow] {warning}")
         for code, entry in list(source.quarantine_reasons.items())[:5]:
             example = entry["example"]
             assert isinstance(example, dict)
-            console.print(f"{source.name}: {entry['count']:,} quarantined: {code} (e.g. line {example['line']}: "
+            stdout.print(f"{source.name}: {entry['count']:,} quarantined: {code} (e.g. line {example['line']}: "
                           f"{example['reason']})", markup=False, highlight=False)
         if source.quarantined:
-            console.print(f"  every quarantined row: bx export quarantine --index {report.index} --out FILE.csv",
+            stdout.print(f"  every quarantined row: bx export quarantine --index {report.index} --out FILE.csv",
                           markup=False, highlight=False)
-    console.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items()))
+    stdout.print(", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items()))
     for note in report.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
+        stdout.print(f"note: {note}", markup=False, highlight=False)
 
 
 @app.command()
@@ -157,6 +158,7 @@ def train(
     out: Annotated[Path, typer.Option("--out", help="Where to write the business model (JSON).")],
     address_out: Annotated[Path | None, typer.Option(
         help="Also write the fallback address model here (used by builds with too few keyed links).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was trained as JSON.")] = False,
 ) -> None:
     """Train the business resolution model without labels and save it as a versioned JSON file.
 
@@ -180,7 +182,10 @@ def train(
             summary = train_business_model_from(settings, out, address_out, progress)
     except (ConfigError, SourceFileError) as exc:
         _fail(str(exc))
-    console.print(f"model written to {out} (trained on {summary['records']:,} records)")
+    if as_json:
+        typer.echo(json.dumps({"model": str(out), **summary}))
+    else:
+        stdout.print(f"model written to {out} (trained on {summary['records']:,} records)")
 
 
 @app.command()
@@ -227,15 +232,15 @@ def evaluate(
     for name, scores in rows.items():
         if isinstance(scores, dict):
             table.add_row(name, f"{scores['precision']:.4f}", f"{scores['recall']:.4f}", f"{scores['f1']:.4f}")
-    console.print(table)
+    stdout.print(table)
     names = result.get("derived_names")
     if isinstance(names, dict):
-        console.print(f"derived names: {names['name_of_current_occupier']:,} of {names['occupied_properties']:,} "
+        stdout.print(f"derived names: {names['name_of_current_occupier']:,} of {names['occupied_properties']:,} "
                       f"occupied properties carry their current occupier's name ({names['accuracy']:.1%})")
     supplier = result.get("eighteen_way_supplier")
     if isinstance(supplier, dict):
         verdict = "[green]passed[/green]" if supplier["passed"] else "[red]failed[/red]"
-        console.print(f"18-way supplier: {supplier['records']} records, {supplier['distinct_spellings']} spellings, "
+        stdout.print(f"18-way supplier: {supplier['records']} records, {supplier['distinct_spellings']} spellings, "
                       f"{supplier['organisations']} organisation(s), {supplier['intruders']} intruders: {verdict}")
 
 
@@ -244,22 +249,31 @@ def export(
     what: Annotated[str, typer.Argument(help="records, establishments, organisations, properties, quarantine or unmatched")],
     index: Annotated[Path, typer.Option("--index", help="A built index.")],
     out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Write records, establishments, organisations, properties, quarantined rows or unmatched records of an
     index as CSV."""
     import duckdb
 
     from business_index.store.export import EXPORTS, export_csv
+    from business_index.store.index_reader import IndexReader, IndexUnavailable
 
     if what not in EXPORTS:
         _fail(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
     if not index.exists():
         _fail(f"{index}: no such index")
     try:
+        IndexReader(index).current()
+    except IndexUnavailable as exc:
+        _fail(f"--index {index}: {exc}")
+    try:
         rows = export_csv(index, what, out)
     except (OSError, duckdb.Error) as exc:
         _fail(f"--out {out}: cannot be written ({getattr(exc, 'strerror', None) or str(exc).splitlines()[0]})")
-    console.print(f"{rows:,} {what} written to {out}")
+    if as_json:
+        typer.echo(json.dumps({"export": what, "rows": rows, "out": str(out)}))
+    else:
+        stdout.print(f"{rows:,} {what} written to {out}")
 
 
 def _auth_settings(config):  # type: ignore[no-untyped-def]

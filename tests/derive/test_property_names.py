@@ -59,7 +59,6 @@ def con() -> duckdb.DuckDBPyConnection:
         con.execute("INSERT INTO establishments VALUES (?, ?)", [business, f"O{business}"])
         con.execute("INSERT INTO organisations VALUES (?, ?)", [f"O{business}", f"Operator of {name}"])
     con.executemany("INSERT INTO approved_names VALUES (?, ?, ?, ?)", APPROVED)
-    con.execute("INSERT INTO premises_history VALUES (1, 'B1', true)")  # the bakery trades at 1 now
     return con
 
 
@@ -80,7 +79,7 @@ def test_default_rule(con: duckdb.DuckDBPyConnection) -> None:
     # the establishment and its operator come with the name
     assert con.execute("SELECT establishment_id, organisation_id, organisation_name FROM property_names "
                        "WHERE uprn = 2").fetchall()[0] == ("B3", "OB3", "Operator of New Cafe")
-    # an approved name names no establishment itself: it is the one trading there now
+    # an approved name names no establishment itself: it is the one whose record carries that name
     assert con.execute("SELECT establishment_id FROM property_names WHERE uprn = 1").fetchall()[0][0] == "B1"
 
 
@@ -90,3 +89,11 @@ def test_precedence_is_configurable(con: duckdb.DuckDBPyConnection) -> None:
     names = chosen(con)
     assert names[1][:2] == ("ROSIES BAKERY", "gazetteer")
     assert names[2][:2] == ("Landlord Ltd", "rates")
+
+
+def test_a_name_no_record_carries_is_given_to_no_establishment(con: duckdb.DuckDBPyConnection) -> None:
+    """An approved name for a newcomer is not pinned on whoever traded there before."""
+    con.execute("UPDATE approved_names SET business_name = 'Mare Street Tailors' WHERE uprn = 1")
+    derive_property_names(con, DEFAULT)
+    row = con.execute("SELECT business_name, establishment_id FROM property_names WHERE uprn = 1").fetchall()[0]
+    assert row == ("Mare Street Tailors", None)

@@ -23,6 +23,9 @@ class Limit:
     seconds: int
 
 
+WHAT = {"auth_failures": "failed authentications", "search": "searches", "screening": "screenings"}
+
+
 class RateLimited(Exception):
     def __init__(self, retry_after: int, what: str):
         super().__init__(f"too many {what}; try again in {retry_after} s")
@@ -84,7 +87,7 @@ class RateLimiter:
         if limit is None:
             return
         if self.count(kind, client, add) > limit.requests:
-            raise RateLimited(self.retry_after(kind), kind.replace("_", " "))
+            raise RateLimited(self.retry_after(kind), WHAT.get(kind, kind))
 
     def noted(self, kind: str, client: str) -> bool:
         """Whether this process has counted a request of ``kind`` from ``client`` in the current

@@ -8,8 +8,8 @@ latest start). Every answer carries where it came from and the candidates it was
 public names are candidates: a private individual's name never becomes a property's business name.
 
 The establishment named is the one whose record gave the name; a name with no record of its own
-(approved, or the gazetteer's) belongs to the establishment one of whose records carries the same
-name there, else to the current establishment at the premises (``premises_history``).
+(approved, or the gazetteer's) belongs to the establishment one of whose records carries that name
+there, else to none (it may be a newcomer's: it is not given to whoever traded there before).
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ import duckdb
 from business_index.records import LIVE_STATUSES_SQL, NameSourceKind
 
 CURRENT_LIABILITY_END = "DATE '2999-12-31'"
+# two names are one when, letters and digits only, one holds the other (at least 5 of them)
+_SAME_NAME = ("(length(regexp_replace(upper({a}), '[^A-Z0-9]', '', 'g')) >= 5 "
+              "AND length(regexp_replace(upper({b}), '[^A-Z0-9]', '', 'g')) >= 5 "
+              "AND (contains(regexp_replace(upper({a}), '[^A-Z0-9]', '', 'g'), regexp_replace(upper({b}), '[^A-Z0-9]', '', 'g')) "
+              "OR contains(regexp_replace(upper({b}), '[^A-Z0-9]', '', 'g'), regexp_replace(upper({a}), '[^A-Z0-9]', '', 'g'))))")
 
 
 def derive_property_names(con: duckdb.DuckDBPyConnection, precedence: list[NameSourceKind]) -> None:
@@ -70,13 +75,13 @@ def derive_property_names(con: duckdb.DuckDBPyConnection, precedence: list[NameS
             SELECT chosen.uprn, chosen.name AS business_name, chosen.source_kind AS name_source_kind,
                    chosen.source AS name_source, chosen.record_id AS name_record_id, chosen.name_date,
                    coalesce(chosen.establishment_id, (
-                       -- a name with no record of its own: the establishment a linked record of that
-                       -- name belongs to, else the one trading there now
+                       -- a name with no record of its own (approved, the gazetteer's): the
+                       -- establishment a linked record of that name belongs to ("ROSIES BAKERY" and
+                       -- "Rosie's Bakery Ltd"), else none: a name no record carries may be a newcomer's,
+                       -- and is not given to whoever traded there before
                        SELECT min(o.establishment_id) FROM ranked o
                        WHERE o.uprn = chosen.uprn AND o.establishment_id IS NOT NULL
-                             AND upper(o.name) = upper(chosen.name)),
-                       (SELECT min(h.establishment_id) FROM premises_history h
-                        WHERE h.uprn = chosen.uprn AND h.current)) AS establishment_id,
+                             AND {_SAME_NAME.format(a="o.name", b="chosen.name")})) AS establishment_id,
                    (SELECT list({{'name': o.name, 'sourceKind': o.source_kind, 'source': o.source,
                                  'recordId': o.record_id, 'date': o.name_date,
                                  'establishmentId': o.establishment_id}} ORDER BY o.choice)

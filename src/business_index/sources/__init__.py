@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from business_index.config import Settings, SourceConfig
-from business_index.sources.base import ReadResult, SourceFileError, check_readable
+from business_index.sources.base import FileStats, ReadResult, SourceFileError, check_readable
 from business_index.sources.gazetteer import read_gazetteer
 from business_index.sources.licensing import read_fhrs_csv, read_fhrs_xml, read_licensing
 from business_index.sources.rates import read_ndr, read_voa
@@ -38,14 +38,22 @@ def read_source(settings: Settings, source: SourceConfig) -> ReadResult:
         if not path.exists():
             raise SourceFileError(path, f"file not found (source {source.name!r})")
         check_readable(path)
-    result = READERS[source.format](source, paths)
+    empty = [p for p in paths if p.stat().st_size == 0]
+    if empty and not source.allow_empty:
+        raise SourceFileError(empty[0], _no_rows(source))
+    readable = [p for p in paths if p not in empty]
+    result = READERS[source.format](source, readable) if readable else ReadResult(source.name)
+    result.files.extend(FileStats(str(p)) for p in empty)  # read, with nothing in them
     if not source.allow_empty:
         for stats in result.files:
             if stats.read == 0:
-                raise SourceFileError(Path(stats.path), f"has no rows (source {source.name!r}): an empty or "
-                                                        "header-only export is taken for a failed extract; "
-                                                        "set allow_empty = true for this source if it may be empty")
+                raise SourceFileError(Path(stats.path), _no_rows(source))
     return result
+
+
+def _no_rows(source: SourceConfig) -> str:
+    return (f"has no rows (source {source.name!r}): an empty or header-only export is taken for a failed "
+            "extract; set allow_empty = true for this source if it may be empty")
 
 
 __all__ = ["READERS", "ReadResult", "SourceFileError", "read_source"]
