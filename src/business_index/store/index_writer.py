@@ -199,7 +199,11 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True  # someone else's live process
-    return True
+    try:  # a killed process its parent has not yet reaped (a zombie) is as dead as it gets
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def remove_stale_builds(target: Path) -> list[Path]:
