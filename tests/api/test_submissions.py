@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,9 +32,11 @@ ADMIN = as_("admin-1", "admin")
 
 
 @pytest.fixture
-def client(small_index: Path, store_url: str) -> TestClient:
+def client(small_index: Path, store_url: str) -> Iterator[TestClient]:
     """The app over the small index, with its submissions in SQLite, then in PostgreSQL."""
-    return TestClient(create_app(small_index, AuthSettings(secret=SECRET), SubmissionStore(store_url)))
+    store = SubmissionStore(store_url)
+    yield TestClient(create_app(small_index, AuthSettings(secret=SECRET), store))
+    store.close()
 
 
 @pytest.fixture(scope="module")

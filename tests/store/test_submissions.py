@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +30,10 @@ def submit(store: SubmissionStore, name: str = "Joe's Cafe", *, key: str | None 
 
 
 @pytest.fixture
-def store(store_url: str) -> SubmissionStore:
-    return SubmissionStore(store_url)
+def store(store_url: str) -> Iterator[SubmissionStore]:
+    store = SubmissionStore(store_url)
+    yield store
+    store.close()
 
 
 def test_a_submission_is_pending_and_audited(store: SubmissionStore) -> None:
@@ -68,11 +72,13 @@ def test_racing_retries_with_one_key_create_exactly_one(store: SubmissionStore) 
 
 
 def _submit_in_process(url: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    results.put(submit(SubmissionStore(url), key="across-workers")[0].submission_id)
+    store = SubmissionStore(url)
+    results.put(submit(store, key="across-workers")[0].submission_id)
+    store.close()
 
 
 def test_racing_worker_processes_create_exactly_one(store_url: str) -> None:
-    SubmissionStore(store_url)
+    SubmissionStore(store_url).close()  # the schema first
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     workers = [context.Process(target=_submit_in_process, args=(store_url, results)) for _ in range(4)]
@@ -80,7 +86,9 @@ def test_racing_worker_processes_create_exactly_one(store_url: str) -> None:
         worker.start()
     for worker in workers:
         worker.join(60)
-    assert {results.get(timeout=5) for _ in workers} and SubmissionStore(store_url).find()[1] == 1
+    store = SubmissionStore(store_url)
+    assert {results.get(timeout=5) for _ in workers} and store.find()[1] == 1
+    store.close()
 
 
 def test_decisions(store: SubmissionStore) -> None:
@@ -142,3 +150,22 @@ def test_refusals_are_not_outages() -> None:
 
     for refusal in (NotFound, AlreadyDecided, IdempotencyConflict):
         assert not issubclass(refusal, StoreError)
+
+
+def test_a_store_made_before_migrations_is_taken_up_as_it_is(tmp_path: Path) -> None:
+    """The store as the previous version made it (its tables, no migration record): opening it with
+    this version applies the migrations without losing a row, once however often it is opened."""
+    import sqlite3
+
+    from business_index.store.submissions import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as con:
+        con.executescript((MIGRATIONS / "0001.submissions-and-audit-log.sql").read_text())
+        con.execute("INSERT INTO name_submissions (submission_id, uprn, business_name, status, submitted_by, "
+                    "submitted_at) VALUES ('s-1', 100, 'Old Name', 'pending', 'officer', '2026-01-01T00:00:00Z')")
+    con.close()
+    for _ in range(2):
+        store = SubmissionStore(f"sqlite:///{path}")
+        assert store.schema_versions() == ["0001.submissions-and-audit-log"]
+        assert store.get("s-1") is not None and store.get("s-1").business_name == "Old Name"  # type: ignore[union-attr]

@@ -198,6 +198,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
+    app.router.on_shutdown.append(store.close)  # the PostgreSQL connections this worker holds
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type",

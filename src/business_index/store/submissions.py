@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,39 +31,10 @@ Status = Literal["pending", "approved", "rejected"]
 Decision = Literal["approve", "reject"]
 DECIDED: dict[str, Status] = {"approve": "approved", "reject": "rejected"}
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 10  # PostgreSQL connections a server process keeps at most
+POOL_WAIT_SECONDS = 10  # a request waits this long for a connection before the store counts as down
 
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS name_submissions (
-        submission_id TEXT PRIMARY KEY,
-        uprn BIGINT NOT NULL,
-        business_name TEXT NOT NULL,
-        note TEXT,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
-        submitted_by TEXT NOT NULL,
-        submitted_at TEXT NOT NULL,
-        single_line_address TEXT,
-        name_at_submission TEXT,
-        gazetteer_name_at_submission TEXT,
-        index_version TEXT,
-        decided_by TEXT,
-        decided_at TEXT,
-        decision_reason TEXT,
-        idempotency_key TEXT,
-        request_hash TEXT,
-        UNIQUE (submitted_by, idempotency_key))""",
-    "CREATE INDEX IF NOT EXISTS name_submissions_uprn ON name_submissions (uprn, status)",
-    "CREATE INDEX IF NOT EXISTS name_submissions_status ON name_submissions (status, submitted_at)",
-    """CREATE TABLE IF NOT EXISTS audit_log (
-        entry_id TEXT PRIMARY KEY,
-        at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        entity TEXT NOT NULL,
-        entity_id TEXT NOT NULL,
-        before_json TEXT,
-        after_json TEXT)""",
-    "CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at)",
-]
+MIGRATIONS = Path(__file__).parent / "migrations"
 COLUMNS = ("submission_id", "uprn", "business_name", "note", "status", "submitted_by", "submitted_at",
            "single_line_address", "name_at_submission", "gazetteer_name_at_submission", "index_version",
            "decided_by", "decided_at", "decision_reason", "idempotency_key", "request_hash")
@@ -172,6 +144,8 @@ class SubmissionStore:
 
     def __init__(self, url: str):
         self.url = url
+        self._connections: Any = None
+        self._pool_lock = threading.Lock()
         if url.startswith(("postgresql://", "postgres://")):
             self.dialect = "postgresql"
         elif url.startswith("sqlite:///"):
@@ -220,14 +194,30 @@ class SubmissionStore:
             finally:
                 connection.close()
         else:
-            import psycopg
+            from psycopg_pool import PoolTimeout
 
-            try:
-                server = psycopg.connect(self.url)
-            except psycopg.Error as exc:
-                raise StoreError(f"cannot connect to the submissions store {self.describe()}: {exc}") from None
-            with server, server.transaction():
-                yield server
+            with ExitStack() as leases:
+                try:
+                    server = leases.enter_context(self._pool().connection(timeout=POOL_WAIT_SECONDS))
+                except PoolTimeout as exc:
+                    raise StoreError(f"cannot connect to the submissions store {self.describe()}: {exc}") from None
+                with server.transaction():
+                    yield server
+
+    def _pool(self) -> Any:
+        """The PostgreSQL connections of this process, opened on first use and kept."""
+        with self._pool_lock:  # threads of one worker asking at once make one pool
+            if self._connections is None:
+                from psycopg_pool import ConnectionPool
+
+                self._connections = ConnectionPool(self.url, min_size=1, max_size=POOL_SIZE, open=True,
+                                                   timeout=POOL_WAIT_SECONDS, name="submissions")
+            return self._connections
+
+    def close(self) -> None:
+        if self._connections is not None:
+            self._connections.close()
+            self._connections = None
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", "%s") if self.dialect == "postgresql" else statement
@@ -237,15 +227,31 @@ class SubmissionStore:
         return list(cursor.fetchall()) if cursor.description else []
 
     def create_schema(self) -> None:
+        """Bring the store's schema up to date: every migration in ``migrations/`` not yet applied,
+        in order, each in a transaction, under yoyo's lock so that workers starting together do not
+        apply one twice. A store made before migrations existed is taken up as it is."""
+        from yoyo import get_backend, read_migrations
+
         if self.dialect == "sqlite":
             # WAL lets readers go on while a worker writes; the mode is kept in the file, so once
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000) as connection:
                 connection.execute("PRAGMA journal_mode = WAL")
             connection.close()
-        with self._transaction(write=True) as connection:
-            for statement in SCHEMA:
-                connection.execute(statement)
+            backend_url = f"sqlite:///{self.path.resolve()}"
+        else:
+            backend_url = "postgresql+psycopg://" + self.url.split("://", 1)[1]
+        backend = get_backend(backend_url)
+        try:
+            with backend.lock():
+                backend.apply_migrations(backend.to_apply(read_migrations(str(MIGRATIONS))))
+        finally:
+            backend.connection.close()
+
+    def schema_versions(self) -> list[str]:
+        """The migrations applied to this store, oldest first."""
+        with self._transaction(write=False) as connection:
+            return [r[0] for r in self._rows(connection, "SELECT migration_id FROM _yoyo_migration ORDER BY applied_at_utc")]
 
     def ping(self) -> None:
         with self._transaction(write=False) as connection:
