@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from business_index.clean.addresses import DEFAULT_STOPWORDS
 from business_index.records import NameSourceKind, SourceKind
 
 SourceFormat = Literal[
@@ -168,7 +169,7 @@ class LinkConfig(_Strict):
     # a business model trained with `bx train`; default: the model shipped with the package
     business_model: Path | None = None
     # words that say nothing about where a place is, dropped when comparing addresses
-    address_stopwords: list[str] = Field(default_factory=lambda: ["LONDON", "UK", "UNITED", "KINGDOM", "ENGLAND"])
+    address_stopwords: list[str] = Field(default_factory=lambda: sorted(DEFAULT_STOPWORDS))
 
 
 class BuildConfig(_Strict):

@@ -9,17 +9,15 @@ nothing about the place (``LONDON``, the borough's name) are dropped from the to
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from business_index.postcodes import remove_postcode
 
-STREET_WORDS = {
-    "RD": "ROAD", "ST": "STREET", "STR": "STREET", "AVE": "AVENUE", "AV": "AVENUE", "LN": "LANE",
-    "TERR": "TERRACE", "TER": "TERRACE", "GDNS": "GARDENS", "GRDNS": "GARDENS", "CL": "CLOSE", "PL": "PLACE",
-    "CRES": "CRESCENT", "SQ": "SQUARE", "GR": "GROVE", "GRV": "GROVE", "PK": "PARK", "WY": "WAY",
-    "HSE": "HOUSE", "CT": "COURT", "BLDGS": "BUILDINGS", "MKT": "MARKET", "HIGH ST": "HIGH STREET",
-}
+_WORDS = tomllib.loads((Path(__file__).parent / "words" / "addresses.toml").read_text(encoding="utf-8"))
+STREET_WORDS: dict[str, str] = dict(_WORDS["street_words"])
 FLOOR_PHRASES = (
     (re.compile(r"\b(BASEMENT|BSMT|BSMNT|B)\s*(AND|&|/)\s*(GROUND|GND|GRD|G)\s*(FLOORS?|FLRS?|F)?\b"),
      "BASEMENT AND GROUND FLOOR"),
@@ -34,9 +32,8 @@ SUB_PREMISES = re.compile(
     r"\b(FLAT|UNIT|SHOP|ARCH|ARCHES|RAILWAY ARCH|SUITE|STUDIO|ROOM|WORKSHOP|STALL|KIOSK|APARTMENT|APT)"
     r"\s+([0-9]+[A-Z]?|[A-Z])\b")
 NUMBER = re.compile(r"\b(\d+)\s?([A-Z])?(?:\s?[-/]\s?(\d+)([A-Z])?)?\b")
-_STREET_TYPES = frozenset(STREET_WORDS.values()) | {"HIGH", "MEWS", "WALK", "ROW", "HILL", "GREEN", "BROADWAY",
-                                                   "PARADE", "ROAD", "STREET", "LANE"}
-DEFAULT_STOPWORDS = frozenset({"LONDON", "UK", "UNITED", "KINGDOM", "ENGLAND"})
+_STREET_TYPES = frozenset(STREET_WORDS.values()) | frozenset(_WORDS["street_types"])
+DEFAULT_STOPWORDS = frozenset(_WORDS["stopwords"])
 
 
 @dataclass(frozen=True, slots=True)

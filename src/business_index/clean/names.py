@@ -11,26 +11,25 @@ term frequency instead.
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-LEGAL_FORMS = (
-    "PUBLIC LIMITED COMPANY", "LIMITED LIABILITY PARTNERSHIP", "COMMUNITY INTEREST COMPANY",
-    "LIMITED PARTNERSHIP", "CYFYNGEDIG", "CWMNI CYFYNGEDIG CYHOEDDUS", "UNLIMITED", "LIMITED", "LTD", "PLC",
-    "LLP", "CIC", "LP", "CYF", "CCC", "CBC", "INCORPORATED", "INC", "CO LTD", "COMPANY",
-)
-QUALIFIERS = ("UK", "GB", "U K", "G B", "EUROPE", "INTERNATIONAL", "LONDON", "ENGLAND", "HOLDINGS")
+_WORDS = tomllib.loads((Path(__file__).parent / "words" / "business_names.toml").read_text(encoding="utf-8"))
+REGISTERED_FORMS: tuple[str, ...] = tuple(_WORDS["legal_forms"]["registered"])
+# longest first, so that "PUBLIC LIMITED COMPANY" goes whole before "COMPANY"
+LEGAL_FORMS: tuple[str, ...] = tuple(sorted({*REGISTERED_FORMS, *_WORDS["legal_forms"]["other"]}, key=len, reverse=True))
+QUALIFIERS: tuple[str, ...] = tuple(_WORDS["qualifiers"])
+ABBREVIATIONS: dict[str, str] = dict(_WORDS["abbreviations"])
 INSOLVENCY = re.compile(r"\(?\b(IN ADMINISTRATION|IN ADMIN|IN LIQUIDATION|IN RECEIVERSHIP|DISSOLVED)\b\)?")
 TRADING_AS = re.compile(r"\s+(?:T/AS|T/A|T\.A\.|T\.A|TRADING AS|TRADINGAS|TRADES AS)\s+")
-PERSON_TITLE = re.compile(r"^(MR|MRS|MS|MISS|DR|MX|SIR|REV)\b\.?\s")
-ABBREVIATIONS = {
-    "BROS": "BROTHERS", "SVCS": "SERVICES", "SVC": "SERVICES", "INTL": "INTERNATIONAL", "MKT": "MARKET",
-    "SUPERMKT": "SUPERMARKET", "ST": "STREET", "RD": "ROAD", "CTR": "CENTRE", "CENTER": "CENTRE",
-}
+PERSON_TITLE = re.compile(r"^(" + "|".join(_WORDS["person_titles"]) + r")\b\.?\s")
 _LEGAL_TAIL = re.compile(r"(?:\s+(?:" + "|".join(re.escape(f) for f in LEGAL_FORMS) + r"))+$")
+_REGISTERED_TAIL = re.compile(r"\b(" + "|".join(re.escape(f) for f in REGISTERED_FORMS) + r")\s*$")
 _QUALIFIER = re.compile(r"\((?:" + "|".join(QUALIFIERS) + r")\)")
 _SINGLE_LETTERS = re.compile(r"\b(?:[A-Z] ){1,}[A-Z]\b")
 
@@ -131,8 +130,7 @@ def has_legal_form(text: str | None) -> bool:
         return False
     folded = re.sub(r"[^\w\s]", " ", INSOLVENCY.sub(" ", _QUALIFIER.sub(" ", _fold(text))))
     folded = _mend_legal_slip(re.sub(r"\s+", " ", folded).strip())
-    return bool(re.search(r"\b(LIMITED|LTD|PLC|LLP|CIC|LIMITED LIABILITY PARTNERSHIP|PUBLIC LIMITED COMPANY|"
-                          r"COMMUNITY INTEREST COMPANY)\s*$", folded))
+    return bool(_REGISTERED_TAIL.search(folded))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ public names are candidates: a private individual's name never becomes a propert
 
 The establishment named is the one whose record gave the name; a name with no record of its own
 (approved, or the gazetteer's) belongs to the establishment one of whose records carries that name
-there, else to none (it may be a newcomer's: it is not given to whoever traded there before).
+there; else the gazetteer's name belongs to the establishment trading there now (the LLPG names the
+occupier), and an approved name to none (it is a newcomer's, not whoever traded there before).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import duckdb
 from business_index.records import LIVE_STATUSES_SQL, NameSourceKind
 
 CURRENT_LIABILITY_END = "DATE '2999-12-31'"
-# two names are one when, letters and digits only, one holds the other (at least 5 of them)
-_SAME_NAME = ("(length(regexp_replace(upper({a}), '[^A-Z0-9]', '', 'g')) >= 5 "
-              "AND length(regexp_replace(upper({b}), '[^A-Z0-9]', '', 'g')) >= 5 "
-              "AND (contains(regexp_replace(upper({a}), '[^A-Z0-9]', '', 'g'), regexp_replace(upper({b}), '[^A-Z0-9]', '', 'g')) "
-              "OR contains(regexp_replace(upper({b}), '[^A-Z0-9]', '', 'g'), regexp_replace(upper({a}), '[^A-Z0-9]', '', 'g'))))")
+# two names are one when, letters and digits only ('&' read as AND), one holds the other (5 or more)
+_FOLD = "regexp_replace(replace(upper({x}), '&', 'AND'), '[^A-Z0-9]', '', 'g')"
+_SAME_NAME = ("(length(" + _FOLD.format(x="{a}") + ") >= 5 AND length(" + _FOLD.format(x="{b}") + ") >= 5 "
+              "AND (contains(" + _FOLD.format(x="{a}") + ", " + _FOLD.format(x="{b}") + ") "
+              "OR contains(" + _FOLD.format(x="{b}") + ", " + _FOLD.format(x="{a}") + ")))")
 
 
 def derive_property_names(con: duckdb.DuckDBPyConnection, precedence: list[NameSourceKind]) -> None:
@@ -77,11 +78,15 @@ def derive_property_names(con: duckdb.DuckDBPyConnection, precedence: list[NameS
                    coalesce(chosen.establishment_id, (
                        -- a name with no record of its own (approved, the gazetteer's): the
                        -- establishment a linked record of that name belongs to ("ROSIES BAKERY" and
-                       -- "Rosie's Bakery Ltd"), else none: a name no record carries may be a newcomer's,
-                       -- and is not given to whoever traded there before
+                       -- "Rosie's Bakery Ltd"); else, for the gazetteer's name, the establishment
+                       -- trading there now (the LLPG names the occupier); an approved name no record
+                       -- carries is a newcomer's, and is not given to whoever traded there before
                        SELECT min(o.establishment_id) FROM ranked o
                        WHERE o.uprn = chosen.uprn AND o.establishment_id IS NOT NULL
-                             AND {_SAME_NAME.format(a="o.name", b="chosen.name")})) AS establishment_id,
+                             AND {_SAME_NAME.format(a="o.name", b="chosen.name")}),
+                       CASE WHEN chosen.source_kind = 'gazetteer' THEN (
+                           SELECT min(h.establishment_id) FROM premises_history h
+                           WHERE h.uprn = chosen.uprn AND h.current) END) AS establishment_id,
                    (SELECT list({{'name': o.name, 'sourceKind': o.source_kind, 'source': o.source,
                                  'recordId': o.record_id, 'date': o.name_date,
                                  'establishmentId': o.establishment_id}} ORDER BY o.choice)
