@@ -49,18 +49,23 @@ paths = ["fhrs.csv"]
 """
 
 
-@pytest.fixture(scope="module")
-def businesses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
-    """source|record id (for rates, the property reference without its row) -> establishment id."""
-    folder = tmp_path_factory.mktemp("council")
+def write_council(folder: Path) -> Path:
+    """The tiny council's files and sources.toml in ``folder``; returns the sources.toml."""
     (folder / "ndr.csv").write_text(NDR)
     rows = [FHRS_HEADER] + [f"{i},{i},{name},Restaurant/Cafe/Canteen,1,{a1},{a2},Essex,,{pc},5,fhrs_5_en-GB,"
                             f"2018-02-21,109,Basildon,FHRS,False,5,5,5,,,2020-10-28"
                             for i, name, a1, a2, pc in FHRS_ROWS]
     (folder / "fhrs.csv").write_text("\n".join(rows) + "\n")
     (folder / "sources.toml").write_text(CONFIG)
+    return folder / "sources.toml"
+
+
+@pytest.fixture(scope="module")
+def businesses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str | None]:
+    """source|record id (for rates, the property reference without its row) -> establishment id."""
+    folder = tmp_path_factory.mktemp("council")
     index = folder / "index.duckdb"
-    build_index(load_settings(folder / "sources.toml"), index)
+    build_index(load_settings(write_council(folder)), index)
     with duckdb.connect(str(index), read_only=True) as con:
         return {key.split(":")[0]: business for key, business in con.execute(
             "SELECT record_key, establishment_id FROM record_establishments").fetchall()}
@@ -101,12 +106,6 @@ def test_a_withheld_ratepayer_joins_the_one_business_at_its_very_premises(busine
 def test_a_build_without_a_gazetteer_says_what_it_lacks(tmp_path: Path) -> None:
     from business_index.build import NO_GAZETTEER
 
-    (tmp_path / "ndr.csv").write_text(NDR)
-    rows = [FHRS_HEADER] + [f"{i},{i},{name},Restaurant/Cafe/Canteen,1,{a1},{a2},Essex,,{pc},5,fhrs_5_en-GB,"
-                            f"2018-02-21,109,Basildon,FHRS,False,5,5,5,,,2020-10-28"
-                            for i, name, a1, a2, pc in FHRS_ROWS]
-    (tmp_path / "fhrs.csv").write_text("\n".join(rows) + "\n")
-    (tmp_path / "sources.toml").write_text(CONFIG)
-    report = build_index(load_settings(tmp_path / "sources.toml"), tmp_path / "index.duckdb")
+    report = build_index(load_settings(write_council(tmp_path)), tmp_path / "index.duckdb")
     assert report.counts["addresses"] == 0 and report.notes == [NO_GAZETTEER]
     assert report.counts["establishments"] > 0

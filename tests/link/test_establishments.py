@@ -8,6 +8,7 @@ import pytest
 
 from business_index.build import build_index
 from business_index.config import load_settings
+from tests.link.test_cross_source import FHRS_HEADER
 
 NDR_HEADER = "PlaceRef,FOIName,PropAddress1,PropAddress2,PropPostCode,PropDesc,LiabStart"
 # (place ref, ratepayer, address line 1, line 2, postcode, description, liability start)
@@ -49,10 +50,6 @@ NDR_ROWS = [
     ("1018", "Upton Inns Ltd", "Spread Eagle", "Church Lane, Upton", "LT8 8HA", "PUBLIC HOUSE AND PREMISES",
      "2005-01-01"),
 ]
-FHRS_HEADER = ("FHRSID,LocalAuthorityBusinessID,BusinessName,BusinessType,BusinessTypeID,AddressLine1,AddressLine2,"
-               "AddressLine3,AddressLine4,PostCode,RatingValue,RatingKey,RatingDate,LocalAuthorityCode,"
-               "LocalAuthorityName,SchemeType,NewRatingPending,Hygiene,Structural,ConfidenceInManagement,Longitude,"
-               "Latitude,ExtractDate")
 # (FHRS id, business name, type, address line 1, line 2, postcode, rating date)
 FHRS_ROWS = [
     ("201", "The Kings Arms", "Pub/bar/nightclub", "14 Kings Road", "Lowtown", "LT1 1AA", "2019-05-01"),
