@@ -19,10 +19,23 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = 
     return rows[0][0] if rows else None
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert many rows at once (through Arrow: ``executemany`` goes row by row, about a
-    millisecond each, which is minutes at a borough's scale)."""
-    if not rows:
+def insert_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[Any]]) -> None:
+    """Insert many rows, given column by column, at once (through Arrow: ``executemany`` goes row
+    by row, about a millisecond each, which is minutes at a borough's scale)."""
+    if not columns or not next(iter(columns.values()), None):
         return
-    arrow = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})  # noqa: F841 - read by name
-    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM arrow")
+    arrow = pa.table(columns)  # noqa: F841 - read by DuckDB by name
+    names = ", ".join(columns)
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM arrow")
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert many rows at once (see ``insert_columns``)."""
+    insert_columns(con, table, {name: [row[i] for row in rows] for i, name in enumerate(columns)})
+
+
+def create_table_from_columns(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[Any]],
+                              schema: pa.Schema) -> None:
+    """Create (or replace) ``table`` from columns of the given Arrow ``schema``."""
+    arrow = pa.table(columns, schema=schema)  # noqa: F841 - read by DuckDB by name
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM arrow")

@@ -30,6 +30,7 @@ from business_index.clean.names import (
     split_trading_as,
 )
 from business_index.clean.premises_uses import business_named_by, premises_use
+from business_index.duckdb_utils import create_table_from_columns
 from business_index.postcodes import (
     find_postcode,
     normalise_postcode,
@@ -52,11 +53,6 @@ def property_kind(classification: str | None) -> str:
     if code.startswith(("C", "X")) or code.startswith("CI"):
         return "commercial"
     return "other"
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[Any]], schema: pa.Schema) -> None:
-    arrow = pa.table(columns, schema=schema)  # noqa: F841 - read by DuckDB by name
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM arrow")
 
 
 def public_name(record_type: str, name: str | None, trading_name: str | None, published: bool = False) -> str | None:
@@ -134,7 +130,7 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         columns["street"].append(street)
         columns["tokens"].append(list(tokens))
         columns["org_key"].append(name_key(organisation))
-    _insert(con, "address_features", columns, _ADDRESS_SCHEMA)
+    create_table_from_columns(con, "address_features", columns, _ADDRESS_SCHEMA)
     return frozenset(streets)
 
 
@@ -181,7 +177,7 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         before = (parts.tokens[:parts.tokens.index(parts.number)]
                   if parts.number in parts.tokens and not parts.sub_premises else ())
         columns["premises_business_words"].append(list(business_named_by(before)))
-    _insert(con, "record_features", columns, _RECORD_SCHEMA)
+    create_table_from_columns(con, "record_features", columns, _RECORD_SCHEMA)
 
 
 _TEXT = pa.string()

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from business_index import __version__
+from business_index.duckdb_utils import insert_columns
 from business_index.records import AddressAlias, AddressRecord, BusinessRecord, CrossReference, QuarantinedRow
 
 # 2: establishments and organisations replace business ids (record_establishments, establishments,
@@ -108,11 +108,7 @@ class IndexWriter:
         return cls(target, build_id, temp_path, connection)
 
     def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
-        if not columns or not next(iter(columns.values()), None):
-            return
-        arrow = pa.table(columns)  # noqa: F841 - read by DuckDB by name
-        names = ", ".join(columns)
-        self.connection.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM arrow")
+        insert_columns(self.connection, table, columns)
 
     def write_addresses(self, records: Sequence[AddressRecord]) -> None:
         self._insert("addresses", _columns(records, AddressRecord))
