@@ -44,6 +44,11 @@ COMPANY_ONE_KEYSTROKE = ("company_key_l IS NOT NULL AND company_key_r IS NOT NUL
 # "Marstons Plc, Red Lion, High Street" is the FHRS "Red Lion"
 NAME_IN_ADDRESS = ("(len(uncommon_words_r) > 0 AND list_has_all(address_tokens_l, name_tokens_r)) OR "
                    "(len(uncommon_words_l) > 0 AND list_has_all(address_tokens_r, name_tokens_l))")
+# Jaro-Winkler similarity of the closest keys of two names: at or above SLIP_SIMILARITY one is the
+# other with a keystroke or two wrong ("HACKNY CATERING" / "HACKNEY CATERING"); at or above
+# SIMILAR_NAMES they are alike enough to count as evidence, never alone
+SLIP_SIMILARITY = 0.95
+SIMILAR_NAMES = 0.88
 BEST_NAME_SIMILARITY = ("list_max(list_transform(name_keys_l, lambda x: "
                         "list_max(list_transform(name_keys_r, lambda y: jaro_winkler_similarity(x, y)))))")
 # every word of the shorter primary name appears in the other: "HOMERTON CATERING" in "HOMERTON CATERING SUPPLIES"
@@ -59,9 +64,9 @@ def _name() -> cl.CustomComparison:
         cll.CustomLevel(COMPANY_ONE_KEYSTROKE, "registered company names differ by one keystroke"),
         cll.ExactMatchLevel("primary_name").configure(tf_adjustment_column="primary_name", tf_adjustment_weight=1.0),
         cll.CustomLevel("list_has_any(name_keys_l, name_keys_r)", "one of their names is the same"),
-        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= 0.95", "names differ by a slip"),
+        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= {SLIP_SIMILARITY}", "names differ by a slip"),
         cll.CustomLevel(NAME_CONTAINED, "one name contains the other"),
-        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= 0.88", "similar names"),
+        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= {SIMILAR_NAMES}", "similar names"),
         cll.CustomLevel(NAME_IN_ADDRESS, "one's name is in the other's address"),
         cll.CustomLevel("list_has_any(uncommon_words_l, uncommon_words_r)", "they share an uncommon word"),
         cll.ElseLevel(),

@@ -35,7 +35,12 @@ import re
 
 import duckdb
 
-from business_index.link.business_model import BEST_NAME_SIMILARITY, NAME_CONTAINED
+from business_index.link.business_model import (
+    BEST_NAME_SIMILARITY,
+    NAME_CONTAINED,
+    SIMILAR_NAMES,
+    SLIP_SIMILARITY,
+)
 from business_index.link.premises import (
     ONE_NAMES_THE_OTHER,
     SAME_NUMBERED_PREMISES,
@@ -73,10 +78,10 @@ COMPANY_WRITTEN_AS_PERSON = ("(list_contains(l.company_keys, r.proprietor_key) O
 # "DWP" in one name stands for the other's "Department for Work and Pensions"
 INITIALS = ("((length(r.initials) >= 3 AND list_contains(l.name_tokens, r.initials)) OR "
             "(length(l.initials) >= 3 AND list_contains(r.name_tokens, l.initials)))")
-NAMES_ALIKE = (f"(list_has_any(l.name_keys, r.name_keys) OR {BEST_SIMILARITY} >= 0.95 OR "
+NAMES_ALIKE = (f"(list_has_any(l.name_keys, r.name_keys) OR {BEST_SIMILARITY} >= {SLIP_SIMILARITY} OR "
                f"{_aliased(NAME_CONTAINED)} OR {ADDRESS_NAMES_TRADING_NAME} OR {COMPANY_WRITTEN_AS_PERSON} OR "
                f"{INITIALS})")
-NAMES_SIMILAR = f"({NAMES_ALIKE} OR {BEST_SIMILARITY} >= 0.88)"
+NAMES_SIMILAR = f"({NAMES_ALIKE} OR {BEST_SIMILARITY} >= {SIMILAR_NAMES})"
 # (what the tier says, where the two records are, how their names agree)
 TIERS: list[tuple[str, str, str]] = [
     ("same numbered premises, names alike or sharing a distinctive word",
