@@ -1,1 +1,2 @@
-"""The REST API (FastAPI) over a published index: addresses, properties, businesses."""
+"""The REST API (FastAPI) over a published index: addresses, properties, establishments,
+organisations, screening, name submissions and their review."""
