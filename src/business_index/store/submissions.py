@@ -241,7 +241,11 @@ class SubmissionStore:
             backend_url = f"sqlite:///{self.path.resolve()}"
         else:
             backend_url = "postgresql+psycopg://" + self.url.split("://", 1)[1]
-        backend = get_backend(backend_url)
+        try:
+            backend = get_backend(backend_url)
+        except Exception as exc:  # noqa: BLE001 - the driver's own error, whichever it is: the store is down
+            raise StoreError(f"cannot connect to the submissions store {self.describe()}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         try:
             with backend.lock():
                 backend.apply_migrations(backend.to_apply(read_migrations(str(MIGRATIONS))))
