@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from business_index.api.app import create_app
@@ -165,14 +166,15 @@ PATH_EXAMPLES = {"{uprn}": "1", "{establishment_id}": "E1", "{organisation_id}":
 
 
 def _routes(app) -> list[tuple[str, str, list[str]]]:  # type: ignore[no-untyped-def]
-    """Every route of the app with a concrete path and the scopes it declares (none: public)."""
+    """Every route of the app with a concrete path and the scopes it declares (none: public),
+    including those of the routers the app includes."""
     routes = []
-    for route in app.routes:
+    for route in iter_route_contexts(app.routes):
         path = getattr(route, "path", "")
         scopes = (getattr(route, "openapi_extra", None) or {}).get("x-scopes", [])
         for name, example in PATH_EXAMPLES.items():
             path = path.replace(name, example)
-        for method in sorted(getattr(route, "methods", set()) - {"HEAD", "OPTIONS"}):
+        for method in sorted((getattr(route, "methods", None) or set()) - {"HEAD", "OPTIONS"}):
             routes.append((method, path, scopes))
     return routes
 

@@ -3,8 +3,9 @@ parameters, 400 with ``{"errors": [...]}`` for bad input (unknown parameters inc
 page_size pagination with totals, 404 for a missing item. Every route states its scopes in the
 OpenAPI (``security`` and ``x-scopes``); personal data needs ``review`` or ``admin``.
 
-The routes live in ``lookups`` (read) and ``submissions`` (write); this module wires them to the
-index, the submissions store, auth, limits and metrics.
+The routes live in one ``APIRouter`` module per resource (``addresses``, ``businesses``,
+``screening``, ``submissions``, ``health``); this module wires them to the index, the submissions
+store, auth, limits and metrics.
 """
 
 
@@ -23,7 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
 from business_index import __version__
-from business_index.api import schemas
+from business_index.api import addresses, businesses, health, screening, submissions
 from business_index.api.approved_names import ApprovedNames
 from business_index.api.auth import AuthError, AuthSettings
 from business_index.api.common import (
@@ -31,13 +32,9 @@ from business_index.api.common import (
     BadRequest,
     Services,
     error_response,
-    error_responses,
-    guarded,
 )
-from business_index.api.lookups import add_lookup_routes
-from business_index.api.middleware import LimitsAndMetrics, metrics_text
+from business_index.api.middleware import LimitsAndMetrics
 from business_index.api.rate_limits import Limit, RateLimited, RateLimiter
-from business_index.api.submissions import add_submission_routes
 from business_index.config import ServeConfig
 from business_index.store.index_reader import IndexReader, IndexUnavailable
 from business_index.store.submissions import (
@@ -146,46 +143,8 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    @app.get("/health", response_model=schemas.Health, response_model_by_alias=True,
-             responses={503: {"model": schemas.Health, "description": "Not ready"}})
-    def health() -> JSONResponse:
-        """Liveness and readiness: 200 when the index and the submissions store both answer, with
-        the index version; 503 naming what failed otherwise. Public."""
-        checks: dict[str, str] = {}
-        version = built_at = None
-        # what is down, never where it lives: a public answer carries no paths or URLs
-        try:
-            current = services.reader.current()
-            version, built_at = current.build_id, current.built_at
-            checks["index"] = "ok"
-        except IndexUnavailable as exc:
-            checks["index"] = f"unavailable: {exc}"
-        except Exception:  # noqa: BLE001 - any failure means not ready
-            checks["index"] = "unavailable"
-        try:
-            store.ping()
-            checks["submissions_store"] = "ok"
-        except Exception:  # noqa: BLE001
-            checks["submissions_store"] = "unavailable"
-        if not auth.configured:
-            checks["auth"] = ("no token secret or key configured: only anonymous reads are answered"
-                              if auth.anonymous_read else "unavailable: no token secret or key configured")
-        else:
-            checks["auth"] = "ok"
-        ready = all(v == "ok" or not v.startswith("unavailable") for v in checks.values())
-        body = schemas.Health(status="ok" if ready else "unavailable", index_version=version,
-                              index_built_at=built_at, checks=checks)
-        return JSONResponse(body.model_dump(by_alias=True), status_code=200 if ready else 503)
-
-    @app.get("/metrics", response_class=Response, responses={
-        200: {"description": "Prometheus text exposition", "content": {"text/plain": {"schema": {"type": "string"}}}},
-        **error_responses()}, **guarded(services, "admin"))
-    def metrics() -> Response:
-        """Request counts and durations by route and status, and submissions written (Prometheus)."""
-        return Response(metrics_text(), media_type="text/plain; version=0.0.4; charset=utf-8")
-
-    add_lookup_routes(app, services)
-    add_submission_routes(app, services)
+    for routes in (health, addresses, businesses, screening, submissions):
+        app.include_router(routes.router_for(services))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -16,6 +16,7 @@ from business_index.api.auth import ANONYMOUS, AuthError, AuthSettings, Principa
 from business_index.api.rate_limits import RateLimited, RateLimiter
 from business_index.api.schemas import Errors
 from business_index.config import ServeConfig
+from business_index.postcodes import normalise_postcode
 from business_index.store.index_reader import IndexReader
 from business_index.store.submissions import SubmissionStore
 
@@ -92,6 +93,17 @@ def guarded(services: Services, *scopes: str, params: tuple[str, ...] = (), limi
 
     return {"dependencies": [Depends(dependency)],
             "openapi_extra": {"security": [{SECURITY_SCHEME: list(scopes)}], "x-scopes": list(scopes)}}
+
+
+def query_postcode(field: str, written: str | None) -> str | None:
+    """A postcode a caller wrote, in the one normal form (``postcodes``); 400 naming ``field`` when
+    it is not a UK postcode, None when it was not given."""
+    if not written:
+        return None
+    normal = normalise_postcode(written)
+    if normal is None:
+        raise BadRequest(field, f"{written!r} is not a UK postcode")
+    return normal
 
 
 def caller(request: Request) -> Principal:

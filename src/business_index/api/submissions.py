@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic.alias_generators import to_camel
 
@@ -58,7 +58,8 @@ def _camel(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return {to_camel(k): v for k, v in item.items()} if item is not None else None
 
 
-def add_submission_routes(app: FastAPI, services: Services) -> None:
+def router_for(services: Services) -> APIRouter:
+    router = APIRouter()
     store, reader, config = services.store, services.reader, services.config
     PageSize = Annotated[int, Query(ge=1, le=config.max_page_size)]  # noqa: N806 - a type alias
     Page = Annotated[int, Query(ge=1, le=1_000_000)]  # noqa: N806
@@ -69,7 +70,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
             return submission
         return submission if submission.submitted_by == principal.subject else None
 
-    @app.post("/api/v1/business-name-submissions", status_code=201, response_model=schemas.NameSubmission,
+    @router.post("/api/v1/business-name-submissions", status_code=201, response_model=schemas.NameSubmission,
               response_model_by_alias=True, responses=error_responses(409, 422), **guarded(services, "submit"))
     def submit_name(
         request: Request, response: Response, body: schemas.NameSubmissionRequest,
@@ -110,7 +111,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
             SUBMISSIONS.labels("created").inc()
         return _public(submission)
 
-    @app.get("/api/v1/business-name-submissions", response_model=schemas.NameSubmissionList,
+    @router.get("/api/v1/business-name-submissions", response_model=schemas.NameSubmissionList,
              response_model_by_alias=True, responses=error_responses(),
              **guarded(services, "submit", "review", params=("status", "uprn", "page", "page_size")))
     def list_submissions(
@@ -127,7 +128,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         return schemas.NameSubmissionList(submissions=[_public(s) for s in found],
                                           pagination=schemas.Page(page=page, page_size=page_size, total=total))
 
-    @app.get("/api/v1/business-name-submissions/{submission_id}", response_model=schemas.NameSubmission,
+    @router.get("/api/v1/business-name-submissions/{submission_id}", response_model=schemas.NameSubmission,
              response_model_by_alias=True, responses=error_responses(404),
              **guarded(services, "submit", "review"))
     def get_submission(request: Request, submission_id: Annotated[str, Path(max_length=64)]
@@ -137,7 +138,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
             return error_response(404, "submission_id", f"no submission {submission_id}")
         return _public(submission)
 
-    @app.post("/api/v1/business-name-submissions/{submission_id}/decision", response_model=schemas.NameSubmission,
+    @router.post("/api/v1/business-name-submissions/{submission_id}/decision", response_model=schemas.NameSubmission,
               response_model_by_alias=True, responses=error_responses(404, 409), **guarded(services, "review"))
     def decide(request: Request, submission_id: Annotated[str, Path(max_length=64)],
                body: schemas.DecisionRequest) -> schemas.NameSubmission | JSONResponse:
@@ -159,7 +160,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
             services.approved.invalidate()
         return _public(submission)
 
-    @app.get("/api/v1/llpg-updates", response_class=Response, responses={
+    @router.get("/api/v1/llpg-updates", response_class=Response, responses={
         200: {"description": "One row per approved name the gazetteer does not yet carry (CSV, UTF-8, header row)",
               "content": {"text/csv": {"schema": {"type": "string"}}}}, **error_responses()},
         **guarded(services, "review", params=("since", "include_applied")))
@@ -188,7 +189,7 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="llpg-updates.csv"'})
 
-    @app.get("/api/v1/audit-log", response_model=schemas.AuditLog, response_model_by_alias=True,
+    @router.get("/api/v1/audit-log", response_model=schemas.AuditLog, response_model_by_alias=True,
              responses=error_responses(), **guarded(services, "admin", params=("entity_id", "page", "page_size")))
     def audit_log(entity_id: Annotated[str | None, Query(max_length=64)] = None, page: Page = 1,
                   page_size: PageSize = config.default_page_size) -> schemas.AuditLog:
@@ -197,3 +198,5 @@ def add_submission_routes(app: FastAPI, services: Services) -> None:
         return schemas.AuditLog(entries=[schemas.AuditEntry(**{**asdict(e), "before": _camel(e.before),
                                                                "after": _camel(e.after)}) for e in entries],
                                 pagination=schemas.Page(page=page, page_size=page_size, total=total))
+
+    return router
