@@ -208,6 +208,9 @@ class ServeConfig(BaseSettings):
     searches_per_minute: int = Field(default=300, ge=0)
     screenings_per_minute: int = Field(default=60, ge=0)
     default_page_size: int = Field(default=25, ge=1)
+    # the least Jaro-Winkler similarity between a searched name and a recorded one for search and
+    # screening to list it: lower finds worse misspellings, and more unrelated names with them
+    search_min_similarity: float = Field(default=0.85, ge=0.5, le=1.0)
     max_page_size: int = Field(default=100, ge=1)
     # a request body larger than this is refused with 413 before it is read in full
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

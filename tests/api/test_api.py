@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from business_index.api.app import create_app
 from business_index.api.auth import AuthSettings, issue_token
+from business_index.config import ServeConfig
 from business_index.store.submissions import SubmissionStore
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
@@ -135,6 +136,26 @@ def test_search_finds_the_supplier_by_any_spelling(client: TestClient, small_bor
     assert detail["organisation"]["organisationId"] == organisation["organisationId"]
     for path in ("/api/v1/organisations/ONOPE", "/api/v1/establishments/ENOPE"):
         assert client.get(path, headers=bearer("read")).status_code == 404
+
+
+def test_the_least_search_similarity_is_a_setting(small_index: Path, store: SubmissionStore,
+                                                  small_borough: Path) -> None:
+    cases = json.loads((small_borough / "truth" / "cases.json").read_text())
+    trading = cases["eighteen_way_supplier"]["trading_name"]
+    slip = trading[:-2] + trading[-1] + trading[-2]  # the last two letters swapped
+    found = {}
+    for least in (0.85, 1.0):
+        strict = TestClient(create_app(small_index, AuthSettings(secret=SECRET), store,
+                                       ServeConfig(search_min_similarity=least)))
+        for path in ("/api/v1/organisations", "/api/v1/establishments"):
+            body = strict.get(path, params={"name": slip}, headers=bearer("read")).json()
+            found[least, path] = [u["score"] for u in body[path.rsplit("/", 1)[1]]]
+        screened = strict.post("/api/v1/screening", json={"name": slip}, headers=bearer("read")).json()
+        found[least, "screening"] = [c["score"] for c in screened["candidates"]]
+    for kind in ("/api/v1/organisations", "/api/v1/establishments", "screening"):
+        assert found[0.85, kind] and min(found[0.85, kind]) >= 0.85, kind
+        assert all(score == 1.0 for score in found[1.0, kind]), kind
+        assert len(found[1.0, kind]) < len(found[0.85, kind]), kind
 
 
 def test_openapi_is_published(client: TestClient) -> None:

@@ -1,6 +1,6 @@
 """Name search over establishments and organisations, shared by their routes and by supplier
-screening: the typo-tolerant SQL, the least similarity to list a name, and the short references to
-an establishment or an organisation that answers embed."""
+screening: the typo-tolerant SQL (its least similarity is the ``search_min_similarity`` setting)
+and the short references to an establishment or an organisation that answers embed."""
 
 from typing import Any
 
@@ -8,13 +8,11 @@ from business_index.api import schemas
 from business_index.api.common import BadRequest
 from business_index.clean.names import name_key
 
-NAME_MATCH = 0.85  # the least Jaro-Winkler similarity between a query and a recorded name to list it
 
-
-def search_sql(unit: str, personal: bool) -> str:
+def search_sql(unit: str, personal: bool, min_similarity: float) -> str:
     """Typo-tolerant search of establishments or organisations (``unit``): the best similarity
     between the query and any name their records carry (names of individuals only when the caller
-    may see personal data), optionally only those with a record at a postcode. Parameters: the
+    may see personal data) at least ``min_similarity``, optionally only those with a record at a postcode. Parameters: the
     name key twice, the postcode twice."""
     table = "establishments" if unit == "establishment_id" else "organisations"
     personal_filter = "" if personal else "AND NOT s.personal"
@@ -23,7 +21,7 @@ def search_sql(unit: str, personal: bool) -> str:
             SELECT s.{unit}, max(jaro_winkler_similarity(s.key, ?)) AS score
             FROM name_search s
             WHERE s.{unit} IS NOT NULL {personal_filter}
-            GROUP BY s.{unit} HAVING max(jaro_winkler_similarity(s.key, ?)) >= {NAME_MATCH})
+            GROUP BY s.{unit} HAVING max(jaro_winkler_similarity(s.key, ?)) >= {float(min_similarity)})
         SELECT u.*, round(k.score, 4) AS score
         FROM keys k JOIN {table} u USING ({unit})
         WHERE ? IS NULL OR u.{unit} IN (

@@ -37,7 +37,7 @@ def router_for(services: Services) -> APIRouter:
         key = query_name_key("name", name)
         normal = query_postcode("postcode", postcode)
         con, _ = reader.cursor()
-        sql = search_sql(unit, caller(request).sees_personal_data)
+        sql = search_sql(unit, caller(request).sees_personal_data, config.search_min_similarity)
         params = [key, key, normal, normal]
         total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
         rows = con.execute(f"SELECT {columns} FROM ({sql}) ORDER BY {order} LIMIT ? OFFSET ?",

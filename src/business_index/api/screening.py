@@ -16,7 +16,7 @@ from business_index.api.common import Services, caller, error_responses, guarded
 
 def router_for(services: Services) -> APIRouter:
     router = APIRouter()
-    reader = services.reader
+    reader, config = services.reader, services.config
 
     @router.post("/api/v1/screening", response_model=schemas.ScreeningResult, response_model_by_alias=True,
               responses=error_responses(429), **guarded(services, "read", limit="screening"))
@@ -28,8 +28,9 @@ def router_for(services: Services) -> APIRouter:
         normal = query_postcode("postcode", request_body.postcode)
         personal = caller(request).sees_personal_data
         con, _ = reader.cursor()
+        candidates = search_sql("organisation_id", personal, config.search_min_similarity)
         rows = con.execute(f"""
-            SELECT organisation_id, name, score FROM ({search_sql("organisation_id", personal)})
+            SELECT organisation_id, name, score FROM ({candidates})
             ORDER BY score DESC, record_count DESC, organisation_id LIMIT ?""",
                            [key, key, normal, normal, request_body.limit]).fetchall()
         counts: dict[str, dict[str, int]] = {}
