@@ -18,11 +18,7 @@ import duckdb
 
 from business_index.clean.names import name_key
 from business_index.config import Settings
-from business_index.derive.establishments import (
-    search_approved_names,
-    summarise_establishments,
-    summarise_organisations,
-)
+from business_index.derive.establishments import APPROVED_NAME_SEARCH_STEPS, SUMMARY_STEPS
 from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
 from business_index.link.businesses import MODEL_FILE, PreviousIds, model_problem, resolve_businesses
@@ -30,6 +26,7 @@ from business_index.link.features import build_address_features, build_record_fe
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
 from business_index.sources import ReadResult, read_source
+from business_index.sql_steps import run_steps
 from business_index.store.index_schema import PUBLISHED_NAMES
 from business_index.store.index_writer import IndexWriter
 from business_index.store.submissions import ApprovedName
@@ -216,10 +213,10 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         writer.write_rows("approved_names", [
             {"uprn": a.uprn, "business_name": a.business_name, "submission_id": a.submission_id,
              "decided_at": a.decided_at, "name_key": name_key(a.business_name)} for a in approved_names])
-        summarise_establishments(writer.connection)
-        summarise_organisations(writer.connection)
+        step_seconds = run_steps(writer.connection, SUMMARY_STEPS)
         derive_property_names(writer.connection, settings.derive.name_precedence)
-        search_approved_names(writer.connection)
+        step_seconds.update(run_steps(writer.connection, APPROVED_NAME_SEARCH_STEPS))
+        timings.update({f"derive.{step}": seconds for step, seconds in step_seconds.items()})
         # only the declared tables are published (store/index_schema.py): the stages' working
         # tables and Splink's go
         for (table,) in writer.connection.execute("SELECT table_name FROM duckdb_tables()").fetchall():

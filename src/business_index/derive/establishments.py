@@ -12,19 +12,24 @@
 * ``name_search``: every name key a record carries, with its establishment and organisation, and
   whether it is a private individual's (searched only for callers who may see personal data).
 
+Each is a named SQL step (``sql_steps``): ``SUMMARY_STEPS`` after linking,
+``APPROVED_NAME_SEARCH_STEPS`` after ``property_names``.
+
 Only public names are shown (``record_features.public_name``): a private individual's name never
 names an establishment or an organisation here.
 """
 
 from __future__ import annotations
 
-import duckdb
+from business_index.sql_steps import SqlStep
 
 STILL_OPEN = "DATE '2999-12-31'"  # business_inputs.active_to of a liability or licence with no end
 
 
-def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"""
+SUMMARY_STEPS = (
+    SqlStep("unit_records",
+            reads=("record_establishments", "business_records", "record_features", "business_inputs", "record_links"),
+            writes=("unit_records",), sql=f"""
         CREATE OR REPLACE TEMP TABLE unit_records AS
         SELECT re.establishment_id, re.organisation_id, b.record_id, b.source, b.source_kind, f.public_name,
                f.individual, i.operator, l.uprn, b.address_text, b.postcode,
@@ -37,8 +42,10 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
         JOIN business_records b USING (record_id)
         JOIN record_features f ON f.unique_id = b.record_id
         JOIN business_inputs i ON i.unique_id = b.record_id
-        LEFT JOIN record_links l USING (record_id);
-
+        LEFT JOIN record_links l USING (record_id)"""),
+    SqlStep("establishments",
+            reads=("unit_records", "addresses"),
+            writes=("establishments",), sql="""
         CREATE OR REPLACE TABLE establishments AS
         WITH names AS (
             SELECT establishment_id, public_name AS name,
@@ -63,14 +70,20 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN names n ON n.establishment_id = u.establishment_id AND n.r = 1
         LEFT JOIN places p ON p.establishment_id = u.establishment_id AND p.r = 1
         LEFT JOIN addresses a ON a.uprn = p.uprn
-        GROUP BY u.establishment_id, n.name, p.uprn, a.single_line_address, a.postcode;
-
+        GROUP BY u.establishment_id, n.name, p.uprn, a.single_line_address, a.postcode"""),
+    SqlStep("record_names",
+            reads=("record_features",),
+            writes=("record_names",), sql="""
         CREATE OR REPLACE TABLE record_names AS
-        SELECT f.unique_id AS record_id, f.public_name FROM record_features f;
-
+        SELECT f.unique_id AS record_id, f.public_name FROM record_features f"""),
+    SqlStep("establishment_source_counts",
+            reads=("unit_records",),
+            writes=("establishment_source_counts",), sql="""
         CREATE OR REPLACE TABLE establishment_source_counts AS
-        SELECT establishment_id, source, count(*) AS records FROM unit_records GROUP BY 1, 2;
-
+        SELECT establishment_id, source, count(*) AS records FROM unit_records GROUP BY 1, 2"""),
+    SqlStep("name_search",
+            reads=("record_establishments", "record_features"),
+            writes=("name_search",), sql="""
         CREATE OR REPLACE TABLE name_search AS
         -- public: the key of the record's public name, or of a registered company (on the public
         -- register); any other name a record carries (a proprietor, partners, a licence holder, a
@@ -82,8 +95,10 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
         -- every name, the proprietor's, and each partner's of a partnership
         unnest(list_distinct(list_concat(f.name_keys, [f.proprietor_key],
                                          string_split(coalesce(f.proprietor_key, ''), ' AND ')))) AS k(key)
-        WHERE k.key IS NOT NULL AND k.key <> '';
-
+        WHERE k.key IS NOT NULL AND k.key <> ''"""),
+    SqlStep("premises_history",
+            reads=("unit_records", "establishments"),
+            writes=("premises_history",), sql="""
         CREATE OR REPLACE TABLE premises_history AS
         WITH seen AS (
             SELECT u.uprn, u.establishment_id, min(u.seen_from) AS first_seen, max(u.seen_to) AS last_seen,
@@ -96,13 +111,10 @@ def summarise_establishments(con: duckdb.DuckDBPyConnection) -> None:
             FROM seen s)
         SELECT r.uprn, r.establishment_id, e.organisation_id, e.name, r.first_seen, r.last_seen, r.still_open,
                r.r = 1 AS current
-        FROM ranked r JOIN establishments e USING (establishment_id);
-    """)
-
-
-def summarise_organisations(con: duckdb.DuckDBPyConnection) -> None:
-    """``organisations`` and ``organisation_source_counts`` (after ``summarise_establishments``)."""
-    con.execute("""
+        FROM ranked r JOIN establishments e USING (establishment_id)"""),
+    SqlStep("organisations",
+            reads=("unit_records",),
+            writes=("organisations",), sql="""
         CREATE OR REPLACE TABLE organisations AS
         WITH names AS (
             SELECT organisation_id, public_name AS name,
@@ -120,19 +132,24 @@ def summarise_organisations(con: duckdb.DuckDBPyConnection) -> None:
                min(u.seen_from) AS first_seen, max(u.seen_to) AS last_seen
         FROM unit_records u LEFT JOIN names n ON n.organisation_id = u.organisation_id AND n.r = 1
         WHERE u.organisation_id IS NOT NULL
-        GROUP BY u.organisation_id, n.name;
-
+        GROUP BY u.organisation_id, n.name"""),
+    SqlStep("organisation_source_counts",
+            reads=("unit_records",),
+            writes=("organisation_source_counts",), sql="""
         CREATE OR REPLACE TABLE organisation_source_counts AS
         SELECT organisation_id, source, count(*) AS records FROM unit_records
-        WHERE organisation_id IS NOT NULL GROUP BY 1, 2;
-    """)
+        WHERE organisation_id IS NOT NULL GROUP BY 1, 2"""),
+)
 
 
-def search_approved_names(con: duckdb.DuckDBPyConnection) -> None:
-    """A name the data team approved for a property is found by search like any recorded name: it
-    names the establishment the property's answer gives (after ``derive_property_names``)."""
-    con.execute("""
+APPROVED_NAME_SEARCH_STEPS = (
+    # a name the data team approved for a property is found by search like any recorded name: it
+    # names the establishment the property's answer gives
+    SqlStep("approved_names_searchable",
+            reads=("approved_names", "property_names", "name_search"),
+            writes=("name_search",), sql="""
         INSERT INTO name_search
         SELECT DISTINCT p.establishment_id, p.organisation_id, a.name_key, false
         FROM approved_names a JOIN property_names p USING (uprn)
-        WHERE a.name_key IS NOT NULL AND p.establishment_id IS NOT NULL""")
+        WHERE a.name_key IS NOT NULL AND p.establishment_id IS NOT NULL"""),
+)
