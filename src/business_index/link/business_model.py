@@ -9,6 +9,8 @@ a rare one, and frequent words are never deleted from names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
@@ -49,11 +51,31 @@ NAME_IN_ADDRESS = ("(len(uncommon_words_r) > 0 AND list_has_all(address_tokens_l
 # SIMILAR_NAMES they are alike enough to count as evidence, never alone
 SLIP_SIMILARITY = 0.95
 SIMILAR_NAMES = 0.88
-BEST_NAME_SIMILARITY = ("list_max(list_transform(name_keys_l, lambda x: "
-                        "list_max(list_transform(name_keys_r, lambda y: jaro_winkler_similarity(x, y)))))")
-# every word of the shorter primary name appears in the other: "HOMERTON CATERING" in "HOMERTON CATERING SUPPLIES"
-NAME_CONTAINED = ("(len(list_intersect(name_tokens_l, name_tokens_r)) >= 2 AND "
-                  "len(list_intersect(name_tokens_l, name_tokens_r)) = least(len(name_tokens_l), len(name_tokens_r)))")
+
+
+def splink_columns(column: str) -> tuple[str, str]:
+    """The two records' ``column`` as Splink's comparison SQL names them."""
+    return f"{column}_l", f"{column}_r"
+
+
+def joined_columns(column: str) -> tuple[str, str]:
+    """The two records' ``column`` in a self-join aliased ``l`` and ``r``."""
+    return f"l.{column}", f"r.{column}"
+
+
+def best_name_similarity(columns: Callable[[str], tuple[str, str]] = splink_columns) -> str:
+    """The Jaro-Winkler similarity of the closest keys of the two records' names."""
+    left, right = columns("name_keys")
+    return (f"list_max(list_transform({left}, lambda x: "
+            f"list_max(list_transform({right}, lambda y: jaro_winkler_similarity(x, y)))))")
+
+
+def name_contained(columns: Callable[[str], tuple[str, str]] = splink_columns) -> str:
+    """Every word of the shorter primary name appears in the other ("HOMERTON CATERING" in
+    "HOMERTON CATERING SUPPLIES"), and at least two."""
+    left, right = columns("name_tokens")
+    return (f"(len(list_intersect({left}, {right})) >= 2 AND "
+            f"len(list_intersect({left}, {right})) = least(len({left}), len({right})))")
 
 
 def _name() -> cl.CustomComparison:
@@ -64,9 +86,9 @@ def _name() -> cl.CustomComparison:
         cll.CustomLevel(COMPANY_ONE_KEYSTROKE, "registered company names differ by one keystroke"),
         cll.ExactMatchLevel("primary_name").configure(tf_adjustment_column="primary_name", tf_adjustment_weight=1.0),
         cll.CustomLevel("list_has_any(name_keys_l, name_keys_r)", "one of their names is the same"),
-        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= {SLIP_SIMILARITY}", "names differ by a slip"),
-        cll.CustomLevel(NAME_CONTAINED, "one name contains the other"),
-        cll.CustomLevel(f"{BEST_NAME_SIMILARITY} >= {SIMILAR_NAMES}", "similar names"),
+        cll.CustomLevel(f"{best_name_similarity()} >= {SLIP_SIMILARITY}", "names differ by a slip"),
+        cll.CustomLevel(name_contained(), "one name contains the other"),
+        cll.CustomLevel(f"{best_name_similarity()} >= {SIMILAR_NAMES}", "similar names"),
         cll.CustomLevel(NAME_IN_ADDRESS, "one's name is in the other's address"),
         cll.CustomLevel("list_has_any(uncommon_words_l, uncommon_words_r)", "they share an uncommon word"),
         cll.ElseLevel(),

@@ -31,15 +31,14 @@ addresses (place names such as "PITSEA" are not evidence of one business).
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 
 from business_index.link.business_model import (
-    BEST_NAME_SIMILARITY,
-    NAME_CONTAINED,
     SIMILAR_NAMES,
     SLIP_SIMILARITY,
+    best_name_similarity,
+    joined_columns,
+    name_contained,
 )
 from business_index.link.premises import (
     ONE_NAMES_THE_OTHER,
@@ -52,13 +51,7 @@ from business_index.link.premises import (
 )
 from business_index.link.union_find import UnionFind
 
-
-def _aliased(splink_sql: str) -> str:
-    """Model SQL names the two records' columns ``x_l`` and ``x_r``; here they are ``l.x``, ``r.x``."""
-    return re.sub(r"\b(\w+)_([lr])\b", r"\2.\1", splink_sql)
-
-
-BEST_SIMILARITY = _aliased(BEST_NAME_SIMILARITY)
+BEST_SIMILARITY = best_name_similarity(joined_columns)
 # a distinctive word in both names, also when one writes it as two ("TREE HOUSE" / "TREEHOUSE")
 SHARE_DISTINCTIVE_WORD = ("(list_has_any(l.name_stems, r.name_stems) OR list_has_any(l.name_bigrams, r.name_stems) "
                           "OR list_has_any(r.name_bigrams, l.name_stems))")
@@ -79,7 +72,7 @@ COMPANY_WRITTEN_AS_PERSON = ("(list_contains(l.company_keys, r.proprietor_key) O
 INITIALS = ("((length(r.initials) >= 3 AND list_contains(l.name_tokens, r.initials)) OR "
             "(length(l.initials) >= 3 AND list_contains(r.name_tokens, l.initials)))")
 NAMES_ALIKE = (f"(list_has_any(l.name_keys, r.name_keys) OR {BEST_SIMILARITY} >= {SLIP_SIMILARITY} OR "
-               f"{_aliased(NAME_CONTAINED)} OR {ADDRESS_NAMES_TRADING_NAME} OR {COMPANY_WRITTEN_AS_PERSON} OR "
+               f"{name_contained(joined_columns)} OR {ADDRESS_NAMES_TRADING_NAME} OR {COMPANY_WRITTEN_AS_PERSON} OR "
                f"{INITIALS})")
 NAMES_SIMILAR = f"({NAMES_ALIKE} OR {BEST_SIMILARITY} >= {SIMILAR_NAMES})"
 # (what the tier says, where the two records are, how their names agree)
