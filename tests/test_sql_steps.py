@@ -3,9 +3,13 @@ step that does not write what it declares fails naming itself."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
+from business_index.derive.establishments import APPROVED_NAME_SEARCH_STEPS, SUMMARY_STEPS
+from business_index.link.business_inputs import BUSINESS_INPUT_STEPS
 from business_index.sql_steps import SqlStep, StepError, check_plan, plan, run_steps
 
 COUNT_PUBS = SqlStep("pub_counts", reads=("premises",), writes=("pub_counts",), sql="""
@@ -48,3 +52,9 @@ def test_plan_says_what_each_step_reads_and_writes() -> None:
     assert plan((COUNT_PUBS, BUSY_STREETS)) == ["pub_counts: premises -> pub_counts",
                                                 "busy_streets: pub_counts -> busy_streets"]
     check_plan((COUNT_PUBS, BUSY_STREETS), available={"premises"})
+
+
+def test_the_readme_shows_every_plan() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    for line in plan((*BUSINESS_INPUT_STEPS, *SUMMARY_STEPS, *APPROVED_NAME_SEARCH_STEPS)):
+        assert line in readme, line

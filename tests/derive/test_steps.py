@@ -1,11 +1,9 @@
-"""The derive stage's named SQL steps agree with the published tables and the README."""
+"""The derive stage's named SQL steps agree with the published tables."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from business_index.derive.establishments import APPROVED_NAME_SEARCH_STEPS, SUMMARY_STEPS
-from business_index.sql_steps import check_plan, plan
+from business_index.sql_steps import check_plan
 from business_index.store.index_schema import PUBLISHED
 
 # what linking leaves for derive besides the published tables: its working tables of record features
@@ -25,9 +23,3 @@ def test_every_published_derive_table_is_written_by_a_declared_step() -> None:
     assert published_by_derive - WRITTEN_IN_PYTHON <= written
     # a step's table is either published or a working table dropped before publishing
     assert written - published_by_derive == {"unit_records"}
-
-
-def test_the_readme_shows_the_derive_plan() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    for line in plan((*SUMMARY_STEPS, *APPROVED_NAME_SEARCH_STEPS)):
-        assert line in readme, line

@@ -1,0 +1,198 @@
+"""What the business model compares: ``business_inputs``, every business record's comparable
+fields (name keys, registered-company keys, distinctive, site and local words, premises key,
+period), and ``named_inputs``, the records with a name. Named SQL steps (``sql_steps``) over the
+record features, run before scoring.
+
+A name written without its legal form still names a company when the same name is written with one
+elsewhere in the data, as a look-up on the company register would show (``known_companies``). A
+word is common by how many records use it (more than 1 in 500), so the lists scale with the data.
+"""
+
+from __future__ import annotations
+
+from business_index.sql_steps import SqlStep
+
+BUSINESS_INPUT_STEPS = (
+    SqlStep("known_companies",
+            reads=("record_features",),
+            writes=("known_companies",), sql="""
+        CREATE OR REPLACE TEMP TABLE known_companies AS
+        SELECT DISTINCT unnest(company_keys) AS key FROM record_features"""),
+    SqlStep("record_company_keys",
+            reads=("record_features", "known_companies"),
+            writes=("record_company_keys",), sql="""
+        CREATE OR REPLACE TEMP TABLE record_company_keys AS
+        SELECT n.unique_id, list(DISTINCT n.key ORDER BY n.key) AS keys
+        FROM (SELECT unique_id, unnest(name_keys) AS key FROM record_features) n
+        JOIN known_companies k USING (key)
+        GROUP BY n.unique_id"""),
+    SqlStep("common_name_words",
+            reads=("record_features",),
+            writes=("common_name_words",), sql="""
+        -- words in more than 1 in 500 names ('FOOD', 'STORES', 'CAFE') say little on their own
+        CREATE OR REPLACE TEMP TABLE common_name_words AS
+        SELECT word FROM (
+            SELECT DISTINCT unique_id, unnest(string_split(primary_name, ' ')) AS word
+            FROM record_features WHERE primary_name IS NOT NULL)
+        GROUP BY word
+        HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features WHERE primary_name IS NOT NULL) / 500)"""),
+    SqlStep("record_uncommon_words",
+            reads=("record_features", "common_name_words"),
+            writes=("record_uncommon_words",), sql="""
+        CREATE OR REPLACE TEMP TABLE record_uncommon_words AS
+        SELECT n.unique_id, list(n.word) AS words
+        FROM (SELECT unique_id, unnest(string_split(primary_name, ' ')) AS word
+              FROM record_features WHERE primary_name IS NOT NULL) n
+        ANTI JOIN common_name_words c USING (word)
+        WHERE n.word <> ''
+        GROUP BY n.unique_id"""),
+    SqlStep("generic_words",
+            reads=("record_features",),
+            writes=("generic_words",), sql="""
+        -- for joining across sources, a word is distinctive by how many DIFFERENT names use it (a
+        -- chain's brand on many records stays distinctive) and when it is not frequent in addresses
+        CREATE OR REPLACE TEMP TABLE generic_words AS
+        SELECT word FROM (
+            SELECT DISTINCT primary_name, unnest(string_split(primary_name, ' ')) AS word
+            FROM record_features WHERE primary_name IS NOT NULL)
+        GROUP BY word
+        HAVING count(*) > greatest(5, (SELECT count(DISTINCT primary_name) FROM record_features) / 500)
+        UNION
+        SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
+        GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 500)"""),
+    SqlStep("record_distinctive_words",
+            reads=("record_features", "generic_words"),
+            writes=("record_distinctive_words",), sql="""
+        -- by a join, not a list look-up per word (thousands of generic words at a borough's scale)
+        CREATE OR REPLACE TEMP TABLE record_distinctive_words AS
+        SELECT n.unique_id, list(n.word) AS words,
+               -- "MARTINS" and "MARTIN" are one word to compare
+               list(CASE WHEN len(n.word) > 3 AND suffix(n.word, 'S') THEN left(n.word, -1) ELSE n.word END) AS stems
+        FROM (SELECT unique_id, unnest(string_split(primary_name, ' ')) AS word
+              FROM record_features WHERE primary_name IS NOT NULL) n
+        ANTI JOIN generic_words g USING (word)
+        WHERE len(n.word) > 1
+        GROUP BY n.unique_id"""),
+    SqlStep("common_address_words",
+            reads=("record_features",),
+            writes=("common_address_words",), sql="""
+        -- the words that name a site ("SUMMERHILL GARAGE", "ARNOLD CENTRE"): an address's words
+        -- that are neither numbers nor common in addresses (streets, towns, counties)
+        CREATE OR REPLACE TEMP TABLE common_address_words AS
+        SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
+        GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 500)"""),
+    SqlStep("record_site_words",
+            reads=("record_features", "common_address_words"),
+            writes=("record_site_words",), sql="""
+        CREATE OR REPLACE TEMP TABLE record_site_words AS
+        SELECT n.unique_id, list(DISTINCT n.word) AS words
+        FROM (SELECT unique_id, unnest(tokens) AS word FROM record_features) n
+        ANTI JOIN common_address_words c USING (word)
+        WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
+        GROUP BY n.unique_id"""),
+    SqlStep("record_local_words",
+            reads=("record_features",),
+            writes=("record_local_words",), sql="""
+        -- words that place an address within a sector (a street, a site, a village), not the town
+        -- or county most addresses carry: used by at most 1 in 50 records
+        CREATE OR REPLACE TEMP TABLE record_local_words AS
+        SELECT n.unique_id, list(DISTINCT n.word) AS words
+        FROM (SELECT unique_id, unnest(tokens) AS word FROM record_features) n
+        ANTI JOIN (SELECT word FROM (SELECT DISTINCT unique_id, unnest(tokens) AS word FROM record_features)
+                   GROUP BY word HAVING count(*) > greatest(5, (SELECT count(*) FROM record_features) / 50)) c
+             USING (word)
+        WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
+        GROUP BY n.unique_id"""),
+    SqlStep("record_premises_names",
+            reads=("record_features", "generic_words"),
+            writes=("record_premises_names",), sql="""
+        -- the name an address gives its premises, before the building number ("Flatbridge Cafe,
+        -- 7 Hurricane Close"): its uncommon words
+        CREATE OR REPLACE TEMP TABLE record_premises_names AS
+        SELECT n.unique_id, list(DISTINCT n.word) AS words
+        FROM (SELECT unique_id,
+                     unnest(list_slice(tokens, 1, coalesce(list_position(tokens, number), 1) - 1)) AS word
+              FROM record_features WHERE number IS NOT NULL) n
+        ANTI JOIN generic_words g USING (word)
+        WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
+        GROUP BY n.unique_id"""),
+    SqlStep("business_inputs",
+            reads=("record_features", "business_records", "record_uncommon_words", "record_distinctive_words", "record_site_words", "record_local_words", "record_premises_names", "record_company_keys", "record_links", "addresses"),
+            writes=("business_inputs",), sql="""
+        CREATE OR REPLACE TABLE business_inputs AS
+        SELECT f.unique_id, f.name_keys, coalesce(c.keys, []::VARCHAR[]) AS company_keys,
+               c.keys[1] AS company_key,
+               -- keys that survive one slip in any single word of a registered name, for blocking:
+               -- its first word with its word count and last initial, or its first letter and the rest
+               split_part(c.keys[1], ' ', 1) || '|' || len(string_split(c.keys[1], ' ')) || '|'
+                   || left(split_part(c.keys[1], ' ', -1), 1) AS company_head,
+               CASE WHEN contains(c.keys[1], ' ')
+                    THEN left(c.keys[1], 1) || '|' || substr(c.keys[1], strpos(c.keys[1], ' ') + 1) END AS company_tail,
+               f.primary_name, f.name_sorted, f.name_first2,
+               string_split(coalesce(f.primary_name, ''), ' ') AS name_tokens,
+               -- words written joined or apart ("TREE HOUSE" and "TREEHOUSE", "PUSSY CAT" and "PUSSYCAT")
+               list_transform(range(1, len(string_split(coalesce(f.primary_name, ''), ' '))),
+                              lambda i: string_split(f.primary_name, ' ')[i] || string_split(f.primary_name, ' ')[i + 1])
+                   AS name_bigrams,
+               replace(f.primary_name, ' ', '') AS name_compact,
+               -- "DWP" for "DEPARTMENT FOR WORK AND PENSIONS"
+               CASE WHEN len(string_split(f.primary_name, ' ')) >= 3 THEN list_aggregate(list_transform(
+                   list_filter(string_split(f.primary_name, ' '), lambda w: w NOT IN ('AND', 'FOR', 'OF', 'THE', 'IN')),
+                   lambda w: left(w, 1)), 'string_agg', '') END AS initials,
+               list_filter(string_split(nullif(trim(regexp_replace(upper(b.address_lines[1]), '[^A-Z0-9]+', ' ', 'g')), ''), ' '),
+                           lambda w: w NOT IN ('THE', 'AND')) AS first_line_words,
+               array_to_string(f.tokens, '') AS address_compact,
+               coalesce(pn.words, []::VARCHAR[]) AS premises_name_words,
+               f.proprietor_key, l.uprn, a.parent_uprn,
+               -- where the record is: its UPRN when linked, else its postcode and building number
+               CASE WHEN l.uprn IS NOT NULL THEN 'U' || l.uprn
+                    WHEN f.postcode IS NOT NULL AND f.number IS NOT NULL THEN f.postcode || '|' || f.number
+               END AS premises_key,
+               f.tokens AS address_tokens,
+               coalesce(s.words, []::VARCHAR[]) AS site_words,
+               coalesce(lw.words, []::VARCHAR[]) AS local_words,
+               coalesce(u.words, []::VARCHAR[]) AS uncommon_words,
+               coalesce(d.words, []::VARCHAR[]) AS distinctive_words,
+               coalesce(d.stems, []::VARCHAR[]) AS name_stems,
+               b.source, b.source_kind, b.record_type, b.start_date AS started_on, f.premises_use, f.not_a_property, f.premises_business_words,
+               -- whoever is liable or holds it: a ratepayer, or a name with a company's legal form
+               (b.source_kind = 'rates' OR len(coalesce(c.keys, [])) > 0) AS operator,
+               f.number, f.number_base, f.sub_premises, f.street,
+               -- the number a range starts with, its letter kept: "94-96" is at 94, "70A" is not 70
+               nullif(regexp_extract(f.number, '^[0-9]+[A-Z]?'), '') AS number_start,
+               -- the first line as written, for naming a site ("Summerhill Garage", "The Arnold Centre")
+               nullif(trim(regexp_replace(upper(b.address_lines[1]), '[^A-Z0-9]+', ' ', 'g')), '') AS first_line,
+               split_part(f.street, ' ', 1) AS street_head,
+               coalesce(a.postcode, f.postcode) AS postcode,
+               left(coalesce(a.postcode, f.postcode), -2) AS sector,
+               b.property_ref,
+               CASE WHEN b.record_type = 'voa_list_entry' THEN NULL
+                    ELSE coalesce(b.start_date, b.last_seen_date) END AS active_from,
+               CASE WHEN b.record_type = 'voa_list_entry' THEN NULL
+                    -- a food establishment in an extract was trading on the extract's date
+                    WHEN b.record_type = 'food_establishment'
+                        THEN coalesce(try_cast(b.extra ->> 'extract_date' AS DATE), b.last_seen_date)
+                    -- a ratepayer's liability with no end date ends when the next one's for the same
+                    -- property starts
+                    ELSE coalesce(b.end_date, b.last_seen_date,
+                                  CASE WHEN b.property_ref IS NOT NULL AND b.start_date IS NOT NULL THEN
+                                      lead(b.start_date) OVER (PARTITION BY b.source, b.property_ref
+                                                               ORDER BY b.start_date, b.record_id) END,
+                                  DATE '2999-12-31') END AS active_to,
+               b.source || '|' || b.source_record_id AS record_key,
+               len(f.name_keys) > 0 OR f.proprietor_key IS NOT NULL AS named
+        FROM record_features f
+        JOIN business_records b ON b.record_id = f.unique_id
+        LEFT JOIN record_uncommon_words u ON u.unique_id = f.unique_id
+        LEFT JOIN record_distinctive_words d ON d.unique_id = f.unique_id
+        LEFT JOIN record_site_words s ON s.unique_id = f.unique_id
+        LEFT JOIN record_local_words lw ON lw.unique_id = f.unique_id
+        LEFT JOIN record_premises_names pn ON pn.unique_id = f.unique_id
+        LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
+        LEFT JOIN record_links l ON l.record_id = f.unique_id
+        LEFT JOIN addresses a ON a.uprn = l.uprn"""),
+    SqlStep("named_inputs",
+            reads=("business_inputs",),
+            writes=("named_inputs",), sql="""
+        CREATE OR REPLACE TABLE named_inputs AS SELECT * EXCLUDE (named) FROM business_inputs WHERE named"""),
+)
