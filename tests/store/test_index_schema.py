@@ -34,3 +34,14 @@ def test_the_api_exports_and_evaluators_read_only_published_tables() -> None:
            "truth_table", "unit_records", "hits", "true_uprn"}
     assert read - own <= PUBLISHED_NAMES, sorted(read - own - PUBLISHED_NAMES)
     assert {"establishments", "organisations", "property_names"} <= read
+
+
+def test_each_table_declares_the_modules_that_write_and_read_it() -> None:
+    modules = {str(p.relative_to(SRC).with_suffix("")): p.read_text(encoding="utf-8") for p in SRC.rglob("*.py")}
+    for table in PUBLISHED:
+        writes = re.compile(rf"(?:CREATE OR REPLACE (?:TEMP )?TABLE|CREATE TABLE|INSERT INTO|UPDATE)\s+{table.name}\b")
+        reads = re.compile(rf"\b(?:FROM|JOIN)\s+{table.name}\b")
+        writers = {m for m, text in modules.items() if writes.search(text)}
+        readers = {m for m, text in modules.items() if reads.search(text)} - writers
+        assert set(table.written_by) == writers, table.name
+        assert set(table.read_by) == readers, table.name

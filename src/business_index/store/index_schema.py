@@ -1,4 +1,5 @@
-"""Every table a published index holds: its columns, the stage that writes it, and what one row is.
+"""Every table a published index holds: its columns, the stage and modules that write it, the
+modules that read it, and what one row is.
 
 This is the contract between the build's stages and the index's readers (the API, exports and the
 evaluators read only these tables). Working tables of a stage (``record_features``,
@@ -18,65 +19,106 @@ class Table:
     stage: str  # the stage that writes it: sources (through store), link or derive
     row: str  # what one row is
     columns: tuple[str, ...]
+    written_by: tuple[str, ...]  # the modules (under business_index/) whose SQL makes or changes it
+    read_by: tuple[str, ...]  # the other modules whose SQL reads it (none: kept for people and tools)
 
 
-def _t(name: str, stage: str, row: str, columns: str) -> Table:
-    return Table(name, stage, row, tuple(columns.split()))
+def _t(name: str, stage: str, row: str, columns: str, written_by: str, read_by: str) -> Table:
+    return Table(name, stage, row, tuple(columns.split()), tuple(written_by.split()), tuple(read_by.split()))
 
 
 LINEAGE = "source file line"
 PUBLISHED: tuple[Table, ...] = (
-    _t("build_info", "store", "a fact of the build (id, time, versions, counts, settings)", "key value"),
+    _t("build_info", "store", "a fact of the build (id, time, versions, counts, settings)", "key value",
+       written_by="store/index_writer", read_by="store/index_reader"),
     _t("sources", "store", "a source of sources.toml, with its data-protection facts",
-       "name kind format description owner lawful_basis refreshed retention paths"),
+       "name kind format description owner lawful_basis refreshed retention paths",
+       written_by="store/index_writer", read_by=""),
     _t("source_files", "store", "a file read, with its counts and warnings",
-       "source file encoding read loaded quarantined warnings"),
+       "source file encoding read loaded quarantined warnings",
+       written_by="store/index_writer", read_by="build"),
     _t("quarantine", "sources", "a row that could not be loaded, with its field and reason",
-       f"{LINEAGE} field reason raw"),
+       f"{LINEAGE} field reason raw",
+       written_by="store/index_writer", read_by="store/export"),
     _t("addresses", "sources", "a property (BLPU) with its approved address",
        "uprn parent_uprn usrn lpi_key logical_status blpu_state sao_start_number sao_start_suffix "
        "sao_end_number sao_end_suffix sao_text pao_start_number pao_start_suffix pao_end_number pao_end_suffix "
        "pao_text street_description locality town postcode single_line_address classification organisation "
-       f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}"),
+       f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}",
+       written_by="store/index_writer",
+       read_by=("api/addresses api/business_search api/submissions build derive/establishments "
+                "derive/property_names link/business_inputs link/deterministic link/features store/export "
+                "store/index_reader")),
     _t("address_aliases", "sources", "an address (LPI) of a property, approved or not",
-       f"uprn lpi_key logical_status language single_line_address postcode start_date end_date {LINEAGE}"),
+       f"uprn lpi_key logical_status language single_line_address postcode start_date end_date {LINEAGE}",
+       written_by="store/index_writer", read_by="api/addresses link/features"),
     _t("cross_references", "sources", "an LLPG cross reference (record 23)",
-       f"uprn xref_key source_code reference start_date end_date {LINEAGE}"),
+       f"uprn xref_key source_code reference start_date end_date {LINEAGE}",
+       written_by="store/index_writer", read_by="build link/deterministic"),
     _t("gazetteer_other_records", "sources", "a gazetteer record read past on purpose, kept raw",
-       "source file line record_type fields"),
+       "source file line record_type fields",
+       written_by="store/index_writer", read_by=""),
     _t("business_records", "sources", "a rates account, list entry, licence or food establishment",
        "record_id source file line source_kind record_type source_record_id name trading_name holder_name "
        "holder_is_individual name_withheld address_lines address_text postcode uprn property_ref account_ref "
-       "licence_ref licence_type status description rateable_value start_date end_date last_seen_date extra"),
+       "licence_ref licence_type status description rateable_value start_date end_date last_seen_date extra",
+       written_by="store/index_writer",
+       read_by=("api/addresses api/business_search api/screening build derive/establishments "
+                "derive/property_names evaluate/basildon evaluate/synthetic link/business_inputs "
+                "link/businesses link/deterministic link/features link/properties store/export")),
     _t("approved_names", "store", "a name the data team approved for a property, at build time",
-       "uprn business_name submission_id decided_at name_key"),
+       "uprn business_name submission_id decided_at name_key",
+       written_by="store/index_writer", read_by="derive/establishments derive/property_names"),
     _t("record_links", "link", "a record placed at a property, with the rule and probability",
-       "record_id uprn link_rule match_probability"),
+       "record_id uprn link_rule match_probability",
+       written_by="link/deterministic link/properties",
+       read_by=("api/addresses api/business_search derive/establishments derive/property_names "
+                "evaluate/synthetic link/business_inputs store/export")),
     _t("unmatched_records", "link", "a record no rule placed, with why and its best candidates",
-       "record_id given_uprn reason best_candidates"),
+       "record_id given_uprn reason best_candidates",
+       written_by="link/properties", read_by="store/export"),
     _t("record_establishments", "link", "a record with its establishment and organisation",
-       "record_id record_key establishment_id organisation_id"),
+       "record_id record_key establishment_id organisation_id",
+       written_by="link/businesses",
+       read_by=("api/addresses api/business_search api/screening build derive/establishments "
+                "derive/property_names evaluate/basildon evaluate/synthetic store/export")),
     _t("id_changes", "link", "a merge or split of an id since the previous build",
-       "kind previous_id current_id records change"),
-    _t("record_names", "derive", "a record with the name it may show the public", "record_id public_name"),
+       "kind previous_id current_id records change",
+       written_by="link/businesses", read_by=""),
+    _t("record_names", "derive", "a record with the name it may show the public", "record_id public_name",
+       written_by="derive/establishments", read_by="api/addresses api/screening"),
     _t("establishments", "derive", "an establishment: a business at one premises over one period",
        "establishment_id organisation_id name uprn address postcode first_seen last_seen still_open "
-       "record_count name_variants sources has_individual"),
+       "record_count name_variants sources has_individual",
+       written_by="derive/establishments",
+       read_by=(
+                "api/businesses api/screening derive/property_names store/export")),
     _t("establishment_source_counts", "derive", "an establishment and source, with its records",
-       "establishment_id source records"),
+       "establishment_id source records",
+       written_by="derive/establishments", read_by="api/businesses"),
     _t("organisations", "derive", "an organisation: the operator behind establishments",
        "organisation_id name establishment_count record_count name_variants uprns has_individual "
-       "first_seen last_seen"),
+       "first_seen last_seen",
+       written_by="derive/establishments",
+       read_by=(
+                "api/addresses api/businesses derive/property_names store/export")),
     _t("organisation_source_counts", "derive", "an organisation and source, with its records",
-       "organisation_id source records"),
+       "organisation_id source records",
+       written_by="derive/establishments", read_by="api/businesses api/screening"),
     _t("premises_history", "derive", "an establishment seen at a property, with its period",
-       "uprn establishment_id organisation_id name first_seen last_seen still_open current"),
+       "uprn establishment_id organisation_id name first_seen last_seen still_open current",
+       written_by="derive/establishments", read_by="api/addresses derive/property_names"),
     _t("name_search", "derive", "a name key an establishment's records carry, personal or public",
-       "establishment_id organisation_id key personal"),
+       "establishment_id organisation_id key personal",
+       written_by="derive/establishments", read_by="api/business_search"),
     _t("name_candidates", "derive", "a name a property could be known by, with its provenance",
-       "uprn name source_kind source record_id name_date sort_date establishment_id"),
+       "uprn name source_kind source record_id name_date sort_date establishment_id",
+       written_by="derive/property_names", read_by=""),
     _t("property_names", "derive", "a property's one business name, its provenance and operator",
        "uprn business_name name_source_kind name_source name_record_id name_date establishment_id "
-       "organisation_id organisation_name other_candidates"),
+       "organisation_id organisation_name other_candidates",
+       written_by="derive/property_names",
+       read_by=("api/addresses api/submissions derive/establishments evaluate/synthetic store/export "
+                "store/index_reader")),
 )
 PUBLISHED_NAMES = frozenset(t.name for t in PUBLISHED)
