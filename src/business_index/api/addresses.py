@@ -23,7 +23,7 @@ from business_index.api.common import (
     query_postcode,
 )
 from business_index.records import MAX_UPRN
-from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
+from business_index.store import index_queries
 
 
 def router_for(services: Services) -> APIRouter:
@@ -76,29 +76,10 @@ def router_for(services: Services) -> APIRouter:
 
     def find_addresses(postcode: str | None, uprn: int | None, query: str | None, classification: str | None,
                        limit: int, offset: int) -> tuple[int, list[tuple[Any, ...]]]:
-        conditions: list[str] = [LIVE]
-        params: list[object] = []
-        if postcode is not None:
-            conditions.append("a.postcode = ?")
-            params.append(postcode)
-        if uprn is not None:
-            conditions.append("a.uprn = ?")
-            params.append(uprn)
-        if classification:
-            conditions.append("starts_with(a.classification, ?)")
-            params.append(classification.upper())
-        if query and query.strip():
-            conditions.append("a.uprn IN (SELECT uprn FROM address_aliases WHERE contains(single_line_address, ?))")
-            params.append(" ".join(query.upper().split()))
-        if len(params) == 0:
+        if postcode is None and uprn is None and not (query and query.strip()) and not classification:
             raise BadRequest(None, "give at least one of postcode, uprn, query or classification")
         con, _ = reader.cursor()
-        where = " AND ".join(conditions)
-        total = con.execute(f"SELECT count(*) FROM addresses a WHERE {where}", params).fetchall()[0][0]
-        rows = con.execute(f"""
-            SELECT {ADDRESS_ROW_COLUMNS} FROM addresses a LEFT JOIN property_names p USING (uprn) WHERE {where}
-            ORDER BY {ADDRESS_ORDER} LIMIT ? OFFSET ?""", [*params, limit, offset]).fetchall()
-        return int(total), rows
+        return index_queries.find_addresses(con, postcode, uprn, query, classification, limit, offset)
 
     @router.get("/api/v1/properties/{uprn}", response_model=schemas.Property, response_model_by_alias=True,
              responses=error_responses(404), **guarded(services, "read"))
@@ -109,50 +90,40 @@ def router_for(services: Services) -> APIRouter:
         establishment seen there (its history), and the records linked to it (holders' names and
         account references only with ``review`` or ``admin``)."""
         con, index = reader.cursor()
-        rows = con.execute("""
-            SELECT a.uprn, a.parent_uprn, a.single_line_address, a.postcode, a.classification, p.business_name,
-                   p.name_source_kind, p.name_source, p.name_date, p.establishment_id, to_json(p.other_candidates),
-                   p.organisation_id, p.organisation_name
-            FROM addresses a LEFT JOIN property_names p USING (uprn) WHERE a.uprn = ?""", [uprn]).fetchall()
-        if not rows:
+        row = index_queries.property_row(con, uprn)
+        if row is None:
             return error_response(404, "uprn", f"no property with UPRN {uprn}")
-        row = rows[0]
         candidates = [schemas.NameCandidate(name=c["name"], source_kind=c["sourceKind"], source=c["source"],
                                             date=c["date"], establishment_id=c["establishmentId"])
-                      for c in json.loads(row[10] or "null") or []]
-        indexed = ChosenName(row[5], row[6], row[7], row[8], row[9])
+                      for c in json.loads(row.other_candidates_json or "null") or []]
+        indexed = ChosenName(row.business_name, row.name_source_kind, row.name_source, row.name_date,
+                             row.establishment_id)
         chosen = shown_name(uprn, indexed, index.name_precedence)
         if chosen is not indexed and indexed.business_name is not None and indexed.source_kind != "approved":
             # an approval since the build outranks the index's choice, which becomes a candidate
             candidates.insert(0, schemas.NameCandidate(name=indexed.business_name, source_kind=str(indexed.source_kind),
-                                                       source=indexed.source, date=row[8],
+                                                       source=indexed.source, date=row.name_date,
                                                        establishment_id=indexed.establishment_id))
         history = [schemas.PremisesHistoryEntry(
-            establishment_id=h[0], name=h[1], organisation=organisation_ref(h[2], h[3]), first_seen=h[4],
-            last_seen=h[5], still_open=bool(h[6]), current=bool(h[7])) for h in con.execute("""
-                SELECT h.establishment_id, h.name, h.organisation_id, o.name, h.first_seen, h.last_seen,
-                       h.still_open, h.current
-                FROM premises_history h LEFT JOIN organisations o USING (organisation_id)
-                WHERE h.uprn = ? ORDER BY h.current DESC, h.last_seen DESC NULLS LAST, h.establishment_id""",
-                [uprn]).fetchall()]
-        records = con.execute("""
-            SELECT b.source, b.record_type, b.source_record_id, f.public_name, l.link_rule, l.match_probability,
-                   re.establishment_id, re.organisation_id, b.holder_name, b.account_ref
-            FROM record_links l JOIN business_records b USING (record_id)
-            JOIN record_names f USING (record_id)
-            LEFT JOIN record_establishments re USING (record_id)
-            WHERE l.uprn = ? ORDER BY b.source, b.record_id""", [uprn]).fetchall()
+            establishment_id=h.establishment_id, name=h.name,
+            organisation=organisation_ref(h.organisation_id, h.organisation_name), first_seen=h.first_seen,
+            last_seen=h.last_seen, still_open=bool(h.still_open), current=bool(h.current))
+            for h in index_queries.premises_history(con, uprn)]
         personal = caller(request).sees_personal_data
         linked = [schemas.LinkedRecord(
-            source=r[0], record_type=r[1], source_record_id=r[2] if personal or r[1] != "ndr_account" else "withheld",
-            name=r[3], link_rule=r[4], match_probability=round(r[5], 4), establishment_id=r[6], organisation_id=r[7],
-            holder_name=r[8] if personal else None, account_ref=r[9] if personal else None) for r in records]
+            source=r.source, record_type=r.record_type,
+            source_record_id=r.source_record_id if personal or r.record_type != "ndr_account" else "withheld",
+            name=r.public_name, link_rule=r.link_rule, match_probability=round(r.match_probability, 4),
+            establishment_id=r.establishment_id, organisation_id=r.organisation_id,
+            holder_name=r.holder_name if personal else None, account_ref=r.account_ref if personal else None)
+            for r in index_queries.linked_records(con, uprn)]
         # an approved name since the build may belong to no establishment; then no operator is claimed
         same_establishment = chosen.establishment_id == indexed.establishment_id
         return schemas.Property(
-            uprn=row[0], parent_uprn=row[1], single_line_address=row[2], postcode=row[3], classification=row[4],
+            uprn=row.uprn, parent_uprn=row.parent_uprn, single_line_address=row.single_line_address,
+            postcode=row.postcode, classification=row.classification,
             business_name=chosen.business_name, name_source_kind=chosen.source_kind, name_source=chosen.source,
             name_date=chosen.date, establishment_id=chosen.establishment_id,
-            organisation=organisation_ref(row[11], row[12]) if same_establishment else None,
+            organisation=organisation_ref(row.organisation_id, row.organisation_name) if same_establishment else None,
             other_candidates=candidates, history=history, linked_records=linked)
     return router

@@ -8,13 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from business_index.api import schemas
-from business_index.api.business_search import (
-    ESTABLISHMENT_REF_COLUMNS,
-    establishment_ref,
-    organisation_ref,
-    query_name_key,
-    search_sql,
-)
+from business_index.api.business_search import establishment_ref, organisation_ref, query_name_key
 from business_index.api.common import (
     Services,
     caller,
@@ -23,6 +17,7 @@ from business_index.api.common import (
     guarded,
     query_postcode,
 )
+from business_index.store import index_queries
 
 
 def router_for(services: Services) -> APIRouter:
@@ -37,12 +32,9 @@ def router_for(services: Services) -> APIRouter:
         key = query_name_key("name", name)
         normal = query_postcode("postcode", postcode)
         con, _ = reader.cursor()
-        sql = search_sql(unit, caller(request).sees_personal_data, config.search_min_similarity)
-        params = [key, key, normal, normal]
-        total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
-        rows = con.execute(f"SELECT {columns} FROM ({sql}) ORDER BY {order} LIMIT ? OFFSET ?",
-                           [*params, page_size, (page - 1) * page_size]).fetchall()
-        return int(total), rows
+        return index_queries.search_page(con, unit, key, normal, caller(request).sees_personal_data,
+                                         config.search_min_similarity, columns, order, page_size,
+                                         (page - 1) * page_size)
 
     @router.get("/api/v1/establishments", response_model=schemas.EstablishmentList, response_model_by_alias=True,
              responses=error_responses(429),
@@ -72,20 +64,15 @@ def router_for(services: Services) -> APIRouter:
         """One establishment: every public name its records carry, its premises and period, its
         operating organisation, and how many records each source holds for it."""
         con, _ = reader.cursor()
-        rows = con.execute("""
-            SELECT e.establishment_id, e.name, e.name_variants, e.uprn, e.address, e.postcode, e.first_seen,
-                   e.last_seen, e.still_open, e.organisation_id, o.name
-            FROM establishments e LEFT JOIN organisations o USING (organisation_id)
-            WHERE e.establishment_id = ?""", [establishment_id]).fetchall()
-        if not rows:
+        e = index_queries.establishment_row(con, establishment_id)
+        if e is None:
             return error_response(404, "establishment_id", f"no establishment {establishment_id}")
-        r = rows[0]
-        counts = dict(con.execute("SELECT source, records FROM establishment_source_counts WHERE establishment_id = ?",
-                                  [establishment_id]).fetchall())
+        counts = index_queries.records_by_source(con, "establishment_id", [establishment_id])
         return schemas.Establishment(
-            establishment_id=r[0], name=r[1], name_variants=list(r[2]), uprn=r[3], address=r[4], postcode=r[5],
-            first_seen=r[6], last_seen=r[7], still_open=bool(r[8]), organisation=organisation_ref(r[9], r[10]),
-            records_by_source=counts)
+            establishment_id=e.establishment_id, name=e.name, name_variants=list(e.name_variants), uprn=e.uprn,
+            address=e.address, postcode=e.postcode, first_seen=e.first_seen, last_seen=e.last_seen,
+            still_open=bool(e.still_open), organisation=organisation_ref(e.organisation_id, e.organisation_name),
+            records_by_source=counts.get(establishment_id, {}))
 
     @router.get("/api/v1/organisations", response_model=schemas.OrganisationList, response_model_by_alias=True,
              responses=error_responses(429),
@@ -113,17 +100,13 @@ def router_for(services: Services) -> APIRouter:
         """One organisation: every public name its records carry, each of its establishments, and
         how many records each source holds for it."""
         con, _ = reader.cursor()
-        rows = con.execute("""SELECT organisation_id, name, name_variants, first_seen, last_seen
-                              FROM organisations WHERE organisation_id = ?""", [organisation_id]).fetchall()
-        if not rows:
+        o = index_queries.organisation_row(con, organisation_id)
+        if o is None:
             return error_response(404, "organisation_id", f"no organisation {organisation_id}")
-        r = rows[0]
-        units = [establishment_ref(e) for e in con.execute(
-            f"SELECT {ESTABLISHMENT_REF_COLUMNS} FROM establishments WHERE organisation_id = ? "
-            "ORDER BY still_open DESC, name, establishment_id",
-            [organisation_id]).fetchall()]
-        counts = dict(con.execute("SELECT source, records FROM organisation_source_counts WHERE organisation_id = ?",
-                                  [organisation_id]).fetchall())
-        return schemas.Organisation(organisation_id=r[0], name=r[1], name_variants=list(r[2]), establishments=units,
-                                    records_by_source=counts, first_seen=r[3], last_seen=r[4])
+        units = [establishment_ref(e) for e in index_queries.establishments_of(con, [organisation_id]).get(
+            organisation_id, [])]
+        counts = index_queries.records_by_source(con, "organisation_id", [organisation_id])
+        return schemas.Organisation(organisation_id=o.organisation_id, name=o.name, name_variants=list(o.name_variants),
+                                    establishments=units, records_by_source=counts.get(organisation_id, {}),
+                                    first_seen=o.first_seen, last_seen=o.last_seen)
     return router

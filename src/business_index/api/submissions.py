@@ -29,7 +29,8 @@ from business_index.api.common import (
     guarded,
 )
 from business_index.api.middleware import SUBMISSIONS
-from business_index.records import LIVE_STATUSES_SQL, MAX_UPRN
+from business_index.records import MAX_UPRN
+from business_index.store import index_queries
 from business_index.store.csv_cells import spreadsheet_safe
 from business_index.store.submissions import (
     AlreadyDecided,
@@ -83,13 +84,10 @@ def router_for(services: Services) -> APIRouter:
             raise BadRequest("businessName", "the name is blank")
         note = body.note.strip() or None if body.note else None
         con, index = reader.cursor()
-        rows = con.execute(f"""
-            SELECT a.single_line_address, a.organisation, p.business_name, p.name_source_kind, p.establishment_id
-            FROM addresses a LEFT JOIN property_names p USING (uprn)
-            WHERE a.uprn = ? AND a.logical_status IN {LIVE_STATUSES_SQL}""", [body.uprn]).fetchall()
-        if not rows:
+        found = index_queries.live_property(con, body.uprn)
+        if found is None:
             raise BadRequest("uprn", f"no live property with UPRN {body.uprn}")
-        address, organisation, derived, kind, establishment_id = rows[0]
+        address, organisation, derived, kind, establishment_id = found
         shown = services.approved.choose(body.uprn, ChosenName(derived, kind, None, None, establishment_id),
                                          index.name_precedence)
         submitter = caller(request).subject
@@ -173,9 +171,7 @@ def router_for(services: Services) -> APIRouter:
         3339) keeps only decisions after it, for incremental pulls."""
         approved = store.approved_since(rfc3339(since) if since else None)
         con, _ = reader.cursor()
-        current: dict[int, str | None] = dict(con.execute(
-            "SELECT uprn, organisation FROM addresses WHERE uprn IN (SELECT unnest(?::BIGINT[]))",
-            [[s.uprn for s in approved]]).fetchall()) if approved else {}
+        current = index_queries.gazetteer_organisations(con, [s.uprn for s in approved])
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(LLPG_UPDATE_COLUMNS)

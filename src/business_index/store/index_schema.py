@@ -46,12 +46,11 @@ PUBLISHED: tuple[Table, ...] = (
        "pao_text street_description locality town postcode single_line_address classification organisation "
        f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}",
        written_by="store/index_writer",
-       read_by=("api/addresses api/business_search api/submissions build derive/establishments "
-                "derive/property_names link/business_inputs link/deterministic link/features store/export "
-                "store/index_reader")),
+       read_by=("build derive/establishments derive/property_names link/business_inputs "
+                "link/deterministic link/features store/export store/index_queries store/index_reader")),
     _t("address_aliases", "sources", "an address (LPI) of a property, approved or not",
        f"uprn lpi_key logical_status language single_line_address postcode start_date end_date {LINEAGE}",
-       written_by="store/index_writer", read_by="api/addresses link/features"),
+       written_by="store/index_writer", read_by="link/features store/index_queries"),
     _t("cross_references", "sources", "an LLPG cross reference (record 23)",
        f"uprn xref_key source_code reference start_date end_date {LINEAGE}",
        written_by="store/index_writer", read_by="build link/deterministic"),
@@ -63,54 +62,54 @@ PUBLISHED: tuple[Table, ...] = (
        "holder_is_individual name_withheld address_lines address_text postcode uprn property_ref account_ref "
        "licence_ref licence_type status description rateable_value start_date end_date last_seen_date extra",
        written_by="store/index_writer",
-       read_by=("api/addresses api/business_search api/screening build derive/establishments "
-                "derive/property_names evaluate/basildon evaluate/synthetic link/business_inputs "
-                "link/businesses link/deterministic link/features link/properties store/export")),
+       read_by=("build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic "
+                "link/business_inputs link/businesses link/deterministic link/features link/properties "
+                "store/export store/index_queries")),
     _t("approved_names", "store", "a name the data team approved for a property, at build time",
        "uprn business_name submission_id decided_at name_key",
        written_by="store/index_writer", read_by="derive/establishments derive/property_names"),
     _t("record_links", "link", "a record placed at a property, with the rule and probability",
        "record_id uprn link_rule match_probability",
        written_by="link/deterministic link/properties",
-       read_by=("api/addresses api/business_search derive/establishments derive/property_names "
-                "evaluate/synthetic link/business_inputs store/export")),
+       read_by=("derive/establishments derive/property_names evaluate/synthetic link/business_inputs "
+                "store/export store/index_queries")),
     _t("unmatched_records", "link", "a record no rule placed, with why and its best candidates",
        "record_id given_uprn reason best_candidates",
        written_by="link/properties", read_by="store/export"),
     _t("record_establishments", "link", "a record with its establishment and organisation",
        "record_id record_key establishment_id organisation_id",
        written_by="link/businesses",
-       read_by=("api/addresses api/business_search api/screening build derive/establishments "
-                "derive/property_names evaluate/basildon evaluate/synthetic store/export")),
+       read_by=("build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic "
+                "store/export store/index_queries")),
     _t("id_changes", "link", "a merge or split of an id since the previous build",
        "kind previous_id current_id records change",
        written_by="link/businesses", read_by=""),
     _t("record_names", "derive", "a record with the name it may show the public", "record_id public_name",
-       written_by="derive/establishments", read_by="api/addresses api/screening"),
+       written_by="derive/establishments", read_by="store/index_queries"),
     _t("establishments", "derive", "an establishment: a business at one premises over one period",
        "establishment_id organisation_id name uprn address postcode first_seen last_seen still_open "
        "record_count name_variants sources has_individual",
        written_by="derive/establishments",
        read_by=(
-                "api/businesses api/screening derive/property_names store/export")),
+                "derive/property_names store/export store/index_queries")),
     _t("establishment_source_counts", "derive", "an establishment and source, with its records",
        "establishment_id source records",
-       written_by="derive/establishments", read_by="api/businesses"),
+       written_by="derive/establishments", read_by=""),
     _t("organisations", "derive", "an organisation: the operator behind establishments",
        "organisation_id name establishment_count record_count name_variants uprns has_individual "
        "first_seen last_seen",
        written_by="derive/establishments",
        read_by=(
-                "api/addresses api/businesses derive/property_names store/export")),
+                "derive/property_names store/export store/index_queries")),
     _t("organisation_source_counts", "derive", "an organisation and source, with its records",
        "organisation_id source records",
-       written_by="derive/establishments", read_by="api/businesses api/screening"),
+       written_by="derive/establishments", read_by=""),
     _t("premises_history", "derive", "an establishment seen at a property, with its period",
        "uprn establishment_id organisation_id name first_seen last_seen still_open current",
-       written_by="derive/establishments", read_by="api/addresses derive/property_names"),
+       written_by="derive/establishments", read_by="derive/property_names store/index_queries"),
     _t("name_search", "derive", "a name key an establishment's records carry, personal or public",
        "establishment_id organisation_id key personal",
-       written_by="derive/establishments", read_by="api/business_search"),
+       written_by="derive/establishments", read_by="store/index_queries"),
     _t("name_candidates", "derive", "a name a property could be known by, with its provenance",
        "uprn name source_kind source record_id name_date sort_date establishment_id",
        written_by="derive/property_names", read_by=""),
@@ -118,7 +117,7 @@ PUBLISHED: tuple[Table, ...] = (
        "uprn business_name name_source_kind name_source name_record_id name_date establishment_id "
        "organisation_id organisation_name other_candidates",
        written_by="derive/property_names",
-       read_by=("api/addresses api/submissions derive/establishments evaluate/synthetic store/export "
+       read_by=("derive/establishments evaluate/synthetic store/export store/index_queries "
                 "store/index_reader")),
 )
 PUBLISHED_NAMES = frozenset(t.name for t in PUBLISHED)

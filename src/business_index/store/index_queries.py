@@ -1,0 +1,261 @@
+"""The questions the API asks of a published index, as typed functions: each takes a cursor of
+one build (``IndexReader.cursor``) and returns rows named by what they hold. The routes shape
+answers; the SQL, and which published tables it reads, lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, NamedTuple
+
+import duckdb
+
+from business_index.records import LIVE_STATUSES_SQL
+from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
+
+SearchUnit = str  # "establishment_id" or "organisation_id"
+
+
+class PropertyRow(NamedTuple):
+    uprn: int
+    parent_uprn: int | None
+    single_line_address: str
+    postcode: str | None
+    classification: str | None
+    business_name: str | None
+    name_source_kind: str | None
+    name_source: str | None
+    name_date: date | None
+    establishment_id: str | None
+    other_candidates_json: str | None
+    organisation_id: str | None
+    organisation_name: str | None
+
+
+class HistoryRow(NamedTuple):
+    establishment_id: str
+    name: str | None
+    organisation_id: str | None
+    organisation_name: str | None
+    first_seen: date | None
+    last_seen: date | None
+    still_open: bool
+    current: bool
+
+
+class LinkedRecordRow(NamedTuple):
+    source: str
+    record_type: str
+    source_record_id: str
+    public_name: str | None
+    link_rule: str
+    match_probability: float
+    establishment_id: str | None
+    organisation_id: str | None
+    holder_name: str | None
+    account_ref: str | None
+
+
+class EstablishmentRefRow(NamedTuple):
+    establishment_id: str
+    name: str | None
+    uprn: int | None
+    address: str | None
+    first_seen: date | None
+    last_seen: date | None
+    still_open: bool
+
+
+class EstablishmentRow(NamedTuple):
+    establishment_id: str
+    name: str | None
+    name_variants: list[str]
+    uprn: int | None
+    address: str | None
+    postcode: str | None
+    first_seen: date | None
+    last_seen: date | None
+    still_open: bool
+    organisation_id: str | None
+    organisation_name: str | None
+
+
+class OrganisationRow(NamedTuple):
+    organisation_id: str
+    name: str | None
+    name_variants: list[str]
+    first_seen: date | None
+    last_seen: date | None
+
+
+class LiveProperty(NamedTuple):
+    single_line_address: str
+    gazetteer_organisation: str | None
+    business_name: str | None
+    name_source_kind: str | None
+    establishment_id: str | None
+
+
+ESTABLISHMENT_REF_COLUMNS = "establishment_id, name, uprn, address, first_seen, last_seen, still_open"
+
+
+def find_addresses(con: duckdb.DuckDBPyConnection, postcode: str | None, uprn: int | None, words: str | None,
+                   classification: str | None, limit: int, offset: int) -> tuple[int, list[tuple[Any, ...]]]:
+    """Live addresses (``ADDRESS_ROW_COLUMNS``, in ``ADDRESS_ORDER``) matching every criterion given:
+    a normal postcode, a UPRN, words of any of its addresses, a classification code prefix; and
+    how many match in all. At least one criterion must be given."""
+    conditions: list[str] = [LIVE]
+    params: list[object] = []
+    if postcode is not None:
+        conditions.append("a.postcode = ?")
+        params.append(postcode)
+    if uprn is not None:
+        conditions.append("a.uprn = ?")
+        params.append(uprn)
+    if classification:
+        conditions.append("starts_with(a.classification, ?)")
+        params.append(classification.upper())
+    if words and words.strip():
+        conditions.append("a.uprn IN (SELECT uprn FROM address_aliases WHERE contains(single_line_address, ?))")
+        params.append(" ".join(words.upper().split()))
+    if not params:
+        raise ValueError("give at least one criterion")
+    where = " AND ".join(conditions)
+    total = con.execute(f"SELECT count(*) FROM addresses a WHERE {where}", params).fetchall()[0][0]
+    rows = con.execute(f"""
+        SELECT {ADDRESS_ROW_COLUMNS} FROM addresses a LEFT JOIN property_names p USING (uprn) WHERE {where}
+        ORDER BY {ADDRESS_ORDER} LIMIT ? OFFSET ?""", [*params, limit, offset]).fetchall()
+    return int(total), rows
+
+
+def property_row(con: duckdb.DuckDBPyConnection, uprn: int) -> PropertyRow | None:
+    """A property (live or not) with its derived name, provenance and operator; None if unknown."""
+    rows = con.execute("""
+        SELECT a.uprn, a.parent_uprn, a.single_line_address, a.postcode, a.classification, p.business_name,
+               p.name_source_kind, p.name_source, p.name_date, p.establishment_id, to_json(p.other_candidates),
+               p.organisation_id, p.organisation_name
+        FROM addresses a LEFT JOIN property_names p USING (uprn) WHERE a.uprn = ?""", [uprn]).fetchall()
+    return PropertyRow(*rows[0]) if rows else None
+
+
+def live_property(con: duckdb.DuckDBPyConnection, uprn: int) -> LiveProperty | None:
+    """A live property's address, its gazetteer organisation and derived name; None if not live."""
+    rows = con.execute(f"""
+        SELECT a.single_line_address, a.organisation, p.business_name, p.name_source_kind, p.establishment_id
+        FROM addresses a LEFT JOIN property_names p USING (uprn)
+        WHERE a.uprn = ? AND a.logical_status IN {LIVE_STATUSES_SQL}""", [uprn]).fetchall()
+    return LiveProperty(*rows[0]) if rows else None
+
+
+def gazetteer_organisations(con: duckdb.DuckDBPyConnection, uprns: list[int]) -> dict[int, str | None]:
+    """The organisation name the gazetteer gives each of ``uprns`` (None where it gives none)."""
+    if not uprns:
+        return {}
+    return dict(con.execute("SELECT uprn, organisation FROM addresses WHERE uprn IN (SELECT unnest(?::BIGINT[]))",
+                            [uprns]).fetchall())
+
+
+def premises_history(con: duckdb.DuckDBPyConnection, uprn: int) -> list[HistoryRow]:
+    """Every establishment seen at a property: the current one first, then the latest seen."""
+    return [HistoryRow(*r) for r in con.execute("""
+        SELECT h.establishment_id, h.name, h.organisation_id, o.name, h.first_seen, h.last_seen,
+               h.still_open, h.current
+        FROM premises_history h LEFT JOIN organisations o USING (organisation_id)
+        WHERE h.uprn = ? ORDER BY h.current DESC, h.last_seen DESC NULLS LAST, h.establishment_id""",
+        [uprn]).fetchall()]
+
+
+def linked_records(con: duckdb.DuckDBPyConnection, uprn: int) -> list[LinkedRecordRow]:
+    """The records linked to a property, with how and the establishment each belongs to. Holds
+    personal fields: the caller decides what to show."""
+    return [LinkedRecordRow(*r) for r in con.execute("""
+        SELECT b.source, b.record_type, b.source_record_id, f.public_name, l.link_rule, l.match_probability,
+               re.establishment_id, re.organisation_id, b.holder_name, b.account_ref
+        FROM record_links l JOIN business_records b USING (record_id)
+        JOIN record_names f USING (record_id)
+        LEFT JOIN record_establishments re USING (record_id)
+        WHERE l.uprn = ? ORDER BY b.source, b.record_id""", [uprn]).fetchall()]
+
+
+def search_sql(unit: SearchUnit, personal: bool, min_similarity: float) -> str:
+    """Typo-tolerant search of establishments or organisations (``unit``): the best similarity
+    between the query and any name their records carry (names of individuals only when the caller
+    may see personal data) at least ``min_similarity``, optionally only those with a record at a
+    postcode. Parameters: the name key twice, the postcode twice."""
+    table = "establishments" if unit == "establishment_id" else "organisations"
+    personal_filter = "" if personal else "AND NOT s.personal"
+    return f"""
+        WITH keys AS (
+            SELECT s.{unit}, max(jaro_winkler_similarity(s.key, ?)) AS score
+            FROM name_search s
+            WHERE s.{unit} IS NOT NULL {personal_filter}
+            GROUP BY s.{unit} HAVING max(jaro_winkler_similarity(s.key, ?)) >= {float(min_similarity)})
+        SELECT u.*, round(k.score, 4) AS score
+        FROM keys k JOIN {table} u USING ({unit})
+        WHERE ? IS NULL OR u.{unit} IN (
+            SELECT c.{unit} FROM record_establishments c
+            JOIN business_records b USING (record_id)
+            LEFT JOIN addresses a ON a.uprn = (SELECT l.uprn FROM record_links l WHERE l.record_id = b.record_id)
+            WHERE replace(coalesce(a.postcode, b.postcode), ' ', '') = replace(?, ' ', ''))"""
+
+
+def search_page(con: duckdb.DuckDBPyConnection, unit: SearchUnit, key: str, postcode: str | None, personal: bool,
+                min_similarity: float, columns: str, order: str, limit: int,
+                offset: int) -> tuple[int, list[tuple[Any, ...]]]:
+    """One page (``columns`` in ``order``) of a name search over ``unit``, and the total."""
+    sql = search_sql(unit, personal, min_similarity)
+    params = [key, key, postcode, postcode]
+    total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
+    rows = con.execute(f"SELECT {columns} FROM ({sql}) ORDER BY {order} LIMIT ? OFFSET ?",
+                       [*params, limit, offset]).fetchall()
+    return int(total), rows
+
+
+def establishment_row(con: duckdb.DuckDBPyConnection, establishment_id: str) -> EstablishmentRow | None:
+    rows = con.execute("""
+        SELECT e.establishment_id, e.name, e.name_variants, e.uprn, e.address, e.postcode, e.first_seen,
+               e.last_seen, e.still_open, e.organisation_id, o.name
+        FROM establishments e LEFT JOIN organisations o USING (organisation_id)
+        WHERE e.establishment_id = ?""", [establishment_id]).fetchall()
+    return EstablishmentRow(*rows[0]) if rows else None
+
+
+def organisation_row(con: duckdb.DuckDBPyConnection, organisation_id: str) -> OrganisationRow | None:
+    rows = con.execute("""SELECT organisation_id, name, name_variants, first_seen, last_seen
+                          FROM organisations WHERE organisation_id = ?""", [organisation_id]).fetchall()
+    return OrganisationRow(*rows[0]) if rows else None
+
+
+def records_by_source(con: duckdb.DuckDBPyConnection, unit: SearchUnit, ids: list[str]) -> dict[str, dict[str, int]]:
+    """For each establishment or organisation (``unit``) of ``ids``: its records per source."""
+    table = "establishment_source_counts" if unit == "establishment_id" else "organisation_source_counts"
+    counts: dict[str, dict[str, int]] = {}
+    for unit_id, source, n in con.execute(
+            f"SELECT {unit}, source, records FROM {table} WHERE {unit} IN (SELECT unnest(?::VARCHAR[]))",
+            [ids]).fetchall():
+        counts.setdefault(unit_id, {})[source] = n
+    return counts
+
+
+def establishments_of(con: duckdb.DuckDBPyConnection, organisation_ids: list[str]
+                      ) -> dict[str, list[EstablishmentRefRow]]:
+    """Each organisation's establishments, still open first, then by name."""
+    units: dict[str, list[EstablishmentRefRow]] = {}
+    for row in con.execute(f"""
+            SELECT organisation_id, {ESTABLISHMENT_REF_COLUMNS} FROM establishments
+            WHERE organisation_id IN (SELECT unnest(?::VARCHAR[]))
+            ORDER BY still_open DESC, name, establishment_id""", [organisation_ids]).fetchall():
+        units.setdefault(row[0], []).append(EstablishmentRefRow(*row[1:]))
+    return units
+
+
+def recorded_names(con: duckdb.DuckDBPyConnection, organisation_ids: list[str], personal: bool) -> dict[str, list[str]]:
+    """Every spelling each organisation's records use: their public names, or with ``personal``
+    every name and trading name as recorded."""
+    spelled = "b.name, b.trading_name" if personal else "f.public_name"
+    return {organisation_id: list(names) for organisation_id, names in con.execute(f"""
+        SELECT re.organisation_id, list(DISTINCT n ORDER BY n) FROM record_establishments re
+        JOIN business_records b USING (record_id) JOIN record_names f USING (record_id),
+        unnest([{spelled}]) AS t(n)
+        WHERE re.organisation_id IN (SELECT unnest(?::VARCHAR[])) AND n IS NOT NULL
+        GROUP BY 1""", [organisation_ids]).fetchall()}
