@@ -26,15 +26,16 @@ def router_for(services: Services) -> APIRouter:
     PageSize = Annotated[int, Query(ge=1, le=config.max_page_size)]  # noqa: N806 - a type alias
     Page = Annotated[int, Query(ge=1, le=1_000_000)]  # noqa: N806
 
-    def search_page(request: Request, unit: str, name: str, postcode: str | None, page: int, page_size: int,
+    def search_page(request: Request, unit: index_queries.SearchUnit, name: str, postcode: str | None, page: int, page_size: int,
                     columns: str, order: str) -> tuple[int, list[tuple[Any, ...]]]:
         """One page of a name search over establishments or organisations (``unit``), and the total."""
         key = query_name_key("name", name)
         normal = query_postcode("postcode", postcode)
         con, _ = reader.cursor()
-        return index_queries.search_page(con, unit, key, normal, caller(request).sees_personal_data,
-                                         config.search_min_similarity, columns, order, page_size,
-                                         (page - 1) * page_size)
+        personal, least = caller(request).sees_personal_data, config.search_min_similarity
+        return (index_queries.search_total(con, unit, key, normal, personal, least),
+                index_queries.search_rows(con, unit, key, normal, personal, least, columns, order, page_size,
+                                          (page - 1) * page_size))
 
     @router.get("/api/v1/establishments", response_model=schemas.EstablishmentList, response_model_by_alias=True,
              responses=error_responses(429),

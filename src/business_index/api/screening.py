@@ -24,9 +24,9 @@ def router_for(services: Services) -> APIRouter:
         normal = query_postcode("postcode", request_body.postcode)
         personal = caller(request).sees_personal_data
         con, _ = reader.cursor()
-        _, rows = index_queries.search_page(con, "organisation_id", key, normal, personal, config.search_min_similarity,
-                                            "organisation_id, name, score",
-                                            "score DESC, record_count DESC, organisation_id", request_body.limit, 0)
+        rows = index_queries.search_rows(con, "organisation_id", key, normal, personal, config.search_min_similarity,
+                                         "organisation_id, name, score",
+                                         "score DESC, record_count DESC, organisation_id", request_body.limit, 0)
         ids = [r[0] for r in rows]
         names = index_queries.recorded_names(con, ids, personal) if ids else {}
         counts = index_queries.records_by_source(con, "organisation_id", ids) if ids else {}

@@ -6,14 +6,14 @@ answers; the SQL, and which published tables it reads, lives here.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import duckdb
 
 from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
 
-SearchUnit = str  # "establishment_id" or "organisation_id"
+SearchUnit = Literal["establishment_id", "organisation_id"]
 
 
 class PropertyRow(NamedTuple):
@@ -199,16 +199,18 @@ def search_sql(unit: SearchUnit, personal: bool, min_similarity: float) -> str:
             WHERE replace(coalesce(a.postcode, b.postcode), ' ', '') = replace(?, ' ', ''))"""
 
 
-def search_page(con: duckdb.DuckDBPyConnection, unit: SearchUnit, key: str, postcode: str | None, personal: bool,
-                min_similarity: float, columns: str, order: str, limit: int,
-                offset: int) -> tuple[int, list[tuple[Any, ...]]]:
-    """One page (``columns`` in ``order``) of a name search over ``unit``, and the total."""
-    sql = search_sql(unit, personal, min_similarity)
-    params = [key, key, postcode, postcode]
-    total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
-    rows = con.execute(f"SELECT {columns} FROM ({sql}) ORDER BY {order} LIMIT ? OFFSET ?",
-                       [*params, limit, offset]).fetchall()
-    return int(total), rows
+def search_rows(con: duckdb.DuckDBPyConnection, unit: SearchUnit, key: str, postcode: str | None, personal: bool,
+                min_similarity: float, columns: str, order: str, limit: int, offset: int) -> list[tuple[Any, ...]]:
+    """One page (``columns`` in ``order``) of a name search over ``unit``."""
+    return con.execute(f"SELECT {columns} FROM ({search_sql(unit, personal, min_similarity)}) "
+                       f"ORDER BY {order} LIMIT ? OFFSET ?", [key, key, postcode, postcode, limit, offset]).fetchall()
+
+
+def search_total(con: duckdb.DuckDBPyConnection, unit: SearchUnit, key: str, postcode: str | None, personal: bool,
+                 min_similarity: float) -> int:
+    """How many establishments or organisations (``unit``) a name search finds in all."""
+    return int(con.execute(f"SELECT count(*) FROM ({search_sql(unit, personal, min_similarity)})",
+                           [key, key, postcode, postcode]).fetchall()[0][0])
 
 
 def establishment_row(con: duckdb.DuckDBPyConnection, establishment_id: str) -> EstablishmentRow | None:
