@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from business_index.build import build_index
 from business_index.config import load_settings
 from business_index.sources import SourceFileError
+from business_index.store.index_writer import SCHEMA_VERSION
 from business_index.synthetic.generate import NDR_FILE
 
 
@@ -25,7 +26,7 @@ def test_every_row_is_loaded_or_quarantined(small_borough: Path, small_index: Pa
         truth_rows = sum(1 for _ in (small_borough / "truth" / "records.csv").open()) - 1
         assert db.execute("SELECT count(*) FROM business_records").fetchone()[0] == truth_rows
         info = dict(db.execute("SELECT key, value FROM build_info").fetchall())
-        assert info["schema_version"] == "3" and len(info["build_id"]) == 12
+        assert info["schema_version"] == str(SCHEMA_VERSION) and len(info["build_id"]) == 12
         # the linker's working tables are not published
         assert not db.execute("SELECT table_name FROM duckdb_tables() "
                               "WHERE starts_with(table_name, '__splink__')").fetchall()

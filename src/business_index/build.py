@@ -21,6 +21,7 @@ from business_index.config import Settings
 from business_index.derive.establishments import APPROVED_NAME_SEARCH_STEPS, SUMMARY_STEPS
 from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
+from business_index.link.address_matching import MatchRules
 from business_index.link.businesses import MODEL_FILE, PreviousIds, model_problem, resolve_businesses
 from business_index.link.features import build_address_features, build_record_features
 from business_index.link.properties import match_records_to_uprns
@@ -120,6 +121,11 @@ def _can_write_in(folder: Path) -> bool:
             return True
     except OSError:
         return False
+
+
+def address_rules(settings: Settings) -> MatchRules:
+    """When the address matcher may place an address, from ``[link]``."""
+    return MatchRules(settings.link.address_match_threshold, settings.link.address_match_margin)
 
 
 def _business_model_path(settings: Settings) -> Path:
@@ -278,7 +284,7 @@ def train_business_model_from(settings: Settings, out: Path, address_out: Path |
             streets = build_address_features(con, stopwords)
             build_record_features(con, streets, stopwords, _publishing_sources(settings))
             tell("records to properties (UPRNs)")
-            match_records_to_uprns(con, _ndr_codes(con, settings), settings.link.address_match_threshold)
+            match_records_to_uprns(con, _ndr_codes(con, settings), address_rules(settings), stopwords)
             tell("estimating the business model")
             train_business_model(con, out)
             if address_out is not None:
@@ -331,7 +337,7 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     timings["features"] = time.perf_counter() - started
     started = time.perf_counter()
     tell("records to properties (UPRNs)", "")
-    properties = match_records_to_uprns(con, _ndr_codes(con, settings), link.address_match_threshold)
+    properties = match_records_to_uprns(con, _ndr_codes(con, settings), address_rules(settings), stopwords)
     timings["link_properties"] = time.perf_counter() - started
     started = time.perf_counter()
     tell("establishments and organisations", "")

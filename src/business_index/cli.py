@@ -276,6 +276,73 @@ def export(
         stdout.print(f"{rows:,} {what} written to {out}")
 
 
+@app.command()
+def match(
+    index: Annotated[Path, typer.Option("--index", help="A built index (one with a gazetteer).")],
+    input_path: Annotated[Path, typer.Option("--input", help="The list of addresses: CSV (with a header), Parquet or JSON lines.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the list with its answers (format from the extension).")],
+    address_column: Annotated[list[str] | None, typer.Option(
+        "--address-column", help="The column holding the address; once per line when the address is in several. "
+                                 "[default: guessed from the header]")] = None,
+    postcode_column: Annotated[str | None, typer.Option(help="The postcode column. [default: guessed; else found in the address]")] = None,
+    name_column: Annotated[str | None, typer.Option(help="A business name column (helps where the LLPG names occupiers). [default: guessed]")] = None,
+    input_format: Annotated[str | None, typer.Option("--format", help="csv, parquet or jsonl [default: from --input's extension]")] = None,
+    min_probability: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="Place an address only at or above this probability. [default: the build's]")] = None,
+    min_margin: Annotated[float | None, typer.Option(
+        min=0.0, help="... and only when the best leads the runner-up by this match weight. [default: the build's]")] = None,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows matched at a time (memory grows with it).")] = 50_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Match any list of addresses to UPRNs with the index's own matcher: every row comes out, in order,
+    with uprn, matched_address, match_probability, runner_up_uprn, runner_up_address, runner_up_probability,
+    decided_by and reason (why nothing was good enough)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from business_index.link.address_lists import IndexAddressMatcher, NotMatchable
+    from business_index.link.address_matching import MatchRules
+    from business_index.match import MatchInputError, match_list
+
+    if not index.exists():
+        _fail(f"{index}: no such index")
+    if not input_path.exists():
+        _fail(f"{input_path}: no such file")
+    rules = None
+    if min_probability is not None or min_margin is not None:
+        try:
+            built = IndexAddressMatcher(index).rules
+        except NotMatchable as exc:
+            _fail(f"--index {index}: {exc}")
+        rules = MatchRules(built.min_probability if min_probability is None else min_probability,
+                           built.min_margin if min_margin is None else min_margin)
+    with Progress(TextColumn("matching"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
+                  TimeRemainingColumn(), console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("match", total=max(input_path.stat().st_size, 1), rows=0)
+
+        def tell(rows: int, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, 1), rows=rows)
+
+        try:
+            summary = match_list(index, input_path, out, input_format=input_format, address_columns=address_column,
+                                 postcode_column=postcode_column, name_column=name_column, rules=rules,
+                                 chunk_rows=chunk_rows, progress=tell)
+        except (MatchInputError, NotMatchable) as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename or out}: {exc.strerror or exc}")
+    figures = {"rows": summary.rows, "matched": summary.matched, "unmatched_by_reason": summary.reasons,
+               "columns": summary.columns, "seconds": round(summary.seconds, 2),
+               "rows_per_second": round(summary.rows_per_second), "out": str(out)}
+    if as_json:
+        typer.echo(json.dumps(figures))
+        return
+    share = summary.matched / summary.rows if summary.rows else 0.0
+    stdout.print(f"{summary.rows:,} rows matched in {summary.seconds:.1f} s ({summary.rows_per_second:,.0f} rows/s): "
+                 f"{summary.matched:,} placed ({share:.1%}); written to {out}")
+    for reason, count in sorted(summary.reasons.items(), key=lambda kv: -kv[1]):
+        stdout.print(f"  {count:,} not placed: {reason}")
+
+
 def _auth_settings(config):  # type: ignore[no-untyped-def]
     """How tokens are checked, from the serve settings."""
     from business_index.api.auth import AuthSettings

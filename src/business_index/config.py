@@ -31,6 +31,8 @@ from business_index.records import NameSourceKind, SourceKind
 SourceFormat = Literal[
     "dtf73",
     "abp",
+    "abplus",
+    "uprn_addresses",
     "ndr_csv",
     "voa_list_entries",
     "licensing_csv",
@@ -47,7 +49,7 @@ SourceFormat = Literal[
 FORMATS_THAT_PUBLISH_NAMES = frozenset({"fhrs_xml", "fhrs_csv", "lga_premises_licences", "voa_list_entries"})
 
 FORMATS_BY_KIND: dict[SourceKind, set[str]] = {
-    SourceKind.GAZETTEER: {"dtf73", "abp"},
+    SourceKind.GAZETTEER: {"dtf73", "abp", "abplus", "uprn_addresses"},
     SourceKind.RATES: {"ndr_csv", "voa_list_entries"},
     SourceKind.LICENSING: {"licensing_csv", "lga_premises_licences", "fhrs_xml", "fhrs_csv"},
     SourceKind.OTHER: {"licensing_csv", "lga_premises_licences", "fhrs_xml", "fhrs_csv", "ndr_csv"},
@@ -164,6 +166,8 @@ class LinkConfig(_Strict):
 
     # a record is linked to its best candidate UPRN only at or above this match probability
     address_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+    # ... and only when it leads the runner-up property by at least this match weight (log2 odds)
+    address_match_margin: float = Field(default=0.0, ge=0.0)
     # two records are one business at or above this match probability
     business_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     # a business model trained with `bx train`; default: the model shipped with the package

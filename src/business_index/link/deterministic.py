@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
+from business_index.link.address_matching import create_units_of_parents
 from business_index.records import LIVE_STATUSES_SQL
 
 RULE_NDR_XREF = "ndr_cross_reference"
@@ -22,6 +23,7 @@ RULE_SOURCE_UPRN_TO_UNIT = "source_uprn_parent_to_unit"
 def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) -> None:
     """Create ``record_links`` (record_id, uprn, link_rule, match_probability) from shared keys."""
     con.execute("CREATE OR REPLACE TEMP TABLE ndr_codes (code VARCHAR)")
+    create_units_of_parents(con)
     if ndr_source_codes:
         con.executemany("INSERT INTO ndr_codes VALUES (?)", [(c,) for c in ndr_source_codes])
     con.execute(f"""
@@ -32,13 +34,6 @@ def link_by_keys(con: duckdb.DuckDBPyConnection, ndr_source_codes: list[str]) ->
         SELECT x.uprn, x.reference, ltrim(x.reference, '0') AS unpadded, x.start_date
         FROM cross_references x JOIN ndr_codes c ON x.source_code = c.code
         WHERE x.end_date IS NULL AND x.uprn IN (SELECT uprn FROM live_units);
-
-        -- a parent shell whose only business unit is one child: records against the shell mean the unit
-        CREATE OR REPLACE TEMP TABLE only_unit_of_parent AS
-        SELECT parent_uprn, min(uprn) AS uprn FROM live_units
-        WHERE parent_uprn IS NOT NULL AND NOT starts_with(coalesce(classification, ''), 'R')
-              AND NOT starts_with(coalesce(classification, ''), 'P')
-        GROUP BY parent_uprn HAVING count(*) = 1;
 
         CREATE OR REPLACE TABLE record_links (
             record_id BIGINT PRIMARY KEY, uprn BIGINT, link_rule VARCHAR, match_probability DOUBLE);

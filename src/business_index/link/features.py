@@ -9,6 +9,7 @@ parts taken from the LPI's structured fields, the property's organisation name k
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import duckdb
@@ -130,7 +131,8 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         columns["street"].append(street)
         columns["tokens"].append(list(tokens))
         columns["org_key"].append(name_key(organisation))
-    create_table_from_columns(con, "address_features", columns, _ADDRESS_SCHEMA)
+    features = pa.table(columns, schema=_ADDRESS_SCHEMA)  # noqa: F841 - read by DuckDB by name
+    con.execute("CREATE OR REPLACE TABLE address_features AS SELECT * FROM features")
     return frozenset(streets)
 
 
@@ -180,12 +182,43 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
     create_table_from_columns(con, "record_features", columns, _RECORD_SCHEMA)
 
 
+def input_features(inputs: Iterable[tuple[int, Sequence[str | None], str | None, str | None]],
+                   known_streets: frozenset[str], stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> pa.Table:
+    """The comparable form (the matcher's ``INPUT_COLUMNS`` and ``not_a_property``) of a list of
+    addresses to match: (id, address lines, postcode or None, business name or None) each, parsed
+    as business records' addresses are."""
+    columns: dict[str, list[Any]] = {k: [] for k in _INPUT_SCHEMA.names}
+    for input_id, lines, postcode, name in inputs:
+        address_lines = [line for line in lines if line and line.strip()]
+        pc = normalise_postcode(postcode) or find_postcode(" ".join(address_lines))
+        parts = parse_address(address_lines, stopwords, known_streets)
+        keys = record_name_candidates(name, None, None, False).keys if name else ()
+        columns["unique_id"].append(input_id)
+        columns["postcode"].append(pc)
+        columns["sector"].append(postcode_sector(pc))
+        columns["district"].append(postcode_district(pc))
+        columns["sub_premises"].append(parts.sub_premises)
+        columns["number"].append(parts.number)
+        columns["number_base"].append(parts.number_base)
+        columns["street"].append(parts.street)
+        columns["tokens"].append(list(parts.tokens))
+        columns["name_keys"].append(list(keys))
+        columns["primary_name"].append(keys[0] if keys else None)
+        columns["not_a_property"].append(describes_no_property(address_lines))
+    return pa.table(columns, schema=_INPUT_SCHEMA)
+
+
 _TEXT = pa.string()
 _ADDRESS_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("uprn", pa.int64()), ("parent_uprn", pa.int64()), ("lpi_key", _TEXT),
     ("lpi_status", pa.int32()), ("kind", _TEXT), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT),
     ("sub_premises", _TEXT), ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT),
     ("tokens", pa.list_(_TEXT)), ("org_key", _TEXT),
+])
+_INPUT_SCHEMA = pa.schema([
+    ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),
+    ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)),
+    ("name_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("not_a_property", pa.bool_()),
 ])
 _RECORD_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),

@@ -17,18 +17,26 @@ import duckdb
 from splink import DuckDBAPI, Linker
 
 from business_index.duckdb_utils import scalar
+from business_index.link.address_matching import (
+    ADDRESS_COLUMNS,
+    ADDRESSES,
+    INPUT_COLUMNS,
+    INPUTS,
+    NO_CANDIDATE,
+    NOT_A_PROPERTY,
+    SHIPPED_ADDRESS_MODEL,
+    MatchRules,
+    decide,
+    load_model,
+    model_for_gazetteer,
+    score_candidates,
+)
 from business_index.link.address_model import address_settings
 from business_index.link.deterministic import link_by_keys
 from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
 
-ADDRESS_MODEL_FILE = Path(__file__).parent / "models" / "address_matching.json"
-RULE_ADDRESS_MATCH = "address_match"
-RULE_ADDRESS_MATCH_TO_UNIT = "address_match_parent_to_unit"
 RULE_SHARED_REFERENCE = "shared_property_reference"
 MIN_LABELLED_PAIRS = 200
-# Splink orders a pair's sides by dataset name: these names keep records on the left
-RECORDS, ADDRESSES = "a_records", "b_addresses"
-_MATCH_COLUMNS = "unique_id, postcode, sector, district, sub_premises, number, number_base, street, tokens"
 
 
 @dataclass
@@ -42,15 +50,21 @@ class PropertyLinkReport:
 def match_records_to_uprns(
     con: duckdb.DuckDBPyConnection,
     ndr_source_codes: list[str],
-    threshold: float,
-    fallback_model: Path | None = ADDRESS_MODEL_FILE,
+    rules: MatchRules,
+    stopwords: frozenset[str],
+    fallback_model: Path | None = SHIPPED_ADDRESS_MODEL,
 ) -> PropertyLinkReport:
-    """Fill ``record_links`` and ``unmatched_records`` for every business record."""
+    """Fill ``record_links`` and ``unmatched_records`` for every business record, and save the
+    address model used in ``address_model``."""
     link_by_keys(con, ndr_source_codes)
     have_gazetteer = scalar(con, "SELECT count(*) FROM address_features") > 0  # type: ignore[index]
     model_info: dict[str, object] = {"trained_on_pairs": 0}
     if have_gazetteer:
-        model_info = _match_by_address(con, threshold, fallback_model)
+        model_info = _match_by_address(con, rules, fallback_model)
+    if "model" in model_info:
+        save_address_model(con, model_info.pop("model"), str(model_info["source"]), rules, stopwords)  # type: ignore[arg-type]
+    else:
+        save_address_model(con, load_model(SHIPPED_ADDRESS_MODEL), "the shipped model", rules, stopwords)
     _share_links_within_property_reference(con)
     _list_unmatched(con)
     linked = dict(con.execute(
@@ -60,58 +74,27 @@ def match_records_to_uprns(
     return PropertyLinkReport(total, linked, unmatched, model_info)
 
 
-def _match_by_address(con: duckdb.DuckDBPyConnection, threshold: float, fallback_model: Path | None) -> dict[str, object]:
+def _match_by_address(con: duckdb.DuckDBPyConnection, rules: MatchRules, fallback_model: Path | None) -> dict[str, object]:
     quiet_splink()
     _prepare_match_tables(con)
     n_labels = scalar(con, "SELECT count(*) FROM labelled_pairs")
+    n_addresses = scalar(con, "SELECT count(*) FROM address_features")
     if n_labels >= MIN_LABELLED_PAIRS:
         model = _train(con)
         source = "this build's own keyed links"
     elif fallback_model is not None and fallback_model.exists():
-        model = json.loads(fallback_model.read_text())
         # the prior belongs to this gazetteer, not the one the model was trained on
-        model["probability_two_random_records_match"] = 1.0 / max(scalar(con, "SELECT count(*) FROM address_features"), 1)
-        source = str(fallback_model)
+        model = model_for_gazetteer(load_model(fallback_model), n_addresses)
+        source = "the shipped model" if fallback_model == SHIPPED_ADDRESS_MODEL else str(fallback_model)
     else:
         return {"trained_on_pairs": n_labels, "skipped": "too few keyed links to learn from and no saved model"}
-    db_api = DuckDBAPI(connection=con)
-    records = db_api.register("unlinked_records", dataset_display_name=RECORDS)
-    addresses = db_api.register("match_addresses", dataset_display_name=ADDRESSES)
-    linker = Linker([records, addresses], model, log_level=SPLINK_LOG_LEVEL)
-    predictions = linker.inference.predict(threshold_match_probability=0.001)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE address_candidates AS
-        SELECT r.unique_id_l AS record_id, a.uprn, max(r.match_weight) AS match_weight,
-               max(r.match_probability) AS match_probability, any_value(a.kind) AS kind
-        FROM {predictions.physical_name} r JOIN address_features a ON a.unique_id = r.unique_id_r
-        GROUP BY 1, 2;
-        CREATE OR REPLACE TEMP TABLE address_ranked AS
-        SELECT *, row_number() OVER (PARTITION BY record_id ORDER BY match_weight DESC, uprn) AS rank,
-               match_weight - coalesce(lead(match_weight) OVER (PARTITION BY record_id ORDER BY match_weight DESC, uprn),
-                                       match_weight - 20) AS distinguishability
-        FROM address_candidates;
-    """)
-    con.execute(f"""
+    pairs = score_candidates(con, "unlinked_records", model)
+    decide(con, "unlinked_records", rules)
+    con.execute("""
         INSERT INTO record_links
-        SELECT r.record_id, coalesce(o.uprn, r.uprn),
-               CASE WHEN o.uprn IS NOT NULL THEN '{RULE_ADDRESS_MATCH_TO_UNIT}' ELSE '{RULE_ADDRESS_MATCH}' END,
-               r.match_probability
-        FROM address_ranked r
-        LEFT JOIN only_unit_of_parent o ON o.parent_uprn = r.uprn AND r.kind = 'parent'
-        WHERE r.rank = 1 AND r.match_probability >= {threshold}
-          -- a different building number is a different building, however alike the rest
-          AND NOT EXISTS (
-              SELECT 1 FROM record_features f
-              WHERE f.unique_id = r.record_id AND f.number_base IS NOT NULL
-                AND NOT EXISTS (
-                    SELECT 1 FROM address_features a
-                    WHERE a.uprn = r.uprn AND (
-                        a.number_base IS NULL OR a.number_base = f.number_base
-                        OR try_cast(f.number_base AS INTEGER) BETWEEN
-                               try_cast(regexp_extract(a.number, '^([0-9]+)', 1) AS INTEGER)
-                           AND try_cast(regexp_extract(a.number, '-([0-9]+)', 1) AS INTEGER))))
+        SELECT input_id, uprn, decided_by, match_probability FROM address_decisions WHERE uprn IS NOT NULL
     """)
-    return {"trained_on_pairs": n_labels, "source": source, "predicted_pairs": scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")}
+    return {"trained_on_pairs": n_labels, "source": source, "predicted_pairs": pairs, "model": model}
 
 
 def train_address_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
@@ -126,7 +109,7 @@ def train_address_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
 
 def _train(con: duckdb.DuckDBPyConnection) -> dict:
     db_api = DuckDBAPI(connection=con)
-    records = db_api.register("match_records", dataset_display_name=RECORDS)
+    records = db_api.register("match_records", dataset_display_name=INPUTS)
     addresses = db_api.register("match_addresses", dataset_display_name=ADDRESSES)
     linker = Linker([records, addresses], address_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e5, seed=1)
@@ -142,21 +125,31 @@ def _train(con: duckdb.DuckDBPyConnection) -> dict:
 def _prepare_match_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE labelled_pairs AS
-        SELECT '{RECORDS}' AS source_dataset_l, l.record_id AS unique_id_l,
+        SELECT '{INPUTS}' AS source_dataset_l, l.record_id AS unique_id_l,
                '{ADDRESSES}' AS source_dataset_r, min(a.unique_id) AS unique_id_r
         FROM record_links l JOIN address_features a ON a.uprn = l.uprn AND a.lpi_status = 1
         GROUP BY l.record_id;
     """)
     # Splink links two tables of one shape: records have no organisation or kind, addresses no names
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW match_records AS SELECT {_MATCH_COLUMNS},
-            name_keys, primary_name, NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM record_features;
-        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {_MATCH_COLUMNS},
+        CREATE OR REPLACE TEMP VIEW match_records AS SELECT {INPUT_COLUMNS},
+            NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM record_features;
+        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS},
             []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
         CREATE OR REPLACE TEMP TABLE unlinked_records AS
-        SELECT m.* FROM match_records m ANTI JOIN record_links l ON l.record_id = m.unique_id
-        WHERE m.unique_id NOT IN (SELECT unique_id FROM record_features WHERE not_a_property);
+        SELECT {INPUT_COLUMNS} FROM record_features f ANTI JOIN record_links l ON l.record_id = f.unique_id
+        WHERE NOT f.not_a_property;
     """)
+
+
+def save_address_model(con: duckdb.DuckDBPyConnection, model: dict, source: str, rules: MatchRules,
+                       stopwords: frozenset[str]) -> None:
+    """Publish the address model, rules and stop words this build matched with, so that `bx match`
+    and the API place a list's addresses exactly as the build placed its records."""
+    con.execute("""CREATE OR REPLACE TABLE address_model (
+        model JSON, source VARCHAR, stopwords VARCHAR[], min_probability DOUBLE, min_margin DOUBLE)""")
+    con.execute("INSERT INTO address_model VALUES (?, ?, ?, ?, ?)",
+                [json.dumps(model), source, sorted(stopwords), rules.min_probability, rules.min_margin])
 
 
 def _share_links_within_property_reference(con: duckdb.DuckDBPyConnection) -> None:
@@ -176,20 +169,22 @@ def _share_links_within_property_reference(con: duckdb.DuckDBPyConnection) -> No
 
 
 def _list_unmatched(con: duckdb.DuckDBPyConnection) -> None:
-    has_candidates = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'address_ranked'")
-    candidates = ("(SELECT record_id, list({'uprn': uprn, 'match_probability': round(match_probability, 4)} "
+    matched = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'address_decisions'")
+    candidates = ("(SELECT input_id AS record_id, list({'uprn': uprn, 'match_probability': round(match_probability, 4)} "
                   "ORDER BY rank) FILTER (WHERE rank <= 3) AS best_candidates FROM address_ranked GROUP BY 1)"
-                  if has_candidates else "(SELECT NULL::BIGINT AS record_id, NULL AS best_candidates LIMIT 0)")
+                  if matched else "(SELECT NULL::BIGINT AS record_id, NULL AS best_candidates LIMIT 0)")
+    decisions = ("(SELECT input_id AS record_id, reason FROM address_decisions)" if matched
+                 else "(SELECT NULL::BIGINT AS record_id, NULL::VARCHAR AS reason LIMIT 0)")
     con.execute(f"""
         CREATE OR REPLACE TABLE unmatched_records AS
         SELECT r.record_id, r.uprn AS given_uprn,
                CASE WHEN r.uprn IS NOT NULL THEN 'the UPRN given is not a live property'
-                    WHEN f.not_a_property THEN 'describes a place that is not a property (pitch, advertising right, ...)'
-                    WHEN c.best_candidates IS NULL THEN 'no candidate address'
-                    ELSE 'best candidate below the threshold' END AS reason,
+                    WHEN f.not_a_property THEN $${NOT_A_PROPERTY}$$
+                    ELSE coalesce(d.reason, $${NO_CANDIDATE}$$) END AS reason,
                c.best_candidates
         FROM business_records r
         JOIN record_features f ON f.unique_id = r.record_id
         LEFT JOIN {candidates} c USING (record_id)
+        LEFT JOIN {decisions} d USING (record_id)
         WHERE NOT EXISTS (SELECT 1 FROM record_links k WHERE k.record_id = r.record_id)
     """)

@@ -3,7 +3,7 @@ modules that read it, and what one row is.
 
 This is the contract between the build's stages and the index's readers (the API, exports and the
 evaluators read only these tables). Working tables of a stage (``record_features``,
-``address_features``, ``business_inputs``, Splink's) are dropped before an index is published; a
+``business_inputs``, Splink's) are dropped before an index is published; a
 test builds an index and fails if what it holds differs from this declaration. A change here that
 readers must know of raises ``SCHEMA_VERSION`` (``index_writer.py``).
 """
@@ -47,7 +47,8 @@ PUBLISHED: tuple[Table, ...] = (
        f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}",
        written_by="store/index_writer",
        read_by=("build derive/establishments derive/property_names link/business_inputs "
-                "link/deterministic link/features store/export store/index_queries store/index_reader")),
+                "link/address_lists link/deterministic link/features store/export store/index_queries "
+                "store/index_reader")),
     _t("address_aliases", "sources", "an address (LPI) of a property, approved or not",
        f"uprn lpi_key logical_status language single_line_address postcode start_date end_date {LINEAGE}",
        written_by="store/index_writer", read_by="link/features store/index_queries"),
@@ -76,6 +77,13 @@ PUBLISHED: tuple[Table, ...] = (
     _t("unmatched_records", "link", "a record no rule placed, with why and its best candidates",
        "record_id given_uprn reason best_candidates",
        written_by="link/properties", read_by="store/export"),
+    _t("address_features", "link", "an address (LPI) of a live property in the matcher's comparable form",
+       "unique_id uprn parent_uprn lpi_key lpi_status kind postcode sector district sub_premises number "
+       "number_base street tokens org_key",
+       written_by="link/features", read_by="link/address_lists link/address_matching link/properties"),
+    _t("address_model", "link", "the address model, rules and stop words the build matched with",
+       "model source stopwords min_probability min_margin",
+       written_by="link/properties", read_by="link/address_lists"),
     _t("record_establishments", "link", "a record with its establishment and organisation",
        "record_id record_key establishment_id organisation_id",
        written_by="link/businesses",

@@ -1,0 +1,134 @@
+"""Any list of addresses -> UPRNs, against a published index: the batch step that `bx match` and the
+address-matches endpoint share.
+
+It reads only published tables (``address_features``, ``address_model``, ``addresses``) and scores
+with the model and rules the index was built with (``link/address_matching.py``, as the build's
+own records were), in a scratch database of its own: the index stays read-only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from business_index.link.address_matching import (
+    MatchRules,
+    create_units_of_parents,
+    decide,
+    model_for_gazetteer,
+    score_candidates,
+)
+from business_index.link.features import input_features
+
+INDEX = "bx_index"
+
+
+class NotMatchable(RuntimeError):
+    """The index cannot match addresses: it has no gazetteer, or was built before matching was
+    published. The message says what to do."""
+
+
+@dataclass(frozen=True)
+class AddressInput:
+    """One address to place: its lines (or one line), and when known its postcode and the name of
+    the business there (which the LLPG's organisation names can confirm)."""
+
+    lines: Sequence[str | None]
+    postcode: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class AddressMatch:
+    uprn: int | None
+    address: str | None
+    match_probability: float | None
+    runner_up_uprn: int | None
+    runner_up_address: str | None
+    runner_up_probability: float | None
+    decided_by: str | None  # the rule that placed it, with the model's levels ("postcode=4 number=3 ...")
+    reason: str | None  # why nothing was good enough
+
+
+class IndexAddressMatcher:
+    """Matches batches of addresses against one published index file."""
+
+    def __init__(self, index: Path, rules: MatchRules | None = None):
+        self.con = duckdb.connect()
+        try:
+            self.con.execute(f"ATTACH '{_quoted(index)}' AS {INDEX} (READ_ONLY)")
+            tables = {row[0] for row in self.con.execute(
+                f"SELECT table_name FROM duckdb_tables() WHERE database_name = '{INDEX}'").fetchall()}
+        except duckdb.Error:
+            self.con.close()
+            raise NotMatchable("not a Business Index index (build one with `bx build`)") from None
+        if not {"address_features", "address_model", "addresses"} <= tables:
+            self.con.close()
+            raise NotMatchable("this index was built before address matching was published: rebuild it with `bx build`")
+        # the published tables under their own names, in this scratch database
+        self.con.execute(f"""
+            CREATE TEMP VIEW address_features AS SELECT * FROM {INDEX}.address_features;
+            CREATE TEMP VIEW address_model AS SELECT * FROM {INDEX}.address_model;
+            CREATE TEMP VIEW addresses AS SELECT * FROM {INDEX}.addresses;
+        """)
+        self.addresses = int(self.con.execute("SELECT count(*) FROM address_features").fetchall()[0][0])
+        if self.addresses == 0:
+            self.con.close()
+            raise NotMatchable("this index has no gazetteer to match against: add a gazetteer source and rebuild")
+        model, stopwords, min_probability, min_margin = self.con.execute(
+            "SELECT model, stopwords, min_probability, min_margin FROM address_model").fetchall()[0]
+        self.model: dict[str, Any] = model_for_gazetteer(json.loads(model), self.addresses)
+        self.stopwords = frozenset(stopwords)
+        self.rules = rules or MatchRules(min_probability, min_margin)
+        create_units_of_parents(self.con)
+        self.streets = frozenset(row[0] for row in self.con.execute(
+            "SELECT DISTINCT street FROM address_features WHERE street IS NOT NULL").fetchall())
+
+    def match(self, inputs: Sequence[AddressInput]) -> list[AddressMatch]:
+        """One answer per input, in order."""
+        return self.match_features(self.features(inputs))
+
+    def features(self, inputs: Sequence[AddressInput]) -> pa.Table:
+        """The inputs' comparable form (pure Python: a caller may prepare the next batch while
+        DuckDB scores this one)."""
+        return input_features(((i, list(item.lines), item.postcode, item.name) for i, item in enumerate(inputs)),
+                              self.streets, self.stopwords)
+
+    def match_features(self, features: pa.Table) -> list[AddressMatch]:
+        """One answer per row of ``features`` (from ``features``), in order."""
+        if features.num_rows == 0:
+            return []
+        self.con.execute("CREATE OR REPLACE TEMP TABLE list_inputs AS SELECT * FROM features")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE list_inputs_to_score AS SELECT * FROM list_inputs WHERE NOT not_a_property")
+        score_candidates(self.con, "list_inputs_to_score", self.model)
+        decide(self.con, "list_inputs", self.rules, not_a_property="i.not_a_property")
+        rows = self.con.execute("""
+            SELECT d.input_id, d.uprn, a.single_line_address, d.match_probability,
+                   CASE WHEN d.uprn IS NULL THEN d.best_uprn ELSE d.runner_up_uprn END,
+                   r.single_line_address,
+                   CASE WHEN d.uprn IS NULL THEN d.best_probability ELSE d.runner_up_probability END,
+                   d.decided_by, d.level, d.reason
+            FROM address_decisions d
+            LEFT JOIN addresses a ON a.uprn = d.uprn
+            LEFT JOIN addresses r ON r.uprn = CASE WHEN d.uprn IS NULL THEN d.best_uprn ELSE d.runner_up_uprn END
+            ORDER BY d.input_id""").fetchall()
+        return [AddressMatch(uprn, address, _rounded(p), other, other_address, _rounded(other_p),
+                             f"{rule} ({level})" if rule and level else rule, reason)
+                for _, uprn, address, p, other, other_address, other_p, rule, level, reason in rows]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def _quoted(path: Path) -> str:
+    return str(path.resolve()).replace("'", "''")

@@ -1,0 +1,175 @@
+"""Addresses -> UPRNs: the one matcher that `bx build`, `bx match` and the address-matches endpoint
+share, with one model file.
+
+It compares two tables of one shape: the addresses to place (``INPUT_COLUMNS``, written by
+``link/features.py`` for business records and for any list of addresses) and the gazetteer's
+``address_features`` (one row per usable LPI of a live property). The model is a Splink settings
+object with its probabilities (``link/address_model.py`` says what it compares); a build saves
+the one it used in the published ``address_model`` table, so a list matched against an index is
+scored exactly as that index's own records were.
+
+Every input gets one decision (``address_decisions``): the property chosen, or none with the
+reason, and in either case the best candidate and the runner-up with their probabilities, and the
+model levels that decided. The rules, in order:
+
+1. no candidate shares a postcode, a street and number, a sector and number, ... (the blocking
+   rules): "no candidate address";
+2. the best candidate's probability is under ``min_probability``: "best candidate below the
+   threshold";
+3. the input has a building number and no address of the best candidate can have it (8 is not 10;
+   8 is within 6-10): a different building however alike the rest, "building number differs";
+4. the runner-up is a different property (not the best one's parent or child) within
+   ``min_margin`` of its match weight: "two candidates too close to call";
+5. otherwise the best candidate, or, when it is a building of several units with only one business
+   unit, that unit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker
+
+from business_index.duckdb_utils import scalar
+from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
+from business_index.records import LIVE_STATUSES_SQL
+
+SHIPPED_ADDRESS_MODEL = Path(__file__).parent / "models" / "address_matching.json"
+# Splink orders a pair's sides by dataset name: these names keep inputs on the left
+INPUTS, ADDRESSES = "a_records", "b_addresses"
+ADDRESS_COLUMNS = "unique_id, postcode, sector, district, sub_premises, number, number_base, street, tokens"
+INPUT_COLUMNS = f"{ADDRESS_COLUMNS}, name_keys, primary_name"
+
+DECIDED_BY_MODEL = "address_match"
+DECIDED_BY_MODEL_TO_UNIT = "address_match_parent_to_unit"
+NO_CANDIDATE = "no candidate address"
+BELOW_THRESHOLD = "best candidate below the threshold"
+NUMBER_DIFFERS = "building number differs from the best candidate's"
+TOO_CLOSE = "two candidates too close to call"
+NOT_A_PROPERTY = "describes a place that is not a property (pitch, advertising right, ...)"
+
+# the comparisons named in a decision's level, in the model's order
+_LEVEL_NAMES = ("postcode", "number", "sub_premises", "street", "tokens", "organisation", "kind")
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """When the best candidate is good enough: its probability, and its lead over the runner-up
+    (in match weight, log2 of the odds: 1.0 means twice as likely)."""
+
+    min_probability: float = 0.9
+    min_margin: float = 0.0
+
+
+def model_for_gazetteer(model: dict[str, Any], addresses: int) -> dict[str, Any]:
+    """``model`` with the prior of this gazetteer: one true property among all of them."""
+    fitted = dict(model)
+    fitted["probability_two_random_records_match"] = 1.0 / max(addresses, 1)
+    return fitted
+
+
+def load_model(path: Path = SHIPPED_ADDRESS_MODEL) -> dict[str, Any]:
+    model: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return model
+
+
+def create_units_of_parents(con: duckdb.DuckDBPyConnection, addresses: str = "addresses") -> None:
+    """``only_unit_of_parent``: a parent shell whose only business unit is one child. Records
+    against the shell mean the unit."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE only_unit_of_parent AS
+        SELECT parent_uprn, min(uprn) AS uprn FROM {addresses}
+        WHERE logical_status IN {LIVE_STATUSES_SQL} AND parent_uprn IS NOT NULL
+              AND NOT starts_with(coalesce(classification, ''), 'R')
+              AND NOT starts_with(coalesce(classification, ''), 'P')
+        GROUP BY parent_uprn HAVING count(*) = 1;
+    """)
+
+
+def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: dict[str, Any]) -> int:
+    """Score every candidate property of every input of ``inputs`` (``INPUT_COLUMNS``) into the
+    temp table ``address_ranked`` (input_id, uprn, match_weight, match_probability, kind, level,
+    rank, parent_uprn); returns the number of pairs scored."""
+    quiet_splink()
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW match_inputs AS SELECT {INPUT_COLUMNS},
+            NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM {inputs};
+        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS},
+            []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
+    """)
+    db_api = DuckDBAPI(connection=con)
+    left = db_api.register("match_inputs", dataset_display_name=INPUTS)
+    right = db_api.register("match_addresses", dataset_display_name=ADDRESSES)
+    linker = Linker([left, right], model, log_level=SPLINK_LOG_LEVEL)
+    predictions = linker.inference.predict(threshold_match_probability=0.001)
+    present = {row[0] for row in con.execute(
+        f"SELECT column_name FROM (DESCRIBE {predictions.physical_name})").fetchall()}
+    levels = [f"'{name}=' || gamma_{name}" for name in _LEVEL_NAMES if f"gamma_{name}" in present]
+    level_sql = f"concat_ws(' ', {', '.join(levels)})" if levels else "NULL"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE address_candidates AS
+        SELECT r.unique_id_l AS input_id, a.uprn, max(r.match_weight) AS match_weight,
+               max(r.match_probability) AS match_probability, any_value(a.kind) AS kind,
+               arg_max({level_sql}, r.match_weight) AS level, any_value(a.parent_uprn) AS parent_uprn
+        FROM {predictions.physical_name} r JOIN address_features a ON a.unique_id = r.unique_id_r
+        GROUP BY 1, 2;
+        CREATE OR REPLACE TEMP TABLE address_ranked AS
+        SELECT *, row_number() OVER (PARTITION BY input_id ORDER BY match_weight DESC, uprn) AS rank
+        FROM address_candidates;
+    """)
+    pairs = scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
+    predictions.drop_table_from_database_and_remove_from_cache()
+    con.execute("DROP TABLE address_candidates")
+    return int(pairs)
+
+
+def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a_property: str = "false") -> None:
+    """One decision per input of ``inputs`` from ``address_ranked`` into the temp table
+    ``address_decisions`` (input_id, uprn, match_probability, decided_by, level, reason,
+    best_uprn, best_probability, runner_up_uprn, runner_up_probability); ``not_a_property`` is a
+    SQL condition on the input row ``i`` that says it names no property at all."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE address_decisions AS
+        WITH best AS (SELECT * FROM address_ranked WHERE rank = 1),
+        runner_up AS (SELECT * FROM address_ranked WHERE rank = 2),
+        judged AS (
+            SELECT i.unique_id AS input_id, b.uprn AS best_uprn, b.match_probability AS best_probability,
+                   b.match_weight AS best_weight, b.kind AS best_kind, b.level, b.parent_uprn AS best_parent,
+                   r.uprn AS runner_up_uprn, r.match_probability AS runner_up_probability,
+                   r.match_weight AS runner_up_weight, r.parent_uprn AS runner_up_parent,
+                   CASE
+                       WHEN {not_a_property} THEN {_text(NOT_A_PROPERTY)}
+                       WHEN b.uprn IS NULL THEN {_text(NO_CANDIDATE)}
+                       WHEN b.match_probability < {rules.min_probability} THEN {_text(BELOW_THRESHOLD)}
+                       WHEN i.number_base IS NOT NULL AND NOT EXISTS (
+                           SELECT 1 FROM address_features a
+                           WHERE a.uprn = b.uprn AND (
+                               a.number_base IS NULL OR a.number_base = i.number_base
+                               OR try_cast(i.number_base AS INTEGER) BETWEEN
+                                      try_cast(regexp_extract(a.number, '^([0-9]+)', 1) AS INTEGER)
+                                  AND try_cast(regexp_extract(a.number, '-([0-9]+)', 1) AS INTEGER)))
+                           THEN {_text(NUMBER_DIFFERS)}
+                       WHEN r.uprn IS NOT NULL AND b.match_weight - r.match_weight < {rules.min_margin}
+                            AND coalesce(r.parent_uprn, -1) <> b.uprn AND coalesce(b.parent_uprn, -1) <> r.uprn
+                           THEN {_text(TOO_CLOSE)}
+                   END AS reason
+            FROM {inputs} i LEFT JOIN best b ON b.input_id = i.unique_id
+            LEFT JOIN runner_up r ON r.input_id = i.unique_id)
+        SELECT j.input_id,
+               CASE WHEN j.reason IS NULL THEN coalesce(o.uprn, j.best_uprn) END AS uprn,
+               CASE WHEN j.reason IS NULL THEN j.best_probability END AS match_probability,
+               CASE WHEN j.reason IS NOT NULL THEN NULL
+                    WHEN o.uprn IS NOT NULL THEN '{DECIDED_BY_MODEL_TO_UNIT}' ELSE '{DECIDED_BY_MODEL}' END AS decided_by,
+               j.level, j.reason, j.best_uprn, j.best_probability, j.runner_up_uprn, j.runner_up_probability
+        FROM judged j
+        LEFT JOIN only_unit_of_parent o ON o.parent_uprn = j.best_uprn AND j.best_kind = 'parent'
+    """)
+
+
+def _text(value: str) -> str:
+    """``value`` as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
