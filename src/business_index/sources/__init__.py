@@ -14,6 +14,7 @@ from business_index.config import Settings, SourceConfig
 from business_index.sources.base import FileStats, ReadResult, SourceFileError, check_readable
 from business_index.sources.gazetteer import read_gazetteer
 from business_index.sources.licensing import read_fhrs_csv, read_fhrs_xml, read_licensing
+from business_index.sources.plain_gazetteers import read_abplus, read_uprn_addresses
 from business_index.sources.rates import read_ndr, read_voa
 
 Reader = Callable[[SourceConfig, list[Path]], ReadResult]
@@ -21,6 +22,8 @@ Reader = Callable[[SourceConfig, list[Path]], ReadResult]
 READERS: dict[str, Reader] = {
     "dtf73": read_gazetteer,
     "abp": read_gazetteer,
+    "abplus": read_abplus,
+    "uprn_addresses": read_uprn_addresses,
     "ndr_csv": read_ndr,
     "voa_list_entries": read_voa,
     "licensing_csv": read_licensing,

@@ -364,8 +364,8 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
         organisation = blpu.get("ORGANISATION") or organisations.get(uprn)
         classification = blpu.get("BLPU_CLASS") or classifications.get(uprn)
         street_record = streets.get(parts.get("usrn")) or {}
-        descriptive = street_record.get("RECORD_TYPE") == 9 or bool(
-            _DESCRIPTIVE.match(str(parts.get("street_description") or "")))
+        descriptive = street_record.get("RECORD_TYPE") == 9 or is_descriptive_street(
+            parts.get("street_description"))  # type: ignore[arg-type]
         result.addresses.append(AddressRecord(
             uprn=uprn,
             parent_uprn=blpu.get("PARENT_UPRN"),  # type: ignore[arg-type]
@@ -386,8 +386,8 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
             street_description=parts.get("street_description"),  # type: ignore[arg-type]
             locality=parts.get("locality"),  # type: ignore[arg-type]
             town=parts.get("town"),  # type: ignore[arg-type]
-            postcode=_tidy_postcode(postcode),
-            single_line_address=_address_line(parts, _tidy_postcode(postcode)) if chosen else "",
+            postcode=tidy_postcode(postcode),
+            single_line_address=address_line(parts, tidy_postcode(postcode)) if chosen else "",
             classification=classification,  # type: ignore[arg-type]
             organisation=organisation,  # type: ignore[arg-type]
             x_coordinate=blpu.get("X_COORDINATE"),  # type: ignore[arg-type]
@@ -400,7 +400,7 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
             lineage=row.lineage,
         ))
         for lpi in lpis:
-            lpi_postcode = _tidy_postcode(lpi.get("POSTCODE") or postcode)
+            lpi_postcode = tidy_postcode(lpi.get("POSTCODE") or postcode)
             if lpi is chosen:
                 lpi_parts = parts
             else:
@@ -409,7 +409,7 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
             result.aliases.append(AddressAlias(
                 uprn=uprn, lpi_key=str(lpi["LPI_KEY"]), logical_status=int(lpi.get("LOGICAL_STATUS") or 0),  # type: ignore[call-overload]
                 language=str(lpi.get("LANGUAGE") or "ENG"),
-                single_line_address=_address_line(lpi_parts, lpi_postcode), postcode=lpi_postcode,
+                single_line_address=address_line(lpi_parts, lpi_postcode), postcode=lpi_postcode,
                 start_date=lpi.get("START_DATE"), end_date=lpi.get("END_DATE"),  # type: ignore[arg-type]
                 lineage=lpi_lineage[str(lpi["LPI_KEY"])],
             ))
@@ -469,7 +469,9 @@ def _address_parts(lpi: dict[str, object], descriptor: dict[str, object]) -> dic
     }
 
 
-def _address_line(parts: dict[str, object], postcode: str | None) -> str:
+def address_line(parts: dict[str, object], postcode: str | None) -> str:
+    """The single-line address of an LPI's parts (as ``_address_parts`` gives them), BS 7666 order:
+    every gazetteer format's display address is built here."""
     return single_line_address(
         sao_start_number=parts.get("sao_start_number"), sao_start_suffix=parts.get("sao_start_suffix"),  # type: ignore[arg-type]
         sao_end_number=parts.get("sao_end_number"), sao_end_suffix=parts.get("sao_end_suffix"),  # type: ignore[arg-type]
@@ -482,7 +484,12 @@ def _address_line(parts: dict[str, object], postcode: str | None) -> str:
     )
 
 
-def _tidy_postcode(value: object) -> str | None:
+def is_descriptive_street(street_description: str | None) -> bool:
+    """A street descriptor that names a way to a place rather than a street ("ACCESS ROAD TO ...")."""
+    return bool(_DESCRIPTIVE.match(street_description or ""))
+
+
+def tidy_postcode(value: object) -> str | None:
     """A full postcode in its one written form ("e81ab" and "E8  1AB" are "E8 1AB"); anything else
     (a partial postcode, a typo) as published, tidied."""
     if not value:

@@ -43,6 +43,8 @@ class TableRow:
 
 
 RowConverter = Callable[[TableRow, QuarantineLog], BusinessRecord]
+# keeps one row's records in the result, or raises FieldValueProblem to quarantine the row
+RowHandler = Callable[[TableRow, QuarantineLog], None]
 
 
 def read_table(
@@ -54,7 +56,25 @@ def read_table(
     convert: RowConverter,
     what: str,
 ) -> None:
-    """Read one headed CSV file into ``result``, quarantining what cannot be loaded."""
+    """Read one headed CSV file of business records into ``result``, quarantining what cannot be loaded."""
+
+    def keep(row: TableRow, log: QuarantineLog) -> None:
+        result.business_records.append(convert(row, log))
+
+    read_rows(source, path, result, synonyms, required, keep, what)
+
+
+def read_rows(
+    source: SourceConfig,
+    path: Path,
+    result: ReadResult,
+    synonyms: dict[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    handle: RowHandler,
+    what: str,
+) -> None:
+    """Read one headed CSV file, giving each row to ``handle``; a row it refuses (FieldValueProblem)
+    is quarantined with its column named, every other row counts as loaded."""
     lines, stats, log = open_lines(source.name, path, result, source.encoding)
     records = iter_delimited(lines, encoding=stats.encoding)
     header_row = next(records, None)
@@ -84,11 +104,10 @@ def read_table(
                 continue
         row = TableRow(number, record.line, {name: fields[index] for name, index in mapping.items()})
         try:
-            business = convert(row, log)
+            handle(row, log)
         except FieldValueProblem as problem:
             log.reject(record.line, _column_name(header, mapping, problem.field_name), str(problem), record.raw)
             continue
-        result.business_records.append(business)
         stats.loaded += 1
     result.files.append(stats)
 
