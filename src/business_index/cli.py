@@ -292,6 +292,7 @@ def match(
     min_margin: Annotated[float | None, typer.Option(
         min=0.0, help="... and only when the best leads the runner-up by this match weight. [default: the build's]")] = None,
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows matched at a time (memory grows with it).")] = 50_000,
+    parsers: Annotated[int, typer.Option(min=0, help="Processes parsing addresses while this one scores (0: none).")] = 2,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Match any list of addresses to UPRNs with the index's own matcher: every row comes out, in order,
@@ -325,7 +326,7 @@ def match(
         try:
             summary = match_list(index, input_path, out, input_format=input_format, address_columns=address_column,
                                  postcode_column=postcode_column, name_column=name_column, rules=rules,
-                                 chunk_rows=chunk_rows, progress=tell)
+                                 chunk_rows=chunk_rows, parsers=parsers, progress=tell)
         except (MatchInputError, NotMatchable) as exc:
             _fail(str(exc))
         except OSError as exc:

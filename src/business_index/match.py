@@ -12,18 +12,25 @@ from __future__ import annotations
 import csv
 import json
 import re
-import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from business_index.link.address_lists import AddressInput, AddressMatch, IndexAddressMatcher
+from business_index.link.address_lists import (
+    AddressInput,
+    AddressMatch,
+    IndexAddressMatcher,
+    parse_batch,
+    start_parser,
+)
 from business_index.link.address_matching import MatchRules
 
 ListFormat = Literal["csv", "parquet", "jsonl"]
@@ -31,6 +38,7 @@ ANSWER_COLUMNS = ("uprn", "matched_address", "match_probability", "runner_up_upr
                   "runner_up_probability", "decided_by", "reason")
 _ANSWER_TYPES = (pa.int64(), pa.string(), pa.float64(), pa.int64(), pa.string(), pa.float64(), pa.string(), pa.string())
 CHUNK_ROWS = 50_000
+PARALLEL_FROM_BYTES = 4_000_000  # about 50,000 addresses: below it, parsing in processes costs more than it saves
 
 # header words, compared with case, spaces and punctuation ignored
 _SINGLE_LINE = ("address", "fulladdress", "singlelineaddress", "addressline", "addr", "propertyaddress",
@@ -259,10 +267,11 @@ def _text(value: Any) -> str | None:
 def match_list(index: Path, input_path: Path, out: Path, *, input_format: str | None = None,
                output_format: str | None = None, address_columns: list[str] | None = None,
                postcode_column: str | None = None, name_column: str | None = None,
-               rules: MatchRules | None = None, chunk_rows: int = CHUNK_ROWS,
+               rules: MatchRules | None = None, chunk_rows: int = CHUNK_ROWS, parsers: int = 2,
                progress: Callable[[int, int, int], None] | None = None) -> MatchSummary:
-    """Match every row of ``input_path`` against ``index`` and write ``out``; ``progress`` is told
-    (rows done, bytes read, bytes in all) after each chunk."""
+    """Match every row of ``input_path`` against ``index`` and write ``out``, parsing addresses in
+    ``parsers`` processes (0: in this one); ``progress`` is told (rows done, bytes read, bytes in
+    all) after each chunk."""
     started = time.perf_counter()
     fmt_in = list_format(input_path, input_format)
     fmt_out = list_format(out, output_format or (None if out.suffix else fmt_in))
@@ -278,7 +287,7 @@ def match_list(index: Path, input_path: Path, out: Path, *, input_format: str | 
         summary = MatchSummary(columns={"address": list(columns.address), "postcode": columns.postcode,
                                         "name": columns.name})
         try:
-            _run(reader, writer, matcher, columns, chunk_rows, summary, progress)
+            _run(reader, writer, matcher, columns, chunk_rows, summary, progress, parsers)
             writer.finish()
         except BaseException:
             writer.abandon()
@@ -292,32 +301,60 @@ def match_list(index: Path, input_path: Path, out: Path, *, input_format: str | 
 
 
 def _run(reader: _ListReader, writer: _ListWriter, matcher: IndexAddressMatcher, columns: ListColumns,
-         chunk_rows: int, summary: MatchSummary, progress: Callable[[int, int, int], None] | None) -> None:
-    # reading and parsing the next chunk (Python) overlaps scoring this one (DuckDB, which lets go
-    # of the GIL): on two cores the two halves run side by side
-    lock = threading.Lock()
-
-    def score(rows: list[dict[str, Any]], features: pa.Table) -> tuple[list[dict[str, Any]], list[AddressMatch]]:
-        with lock:
-            return rows, matcher.match_features(features)
-
-    pending: Future[tuple[list[dict[str, Any]], list[AddressMatch]]] | None = None
-    with ThreadPoolExecutor(max_workers=1) as pool:
+         chunk_rows: int, summary: MatchSummary, progress: Callable[[int, int, int], None] | None,
+         parsers: int) -> None:
+    # Parsing addresses is Python and the slowest part; scoring is DuckDB's. Parser processes read
+    # ahead while this one scores and writes, so every core works. A small list is parsed here:
+    # starting processes would cost more than it saves.
+    if parsers < 1 or reader.total_bytes < PARALLEL_FROM_BYTES:
         for rows in reader.chunks(chunk_rows):
-            inputs = [AddressInput([_text(row.get(c)) for c in columns.address],
-                                   _text(row.get(columns.postcode)) if columns.postcode else None,
-                                   _text(row.get(columns.name)) if columns.name else None) for row in rows]
-            if pending is not None:
-                _finish_chunk(pending, writer, summary, reader, progress)
-            features = matcher.features(inputs)
-            pending = pool.submit(score, rows, features)
-        if pending is not None:
-            _finish_chunk(pending, writer, summary, reader, progress)
+            distinct, positions = _distinct_inputs(rows, columns)
+            _write_chunk(rows, positions, matcher.match_features(matcher.features(distinct)), writer, summary,
+                         reader, progress)
+        return
+    streets, stopwords = matcher.parse_context()
+    with ProcessPoolExecutor(max_workers=parsers, mp_context=get_context("spawn"), initializer=start_parser,
+                             initargs=(streets, stopwords)) as pool:
+        queue: deque[tuple[list[dict[str, Any]], list[int], Future[pa.Table]]] = deque()
+        for rows in reader.chunks(chunk_rows):
+            distinct, positions = _distinct_inputs(rows, columns)
+            queue.append((rows, positions, pool.submit(parse_batch, distinct)))
+            if len(queue) > parsers:
+                _score_chunk(queue.popleft(), matcher, writer, summary, reader, progress)
+        while queue:
+            _score_chunk(queue.popleft(), matcher, writer, summary, reader, progress)
 
 
-def _finish_chunk(pending: Future[tuple[list[dict[str, Any]], list[AddressMatch]]], writer: _ListWriter,
-                  summary: MatchSummary, reader: _ListReader, progress: Callable[[int, int, int], None] | None) -> None:
-    rows, answers = pending.result()
+def _distinct_inputs(rows: list[dict[str, Any]], columns: ListColumns) -> tuple[list[AddressInput], list[int]]:
+    """The distinct addresses of a chunk (lists repeat addresses: a business's many grants, a
+    supplier's many invoices), and for each row the position of its address among them."""
+    seen: dict[tuple[Any, ...], int] = {}
+    distinct: list[AddressInput] = []
+    positions: list[int] = []
+    for row in rows:
+        item = AddressInput(tuple(_text(row.get(c)) for c in columns.address),
+                            _text(row.get(columns.postcode)) if columns.postcode else None,
+                            _text(row.get(columns.name)) if columns.name else None)
+        key = (item.lines, item.postcode, item.name)
+        position = seen.get(key)
+        if position is None:
+            position = seen[key] = len(distinct)
+            distinct.append(item)
+        positions.append(position)
+    return distinct, positions
+
+
+def _score_chunk(queued: tuple[list[dict[str, Any]], list[int], Future[pa.Table]], matcher: IndexAddressMatcher,
+                 writer: _ListWriter, summary: MatchSummary, reader: _ListReader,
+                 progress: Callable[[int, int, int], None] | None) -> None:
+    rows, positions, parsed = queued
+    _write_chunk(rows, positions, matcher.match_features(parsed.result()), writer, summary, reader, progress)
+
+
+def _write_chunk(rows: list[dict[str, Any]], positions: list[int], distinct_answers: list[AddressMatch],
+                 writer: _ListWriter, summary: MatchSummary, reader: _ListReader,
+                 progress: Callable[[int, int, int], None] | None) -> None:
+    answers = [distinct_answers[p] for p in positions]
     writer.write(rows, answers)
     summary.rows += len(rows)
     for answer in answers:

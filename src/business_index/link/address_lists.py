@@ -12,7 +12,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -24,6 +23,7 @@ from business_index.link.address_matching import (
     model_for_gazetteer,
     score_candidates,
 )
+from business_index.link.compiled_model import compile_model
 from business_index.link.features import input_features
 
 INDEX = "bx_index"
@@ -83,7 +83,7 @@ class IndexAddressMatcher:
             raise NotMatchable("this index has no gazetteer to match against: add a gazetteer source and rebuild")
         model, stopwords, min_probability, min_margin = self.con.execute(
             "SELECT model, stopwords, min_probability, min_margin FROM address_model").fetchall()[0]
-        self.model: dict[str, Any] = model_for_gazetteer(json.loads(model), self.addresses)
+        self.model = compile_model(model_for_gazetteer(json.loads(model), self.addresses))
         self.stopwords = frozenset(stopwords)
         self.rules = rules or MatchRules(min_probability, min_margin)
         create_units_of_parents(self.con)
@@ -122,8 +122,28 @@ class IndexAddressMatcher:
                              f"{rule} ({level})" if rule and level else rule, reason)
                 for _, uprn, address, p, other, other_address, other_p, rule, level, reason in rows]
 
+    def parse_context(self) -> tuple[frozenset[str], frozenset[str]]:
+        """What parsing needs (the gazetteer's streets, the stop words): for ``start_parser``."""
+        return self.streets, self.stopwords
+
     def close(self) -> None:
         self.con.close()
+
+
+_parser_context: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
+
+
+def start_parser(streets: frozenset[str], stopwords: frozenset[str]) -> None:
+    """Set up a parser process (``parse_batch``) with an index's ``parse_context``."""
+    global _parser_context
+    _parser_context = (streets, stopwords)
+
+
+def parse_batch(inputs: Sequence[AddressInput]) -> pa.Table:
+    """``IndexAddressMatcher.features`` in a parser process."""
+    streets, stopwords = _parser_context
+    return input_features(((i, list(item.lines), item.postcode, item.name) for i, item in enumerate(inputs)),
+                          streets, stopwords)
 
 
 def _rounded(value: float | None) -> float | None:

@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from splink import DuckDBAPI, Linker
 
 from business_index.duckdb_utils import scalar
-from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
+from business_index.link.compiled_model import CompiledModel, level_labels_sql, scoring_sql
 from business_index.records import LIVE_STATUSES_SQL
 
 SHIPPED_ADDRESS_MODEL = Path(__file__).parent / "models" / "address_matching.json"
@@ -43,6 +42,11 @@ SHIPPED_ADDRESS_MODEL = Path(__file__).parent / "models" / "address_matching.jso
 INPUTS, ADDRESSES = "a_records", "b_addresses"
 ADDRESS_COLUMNS = "unique_id, postcode, sector, district, sub_premises, number, number_base, street, tokens"
 INPUT_COLUMNS = f"{ADDRESS_COLUMNS}, name_keys, primary_name"
+# what the model compares besides the columns themselves, computed once per address, not per pair:
+# the distinct words, and the building number as a range (8: 8-8; 6-10: 6-10)
+COMPARED_FORMS = ("list_distinct(tokens) AS words, try_cast(number_base AS INTEGER) AS number_low, "
+                  "coalesce(try_cast(regexp_extract(number, '-([0-9]+)', 1) AS INTEGER), "
+                  "try_cast(number_base AS INTEGER)) AS number_high")
 
 DECIDED_BY_MODEL = "address_match"
 DECIDED_BY_MODEL_TO_UNIT = "address_match_parent_to_unit"
@@ -52,8 +56,8 @@ NUMBER_DIFFERS = "building number differs from the best candidate's"
 TOO_CLOSE = "two candidates too close to call"
 NOT_A_PROPERTY = "describes a place that is not a property (pitch, advertising right, ...)"
 
-# the comparisons named in a decision's level, in the model's order
-_LEVEL_NAMES = ("postcode", "number", "sub_premises", "street", "tokens", "organisation", "kind")
+# a pair less likely than this is not a candidate at all
+MIN_CANDIDATE_PROBABILITY = 0.001
 
 
 @dataclass(frozen=True)
@@ -90,40 +94,32 @@ def create_units_of_parents(con: duckdb.DuckDBPyConnection, addresses: str = "ad
     """)
 
 
-def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: dict[str, Any]) -> int:
+def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: CompiledModel) -> int:
     """Score every candidate property of every input of ``inputs`` (``INPUT_COLUMNS``) into the
     temp table ``address_ranked`` (input_id, uprn, match_weight, match_probability, kind, level,
-    rank, parent_uprn); returns the number of pairs scored."""
-    quiet_splink()
+    parent_uprn, rank); returns the number of pairs kept."""
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW match_inputs AS SELECT {INPUT_COLUMNS},
+        CREATE OR REPLACE TEMP TABLE match_inputs AS SELECT {INPUT_COLUMNS}, {COMPARED_FORMS},
             NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM {inputs};
-        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS},
+        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS}, {COMPARED_FORMS},
             []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
     """)
-    db_api = DuckDBAPI(connection=con)
-    left = db_api.register("match_inputs", dataset_display_name=INPUTS)
-    right = db_api.register("match_addresses", dataset_display_name=ADDRESSES)
-    linker = Linker([left, right], model, log_level=SPLINK_LOG_LEVEL)
-    predictions = linker.inference.predict(threshold_match_probability=0.001)
-    present = {row[0] for row in con.execute(
-        f"SELECT column_name FROM (DESCRIBE {predictions.physical_name})").fetchall()}
-    levels = [f"'{name}=' || gamma_{name}" for name in _LEVEL_NAMES if f"gamma_{name}" in present]
-    level_sql = f"concat_ws(' ', {', '.join(levels)})" if levels else "NULL"
+    columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, number_low, number_high, org_key, kind".split(",")]
+    scored = scoring_sql(model, "match_inputs", "match_addresses", columns, columns, MIN_CANDIDATE_PROBABILITY)
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE address_candidates AS
-        SELECT r.unique_id_l AS input_id, a.uprn, max(r.match_weight) AS match_weight,
-               max(r.match_probability) AS match_probability, any_value(a.kind) AS kind,
-               arg_max({level_sql}, r.match_weight) AS level, any_value(a.parent_uprn) AS parent_uprn
-        FROM {predictions.physical_name} r JOIN address_features a ON a.unique_id = r.unique_id_r
-        GROUP BY 1, 2;
+        CREATE OR REPLACE TEMP TABLE address_pairs AS {scored};
         CREATE OR REPLACE TEMP TABLE address_ranked AS
-        SELECT *, row_number() OVER (PARTITION BY input_id ORDER BY match_weight DESC, uprn) AS rank
-        FROM address_candidates;
+        SELECT input_id, uprn, match_weight, match_probability, kind, {level_labels_sql(model, 'levels')} AS level,
+               parent_uprn, row_number() OVER (PARTITION BY input_id ORDER BY match_weight DESC, uprn) AS rank
+        FROM (
+            SELECT p.unique_id_l AS input_id, a.uprn, max(p.match_weight) AS match_weight,
+                   max(p.match_probability) AS match_probability, any_value(a.kind) AS kind,
+                   arg_max(p.levels, p.match_weight) AS levels, any_value(a.parent_uprn) AS parent_uprn
+            FROM address_pairs p JOIN address_features a ON a.unique_id = p.unique_id_r
+            GROUP BY 1, 2);
     """)
-    pairs = scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
-    predictions.drop_table_from_database_and_remove_from_cache()
-    con.execute("DROP TABLE address_candidates")
+    pairs = scalar(con, "SELECT count(*) FROM address_pairs")
+    con.execute("DROP TABLE address_pairs; DROP TABLE match_inputs")
     return int(pairs)
 
 

@@ -20,6 +20,7 @@ from business_index.duckdb_utils import scalar
 from business_index.link.address_matching import (
     ADDRESS_COLUMNS,
     ADDRESSES,
+    COMPARED_FORMS,
     INPUT_COLUMNS,
     INPUTS,
     NO_CANDIDATE,
@@ -32,6 +33,7 @@ from business_index.link.address_matching import (
     score_candidates,
 )
 from business_index.link.address_model import address_settings
+from business_index.link.compiled_model import compile_model
 from business_index.link.deterministic import link_by_keys
 from business_index.link.splink_logging import SPLINK_LOG_LEVEL, quiet_splink
 
@@ -88,7 +90,7 @@ def _match_by_address(con: duckdb.DuckDBPyConnection, rules: MatchRules, fallbac
         source = "the shipped model" if fallback_model == SHIPPED_ADDRESS_MODEL else str(fallback_model)
     else:
         return {"trained_on_pairs": n_labels, "skipped": "too few keyed links to learn from and no saved model"}
-    pairs = score_candidates(con, "unlinked_records", model)
+    pairs = score_candidates(con, "unlinked_records", compile_model(model))
     decide(con, "unlinked_records", rules)
     con.execute("""
         INSERT INTO record_links
@@ -132,9 +134,9 @@ def _prepare_match_tables(con: duckdb.DuckDBPyConnection) -> None:
     """)
     # Splink links two tables of one shape: records have no organisation or kind, addresses no names
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW match_records AS SELECT {INPUT_COLUMNS},
+        CREATE OR REPLACE TEMP VIEW match_records AS SELECT {INPUT_COLUMNS}, {COMPARED_FORMS},
             NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM record_features;
-        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS},
+        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS}, {COMPARED_FORMS},
             []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
         CREATE OR REPLACE TEMP TABLE unlinked_records AS
         SELECT {INPUT_COLUMNS} FROM record_features f ANTI JOIN record_links l ON l.record_id = f.unique_id
