@@ -27,6 +27,13 @@ STREETS = frozenset({"MARE STREET", "DALSTON LANE", "MORNING LANE", "BROADWAY MA
     (["12-14 Mare Street"], None, "12-14", "MARE STREET"),
     (["12 Acacia Avenue"], None, "12", "ACACIA AVENUE"),
     (["Flat A", "34 Mare Street"], "A", "34", "MARE STREET"),
+    # a floor names the flat; the number after "Flat" is then the building's
+    (["First Floor Flat 13 Mare Street London"], "FIRST FLOOR", "13", "MARE STREET"),
+    (["Flat 2, 13 Mare Street"], "2", "13", "MARE STREET"),
+    # a lone letter before the building number is a flat's
+    (["C, 6 Dalston Lane"], "C", "6", "DALSTON LANE"),
+    (["A 23 Mare Street"], "A", "23", "MARE STREET"),
+    (["B&Q, 5 Mare Street"], None, "5", "MARE STREET"),
 ])
 def test_parts_of_messy_addresses(lines: list[str], sub: str | None, number: str, street: str) -> None:
     parts = parse_address(lines, known_streets=STREETS)

@@ -49,6 +49,8 @@ _APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
 _NOT_ADDRESS_CHARACTER = re.compile(r"[^\w/\-;]")
 _SPACES = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[\s/]+")
+_FLOOR_BEFORE = re.compile(r"\b(FLOOR|FLR|BASEMENT)\s*;?\s*$")
+_LEADING_LETTER = re.compile(r"^([A-Z])\s*(?:;\s*)?(?=\d)")
 
 
 def tidy(text: str) -> str:
@@ -121,14 +123,18 @@ def parse_address(
     match = SUB_PREMISES.search(text)
     if match:
         after = text[match.end():]
-        if match[1] in ("SHOP", "UNIT") and not NUMBER.search(after.split(";")[0] + ";" + ";".join(after.split(";")[1:])) \
-                and _starts_with_street(after, known_streets):
-            # "Shop 98 Morning Lane": 98 is the building; a shop is on the ground floor
+        if (match[1] in ("SHOP", "UNIT") or (match[1] == "FLAT" and _FLOOR_BEFORE.search(text[:match.start()]))) \
+                and not NUMBER.search(after) and _starts_with_street(after, known_streets):
+            # "Shop 98 Morning Lane": 98 is the building; a shop is on the ground floor. "First Floor
+            # Flat 13 Derby Road": the floor names the flat, 13 is the building
             sub_premises = "GROUND FLOOR" if match[1] == "SHOP" else None
             text = f"{text[: match.start()]} {match[2]} {after}"
         else:
             sub_premises = match[2]
             text = (text[: match.start()] + " " + after).strip()
+    leading_letter = _LEADING_LETTER.match(text) if sub_premises is None else None
+    if leading_letter:  # "C, 6 Balls Pond Road", "A 23 Vyner Street": a flat's letter before the number
+        sub_premises, text = leading_letter[1], text[leading_letter.end():]
     floor, text = _floor(text)
     if floor and not sub_premises:
         sub_premises = floor
