@@ -18,6 +18,7 @@ from business_index.postcodes import remove_postcode
 
 _WORDS = tomllib.loads((Path(__file__).parent / "words" / "addresses.toml").read_text(encoding="utf-8"))
 STREET_WORDS: dict[str, str] = dict(_WORDS["street_words"])
+TOP_FLOOR = "TOP FLOOR"
 FLOOR_PHRASES = (
     (re.compile(r"\b(BASEMENT|BSMT|BSMNT|B)\s*(AND|&|/)\s*(GROUND|GND|GRD|G)\s*(FLOORS?|FLRS?|F)?\b"),
      "BASEMENT AND GROUND FLOOR"),
@@ -26,8 +27,14 @@ FLOOR_PHRASES = (
     (re.compile(r"\bG\s*/\s*F\b"), "GROUND FLOOR"),
     (re.compile(r"\b(FIRST|1ST)\s*(FLOOR|FLR|FL)\b"), "FIRST FLOOR"),
     (re.compile(r"\b(SECOND|2ND)\s*(FLOOR|FLR|FL)\b"), "SECOND FLOOR"),
+    (re.compile(r"\b(THIRD|3RD)\s*(FLOOR|FLR|FL)\b"), "THIRD FLOOR"),
+    (re.compile(r"\b(FOURTH|4TH)\s*(FLOOR|FLR|FL)\b"), "FOURTH FLOOR"),
+    (re.compile(r"\bTOP\s*(FLOOR|FLR|FL)\b"), TOP_FLOOR),
     (re.compile(r"\bBASEMENT\b"), "BASEMENT"),
 )
+# floors from the lowest up: "TOP FLOOR" means the highest of them a building has
+FLOOR_ORDER = ("BASEMENT", "BASEMENT AND GROUND FLOOR", "GROUND FLOOR", "FIRST FLOOR", "SECOND FLOOR", "THIRD FLOOR",
+               "FOURTH FLOOR")
 SUB_PREMISES = re.compile(
     r"\b(FLAT|UNIT|SHOP|ARCH|ARCHES|RAILWAY ARCH|SUITE|STUDIO|ROOM|WORKSHOP|STALL|KIOSK|APARTMENT|APT)"
     r"\s+([0-9]+[A-Z]?|[A-Z])\b")

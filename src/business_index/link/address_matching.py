@@ -18,8 +18,9 @@ model levels that decided. The rules, in order:
    threshold";
 3. the input has a building number and no address of the best candidate can have it (8 is not 10;
    8 is within 6-10): a different building however alike the rest, "building number differs";
-4. the runner-up is a different property (not the best one's parent or child) within
-   ``min_margin`` of its match weight: "two candidates too close to call";
+4. the runner-up is a different property (not the best one's parent or child) as likely as the
+   best, or within ``min_margin`` of its match weight: "two candidates too close to call" (never
+   the lower UPRN by chance);
 5. otherwise the best candidate, or, when it is a building of several units with only one business
    unit, that unit.
 """
@@ -33,6 +34,7 @@ from typing import Any
 
 import duckdb
 
+from business_index.clean.addresses import FLOOR_ORDER, TOP_FLOOR
 from business_index.duckdb_utils import scalar
 from business_index.link.compiled_model import CompiledModel, level_labels_sql, scoring_sql
 from business_index.records import LIVE_STATUSES_SQL
@@ -104,6 +106,7 @@ def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: Compile
         CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS}, {COMPARED_FORMS},
             []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
     """)
+    _resolve_top_floors(con)
     columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, number_low, number_high, org_key, kind".split(",")]
     scored = scoring_sql(model, "match_inputs", "match_addresses", columns, columns, MIN_CANDIDATE_PROBABILITY)
     con.execute(f"""
@@ -121,6 +124,21 @@ def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: Compile
     pairs = scalar(con, "SELECT count(*) FROM address_pairs")
     con.execute("DROP TABLE address_pairs; DROP TABLE match_inputs")
     return int(pairs)
+
+
+def _resolve_top_floors(con: duckdb.DuckDBPyConnection) -> None:
+    """"Top floor flat, 12 High Street" is the highest floor the gazetteer has at 12 High Street
+    (same postcode, same number); with no floors there, it stays as written."""
+    rank = "CASE {} END".format(" ".join(f"WHEN {{c}} = {_text(floor)} THEN {i}" for i, floor in enumerate(FLOOR_ORDER)))
+    con.execute(f"""
+        UPDATE match_inputs SET sub_premises = top.floor
+        FROM (
+            SELECT i.unique_id, arg_max(a.sub_premises, {rank.format(c='a.sub_premises')}) AS floor
+            FROM match_inputs i JOIN address_features a ON a.postcode = i.postcode AND a.number_base = i.number_base
+            WHERE i.sub_premises = {_text(TOP_FLOOR)} AND {rank.format(c='a.sub_premises')} IS NOT NULL
+            GROUP BY 1) top
+        WHERE match_inputs.unique_id = top.unique_id
+    """)
 
 
 def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a_property: str = "false") -> None:
@@ -149,7 +167,8 @@ def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a
                                       try_cast(regexp_extract(a.number, '^([0-9]+)', 1) AS INTEGER)
                                   AND try_cast(regexp_extract(a.number, '-([0-9]+)', 1) AS INTEGER)))
                            THEN {_text(NUMBER_DIFFERS)}
-                       WHEN r.uprn IS NOT NULL AND b.match_weight - r.match_weight < {rules.min_margin}
+                       WHEN r.uprn IS NOT NULL AND (b.match_weight - r.match_weight < {rules.min_margin}
+                                                    OR b.match_weight = r.match_weight)
                             AND coalesce(r.parent_uprn, -1) <> b.uprn AND coalesce(b.parent_uprn, -1) <> r.uprn
                            THEN {_text(TOO_CLOSE)}
                    END AS reason
