@@ -81,7 +81,7 @@ def scoring_sql(model: CompiledModel, left: str, right: str, left_columns: list[
         + f" ELSE {len(comp.conditions)} END AS \"level_{comp.name}\""
         for comp in model.comparisons)
     weight = " + ".join(
-        f"[{', '.join(repr(w) for w in comp.log2_bayes_factors)}][\"level_{comp.name}\"]" for comp in model.comparisons)
+        f"[{', '.join(_double(w) for w in comp.log2_bayes_factors)}][\"level_{comp.name}\"]" for comp in model.comparisons)
     level_list = ", ".join(f'"level_{comp.name}"' for comp in model.comparisons)
     min_weight = math.log2(min_probability / (1.0 - min_probability)) if 0 < min_probability < 1 else -1e308
     return f"""
@@ -96,12 +96,12 @@ def scoring_sql(model: CompiledModel, left: str, right: str, left_columns: list[
         JOIN (SELECT {suffixed_r} FROM {right} r) rc ON rc.unique_id_r = b.unique_id_r
     ),
     weighed AS (
-        SELECT unique_id_l, unique_id_r, {model.prior_weight!r} + {weight} AS match_weight, [{level_list}] AS levels
+        SELECT unique_id_l, unique_id_r, {_double(model.prior_weight)} + {weight} AS match_weight, [{level_list}] AS levels
         FROM compared
     )
     SELECT unique_id_l, unique_id_r, match_weight, pow(2, match_weight) / (1 + pow(2, match_weight)) AS match_probability,
            levels
-    FROM weighed WHERE match_weight >= {min_weight!r}"""
+    FROM weighed WHERE match_weight >= {_double(min_weight)}"""
 
 
 def level_labels_sql(model: CompiledModel, levels: str) -> str:
@@ -109,6 +109,13 @@ def level_labels_sql(model: CompiledModel, levels: str) -> str:
     parts = [f"'{comp.name}: ' || [{', '.join(_text(label) for label in comp.labels)}][{levels}[{i + 1}]]"
              for i, comp in enumerate(model.comparisons)]
     return f"concat_ws('; ', {', '.join(parts)})"
+
+
+def _double(value: float) -> str:
+    """``value`` as an SQL DOUBLE (a bare 1.25 would be a DECIMAL, rounded to its scale)."""
+    if math.isinf(value):
+        return "'inf'::DOUBLE" if value > 0 else "'-inf'::DOUBLE"
+    return f"{value!r}::DOUBLE"
 
 
 def _text(value: str) -> str:
