@@ -21,6 +21,7 @@ from business_index.link.address_matching import (
     create_units_of_parents,
     decide,
     model_for_gazetteer,
+    prepare_gazetteer,
     score_candidates,
 )
 from business_index.link.compiled_model import compile_model
@@ -87,6 +88,7 @@ class IndexAddressMatcher:
         self.stopwords = frozenset(stopwords)
         self.rules = rules or MatchRules(min_probability, min_margin)
         create_units_of_parents(self.con)
+        prepare_gazetteer(self.con)
         self.streets = frozenset(row[0] for row in self.con.execute(
             "SELECT DISTINCT street FROM address_features WHERE street IS NOT NULL").fetchall())
 

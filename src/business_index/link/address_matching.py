@@ -96,16 +96,24 @@ def create_units_of_parents(con: duckdb.DuckDBPyConnection, addresses: str = "ad
     """)
 
 
+def prepare_gazetteer(con: duckdb.DuckDBPyConnection) -> None:
+    """The gazetteer side of the comparison (``match_addresses``), computed once for every batch
+    scored on this connection; call again when ``address_features`` changes."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE match_addresses AS SELECT {ADDRESS_COLUMNS}, {COMPARED_FORMS},
+            []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
+    """)
+
+
 def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: CompiledModel) -> int:
-    """Score every candidate property of every input of ``inputs`` (``INPUT_COLUMNS``) into the
-    temp table ``address_ranked`` (input_id, uprn, match_weight, match_probability, kind, level,
+    """Score every candidate property of every input of ``inputs`` (``INPUT_COLUMNS``) against the
+    gazetteer ``prepare_gazetteer`` made, into the temp table ``address_ranked`` (input_id, uprn, match_weight, match_probability, kind, level,
     parent_uprn, rank); returns the number of pairs kept."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE match_inputs AS SELECT {INPUT_COLUMNS}, {COMPARED_FORMS},
             NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM {inputs};
-        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS}, {COMPARED_FORMS},
-            []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
     """)
+
     _resolve_top_floors(con)
     columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, number_low, number_high, org_key, kind".split(",")]
     scored = scoring_sql(model, "match_inputs", "match_addresses", columns, columns, MIN_CANDIDATE_PROBABILITY)

@@ -30,6 +30,7 @@ from business_index.link.address_matching import (
     decide,
     load_model,
     model_for_gazetteer,
+    prepare_gazetteer,
     score_candidates,
 )
 from business_index.link.address_model import address_settings
@@ -90,6 +91,7 @@ def _match_by_address(con: duckdb.DuckDBPyConnection, rules: MatchRules, fallbac
         source = "the shipped model" if fallback_model == SHIPPED_ADDRESS_MODEL else str(fallback_model)
     else:
         return {"trained_on_pairs": n_labels, "skipped": "too few keyed links to learn from and no saved model"}
+    prepare_gazetteer(con)
     pairs = score_candidates(con, "unlinked_records", compile_model(model))
     decide(con, "unlinked_records", rules)
     con.execute("""
@@ -112,7 +114,7 @@ def train_address_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
 def _train(con: duckdb.DuckDBPyConnection) -> dict:
     db_api = DuckDBAPI(connection=con)
     records = db_api.register("match_records", dataset_display_name=INPUTS)
-    addresses = db_api.register("match_addresses", dataset_display_name=ADDRESSES)
+    addresses = db_api.register("training_addresses", dataset_display_name=ADDRESSES)
     linker = Linker([records, addresses], address_settings(), log_level=SPLINK_LOG_LEVEL)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e5, seed=1)
     linker.training.estimate_m_from_pairwise_labels("labelled_pairs")
@@ -136,7 +138,7 @@ def _prepare_match_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW match_records AS SELECT {INPUT_COLUMNS}, {COMPARED_FORMS},
             NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM record_features;
-        CREATE OR REPLACE TEMP VIEW match_addresses AS SELECT {ADDRESS_COLUMNS}, {COMPARED_FORMS},
+        CREATE OR REPLACE TEMP VIEW training_addresses AS SELECT {ADDRESS_COLUMNS}, {COMPARED_FORMS},
             []::VARCHAR[] AS name_keys, NULL::VARCHAR AS primary_name, org_key, kind FROM address_features;
         CREATE OR REPLACE TEMP TABLE unlinked_records AS
         SELECT {INPUT_COLUMNS} FROM record_features f ANTI JOIN record_links l ON l.record_id = f.unique_id
