@@ -211,6 +211,7 @@ class ServeConfig(BaseSettings):
     auth_failures_per_minute: int = Field(default=30, ge=0)
     searches_per_minute: int = Field(default=300, ge=0)
     screenings_per_minute: int = Field(default=60, ge=0)
+    address_match_batches_per_minute: int = Field(default=30, ge=0)
     default_page_size: int = Field(default=25, ge=1)
     # the least Jaro-Winkler similarity between a searched name and a recorded one for search and
     # screening to list it: lower finds worse misspellings, and more unrelated names with them
@@ -218,6 +219,8 @@ class ServeConfig(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     # a request body larger than this is refused with 413 before it is read in full
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # ... except a batch of addresses to match (up to 1,000 of them)
+    max_address_match_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # a request line (path and query) longer than this is refused with 414
     max_url_bytes: int = Field(default=4096, ge=256)
     # every worker re-reads approved names at most this often; the worker that recorded a

@@ -24,7 +24,7 @@ from starlette.middleware.cors import CORSMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
 from business_index import __version__
-from business_index.api import addresses, businesses, health, screening, submissions
+from business_index.api import address_matches, addresses, businesses, health, screening, submissions
 from business_index.api.approved_names import ApprovedNames
 from business_index.api.auth import AuthError, AuthSettings
 from business_index.api.common import (
@@ -64,7 +64,8 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
     store = store or SubmissionStore(default_store_url(index))
     limits = {kind: Limit(per_minute, 60) for kind, per_minute in (
         ("auth_failures", config.auth_failures_per_minute), ("search", config.searches_per_minute),
-        ("screening", config.screenings_per_minute)) if per_minute > 0}
+        ("screening", config.screenings_per_minute), ("address_matches", config.address_match_batches_per_minute))
+        if per_minute > 0}
     services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows), store=store,
                         approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config,
                         limiter=RateLimiter(limits, rate_limit_file))
@@ -143,7 +144,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    for routes in (health, addresses, businesses, screening, submissions):
+    for routes in (health, addresses, address_matches, businesses, screening, submissions):
         app.include_router(routes.router_for(services))
 
     def openapi() -> dict[str, Any]:

@@ -19,6 +19,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 
 from business_index.config import ServeConfig
 
+ADDRESS_MATCHES_PATH = "/api/v1/address-matches"
+
 REQUESTS = Counter("bx_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 DURATION = Histogram("bx_http_request_duration_seconds", "Time to answer an HTTP request", ["method", "route"],
                      buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0))
@@ -105,7 +107,7 @@ class LimitsAndMetrics:
         if refusal is None and _streamed_body(scope):
             # a body with no declared length (chunked) is read here, up to the limit, so that one too
             # long is refused with 413 rather than failing inside the app's JSON parsing
-            buffered, refusal = await self._read_streamed_body(receive)
+            buffered, refusal = await self._read_streamed_body(receive, self._body_limit(scope))
             if refusal is None:
                 receive = _replay(buffered, receive)
         if refusal is not None:
@@ -113,7 +115,7 @@ class LimitsAndMetrics:
                 await send_and_note(message)
         else:
             received = {"bytes": 0}
-            limit = self.config.max_body_bytes
+            limit = self._body_limit(scope)
 
             async def counted_receive() -> dict[str, Any]:
                 message: dict[str, Any] = await receive()
@@ -134,7 +136,13 @@ class LimitsAndMetrics:
         REQUESTS.labels(method, template, str(status["code"])).inc()
         DURATION.labels(method, template).observe(time.perf_counter() - started)
 
-    async def _read_streamed_body(self, receive: Any) -> tuple[list[dict[str, Any]], tuple[int, None, str] | None]:
+    def _body_limit(self, scope: Scope) -> int:
+        """The largest body a request may send: a batch of addresses to match may be larger."""
+        if scope["path"] == ADDRESS_MATCHES_PATH:
+            return self.config.max_address_match_body_bytes
+        return self.config.max_body_bytes
+
+    async def _read_streamed_body(self, receive: Any, limit: int) -> tuple[list[dict[str, Any]], tuple[int, None, str] | None]:
         messages: list[dict[str, Any]] = []
         size = 0
         while True:
@@ -143,8 +151,8 @@ class LimitsAndMetrics:
             if message["type"] != "http.request":
                 return messages, None
             size += len(message.get("body", b""))
-            if size > self.config.max_body_bytes:
-                return messages, (413, None, f"the request body is over {self.config.max_body_bytes} bytes")
+            if size > limit:
+                return messages, (413, None, f"the request body is over {limit} bytes")
             if not message.get("more_body", False):
                 return messages, None
 
@@ -158,6 +166,7 @@ class LimitsAndMetrics:
                     declared = int(value)
                 except ValueError:
                     return 400, "Content-Length", "not a number"
-                if declared > self.config.max_body_bytes:
-                    return 413, None, f"the request body is over {self.config.max_body_bytes} bytes"
+                limit = self._body_limit(scope)
+                if declared > limit:
+                    return 413, None, f"the request body is over {limit} bytes"
         return None

@@ -23,7 +23,8 @@ class Limit:
     seconds: int
 
 
-WHAT = {"auth_failures": "failed authentications", "search": "searches", "screening": "screenings"}
+WHAT = {"auth_failures": "failed authentications", "search": "searches", "screening": "screenings",
+        "address_matches": "address-match batches"}
 
 
 class RateLimited(Exception):

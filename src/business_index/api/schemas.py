@@ -272,3 +272,37 @@ class ScreeningCandidate(Body):
 class ScreeningResult(Body):
     query: str
     candidates: list[ScreeningCandidate]
+
+
+class AddressToMatch(RequestBody):
+    address: str = Field(min_length=1, max_length=500, description="The address: one line, or its lines separated by commas")
+    postcode: str | None = Field(default=None, max_length=10, description="When apart from the address")
+    name: str | None = Field(default=None, max_length=200, description="The business there, if known")
+    reference: str | None = Field(default=None, max_length=100, description="Your id for it, given back")
+
+    @field_validator("address", "postcode", "name", "reference")
+    @classmethod
+    def _visible(cls, value: str | None) -> str | None:
+        return None if value is None else _visible_text(value, newlines=False)
+
+
+class AddressMatchRequest(RequestBody):
+    addresses: list[AddressToMatch] = Field(min_length=1, max_length=1000)
+
+
+class AddressMatchAnswer(Body):
+    reference: str | None
+    uprn: int | None = Field(description="The property: null when nothing was good enough (see reason)")
+    matched_address: str | None
+    match_probability: float | None
+    runner_up_uprn: int | None = Field(
+        description="The runner-up to the match, or the best candidate that was not good enough")
+    runner_up_address: str | None
+    runner_up_probability: float | None
+    decided_by: str | None = Field(description="The rule that placed it, with the model's level of each comparison")
+    reason: str | None = Field(description="Why nothing was placed: no candidate, below the threshold, too close to call")
+
+
+class AddressMatchResult(Body):
+    matched: int
+    matches: list[AddressMatchAnswer]

@@ -1,0 +1,61 @@
+"""Matching a batch of addresses to UPRNs (up to 1,000 a request), with the index's own matcher:
+the build's model and rules (``link/address_lists.py``). Needs ``read``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Request
+
+from business_index.api import schemas
+from business_index.api.common import Services, error_response, error_responses, guarded
+from business_index.api.middleware import ADDRESS_MATCHES_PATH
+from business_index.link.address_lists import AddressInput, AddressMatch, IndexAddressMatcher, NotMatchable
+from business_index.store.index_reader import IndexReader
+
+
+class _MatcherOfCurrentBuild:
+    """One matcher per worker, for the build the reader serves; a new build gets a new matcher.
+    A matcher's scratch database serves one batch at a time."""
+
+    def __init__(self, reader: IndexReader):
+        self.reader = reader
+        self._lock = threading.Lock()
+        self._build: str | None = None
+        self._matcher: IndexAddressMatcher | None = None
+
+    def match(self, inputs: Sequence[AddressInput]) -> list[AddressMatch]:
+        build = self.reader.current().build_id
+        with self._lock:
+            if self._matcher is None or self._build != build:
+                if self._matcher is not None:
+                    self._matcher.close()
+                    self._matcher = None
+                self._matcher, self._build = IndexAddressMatcher(self.reader.path), build
+            return self._matcher.match(inputs)
+
+
+def router_for(services: Services) -> APIRouter:
+    router = APIRouter()
+    matcher = _MatcherOfCurrentBuild(services.reader)
+
+    @router.post(ADDRESS_MATCHES_PATH, response_model=schemas.AddressMatchResult, response_model_by_alias=True,
+                 responses=error_responses(409, 429), **guarded(services, "read", limit="address_matches"))
+    def address_matches(request: Request, request_body: schemas.AddressMatchRequest):  # type: ignore[no-untyped-def]
+        """Match up to 1,000 addresses to UPRNs, in order: each with its property (or none, and
+        why), its probability, the runner-up and the rule and model levels that decided."""
+        inputs = [AddressInput([a.address], a.postcode, a.name) for a in request_body.addresses]
+        try:
+            answers = matcher.match(inputs)
+        except NotMatchable as exc:
+            return error_response(409, None, str(exc))
+        return schemas.AddressMatchResult(
+            matched=sum(a.uprn is not None for a in answers),
+            matches=[schemas.AddressMatchAnswer(
+                reference=given.reference, uprn=a.uprn, matched_address=a.address, match_probability=a.match_probability,
+                runner_up_uprn=a.runner_up_uprn, runner_up_address=a.runner_up_address,
+                runner_up_probability=a.runner_up_probability, decided_by=a.decided_by, reason=a.reason)
+                for given, a in zip(request_body.addresses, answers, strict=True)])
+
+    return router
