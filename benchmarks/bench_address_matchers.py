@@ -11,6 +11,9 @@ the borough's gazetteer (UPRN, single-line address, postcode). Scored on two set
 - "all records": Business Index end to end (its keys, then its address model) against
   uk_address_matcher on addresses alone;
 - "no key": the records no cross reference or UPRN column links, where both must match addresses.
+`bx match` is also run on uk_address_matcher's very list (addresses alone, no keys, no names),
+against an index built from the same gazetteer as a plain `uprn_addresses` file: the two tools on
+the same input, matcher against matcher.
 """
 
 from __future__ import annotations
@@ -83,6 +86,21 @@ def main() -> None:
                                f"{out}/messy.parquet", f"{out}/canonical.parquet", f"{out}/ukam.parquet"],
                               check=True, capture_output=True, text=True)
         peer_seconds = float(peer.stdout.strip().splitlines()[-1])
+        # bx match on the same list, against the same gazetteer given as a plain uprn_addresses file
+        con.execute(f"""
+            COPY (SELECT uprn, single_line_address AS address, postcode FROM addresses WHERE logical_status IN (1, 6))
+                TO '{out}/uprn_addresses.csv' (HEADER);
+            COPY (SELECT unique_id, address_concat AS address, postcode FROM read_parquet('{out}/messy.parquet'))
+                TO '{out}/messy.csv' (HEADER);
+        """)
+        (out / "plain.toml").write_text('[council]\nname = "plain"\n\n[[sources]]\nname = "gazetteer"\n'
+                                        'kind = "gazetteer"\nformat = "uprn_addresses"\npaths = ["uprn_addresses.csv"]\n')
+        build_index(load_settings(out / "plain.toml"), out / "plain.duckdb")
+        started = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "bx"), "match", "--index", str(out / "plain.duckdb"),
+                        "--input", f"{out}/messy.csv", "--out", f"{out}/bx_match.csv", "--json"],
+                       check=True, capture_output=True)
+        bx_match_seconds = time.perf_counter() - started
         truth_records = load_truth_records(out / "borough" / "truth" / "records.csv")  # noqa: F841
         con.execute(f"""
             CREATE TEMP TABLE truth AS
@@ -91,6 +109,8 @@ def main() -> None:
             CREATE TEMP VIEW ours AS SELECT record_id, uprn FROM record_links;
             CREATE TEMP VIEW ukam AS SELECT unique_id AS record_id, try_cast(resolved_canonical_id AS BIGINT) AS uprn
                 FROM read_parquet('{out}/ukam.parquet');
+            CREATE TEMP VIEW bx_match AS SELECT unique_id AS record_id, uprn FROM read_csv('{out}/bx_match.csv')
+                WHERE uprn IS NOT NULL;
             CREATE TEMP VIEW all_records AS SELECT record_id FROM business_records;
             CREATE TEMP VIEW no_key AS SELECT record_id FROM business_records
                 WHERE record_id NOT IN (SELECT record_id FROM record_links
@@ -105,6 +125,11 @@ def main() -> None:
                 "seconds_full_build": round(ours_seconds, 1),
                 "seconds_features_and_link_properties": round(
                     report.seconds.get("features", 0) + report.seconds.get("link_properties", 0), 1),
+            },
+            "bx_match_same_list_as_uk_address_matcher": {
+                "all_records": _score(con, "bx_match", "all_records"),
+                "no_key": _score(con, "bx_match", "no_key"),
+                "seconds_match": round(bx_match_seconds, 1),
             },
             "uk_address_matcher": {
                 "version": PEER_VERSION,

@@ -45,8 +45,11 @@ INPUTS, ADDRESSES = "a_records", "b_addresses"
 ADDRESS_COLUMNS = "unique_id, postcode, sector, district, sub_premises, number, number_base, street, tokens"
 INPUT_COLUMNS = f"{ADDRESS_COLUMNS}, name_keys, primary_name"
 # what the model compares besides the columns themselves, computed once per address, not per pair:
-# the distinct words, and the building number as a range (8: 8-8; 6-10: 6-10)
-COMPARED_FORMS = ("list_distinct(tokens) AS words, try_cast(number_base AS INTEGER) AS number_low, "
+# the distinct words, the building number as a range (8: 8-8; 6-10: 6-10), and the street's first
+# four letters (of the first word that is not a number when no known street was read)
+COMPARED_FORMS = ("list_distinct(tokens) AS words, "
+                  "left(coalesce(street, list_filter(tokens, lambda w: NOT (w[1] BETWEEN '0' AND '9'))[1]), 4) "
+                  "AS street_head, try_cast(number_base AS INTEGER) AS number_low, "
                   "coalesce(try_cast(regexp_extract(number, '-([0-9]+)', 1) AS INTEGER), "
                   "try_cast(number_base AS INTEGER)) AS number_high")
 
@@ -115,7 +118,7 @@ def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: Compile
     """)
 
     _resolve_top_floors(con)
-    columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, number_low, number_high, org_key, kind".split(",")]
+    columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, street_head, number_low, number_high, org_key, kind".split(",")]
     scored = scoring_sql(model, "match_inputs", "match_addresses", columns, columns, MIN_CANDIDATE_PROBABILITY)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE address_pairs AS {scored};

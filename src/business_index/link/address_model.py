@@ -101,7 +101,8 @@ def address_settings() -> SettingsCreator:
         blocking_rules_to_generate_predictions=[
             CustomRule(f"l.postcode = r.postcode AND {NUMBERS_AGREE}"),
             block_on("street", "number_base"),
-            block_on("sector", "number_base"),
+            # a postcode slip within the sector, the street spelt alike at its start
+            block_on("sector", "number_base", "street_head"),
             CustomRule(f"l.street = r.street AND l.sub_premises = r.sub_premises AND {NUMBERS_AGREE}"),
             CustomRule(f"l.primary_name = r.org_key AND {NUMBERS_AGREE}"),
         ],
