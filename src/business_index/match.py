@@ -331,15 +331,14 @@ def _distinct_inputs(rows: list[dict[str, Any]], columns: ListColumns) -> tuple[
     seen: dict[tuple[Any, ...], int] = {}
     distinct: list[AddressInput] = []
     positions: list[int] = []
+    address, postcode, name = columns.address, columns.postcode, columns.name
     for row in rows:
-        item = AddressInput(tuple(_text(row.get(c)) for c in columns.address),
-                            _text(row.get(columns.postcode)) if columns.postcode else None,
-                            _text(row.get(columns.name)) if columns.name else None)
-        key = (item.lines, item.postcode, item.name)
+        key = (tuple(_text(row.get(c)) for c in address), _text(row.get(postcode)) if postcode else None,
+               _text(row.get(name)) if name else None)
         position = seen.get(key)
         if position is None:
             position = seen[key] = len(distinct)
-            distinct.append(item)
+            distinct.append(AddressInput(*key))
         positions.append(position)
     return distinct, positions
 

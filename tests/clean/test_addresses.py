@@ -64,3 +64,16 @@ def test_postcodes() -> None:
     assert normalise_postcode("SS14") is None and normalise_postcode(None) is None
     assert find_postcode("12 Mare Street, London e8 1ab") == "E8 1AB"
     assert postcode_sector("E8 1AB") == "E8 1" and postcode_district("E8 1AB") == "E8"
+
+
+FLOOR_WORDS = ["B", "AND", "&", "G", "/", "GROUND", "GND", "GRD", "FLOOR", "FLR", "F", "FIRST", "1ST", "SECOND", "TOP",
+               "BASEMENT", "BSMT", "BAND", "12", "MARE", "STREET", "FL", "THIRD", "4TH"]
+
+
+@given(st.lists(st.sampled_from(FLOOR_WORDS), min_size=1, max_size=6), st.booleans())
+def test_the_quick_floor_check_never_skips_a_floor(words: list[str], joined: bool) -> None:
+    from business_index.clean.addresses import _FLOOR_KEYS, FLOOR_PHRASES, tidy
+
+    text = tidy(("" if joined else " ").join(words))
+    if any(pattern.search(text) for pattern, _ in FLOOR_PHRASES):
+        assert any(key in text for key in _FLOOR_KEYS), text

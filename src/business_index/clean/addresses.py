@@ -32,6 +32,7 @@ FLOOR_PHRASES = (
     (re.compile(r"\bTOP\s*(FLOOR|FLR|FL)\b"), TOP_FLOOR),
     (re.compile(r"\bBASEMENT\b"), "BASEMENT"),
 )
+_FLOOR_KEYS = ("FL", "BASEMENT", "/", "AND G")
 # floors from the lowest up: "TOP FLOOR" means the highest of them a building has
 FLOOR_ORDER = ("BASEMENT", "BASEMENT AND GROUND FLOOR", "GROUND FLOOR", "FIRST FLOOR", "SECOND FLOOR", "THIRD FLOOR",
                "FOURTH FLOOR")
@@ -81,6 +82,9 @@ def expand_street_words(text: str) -> str:
 
 
 def _floor(text: str) -> tuple[str | None, str]:
+    # every floor phrase holds one of these; most addresses hold none, and skip nine searches
+    if not any(key in text for key in _FLOOR_KEYS):
+        return None, text
     for pattern, label in FLOOR_PHRASES:
         match = pattern.search(text)
         if match:

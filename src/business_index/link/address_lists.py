@@ -111,18 +111,17 @@ class IndexAddressMatcher:
         score_candidates(self.con, "list_inputs_to_score", self.model)
         decide(self.con, "list_inputs", self.rules, not_a_property="i.not_a_property")
         rows = self.con.execute("""
-            SELECT d.input_id, d.uprn, a.single_line_address, d.match_probability,
+            SELECT d.uprn, a.single_line_address, round(d.match_probability, 6),
                    CASE WHEN d.uprn IS NULL THEN d.best_uprn ELSE d.runner_up_uprn END,
                    r.single_line_address,
-                   CASE WHEN d.uprn IS NULL THEN d.best_probability ELSE d.runner_up_probability END,
-                   d.decided_by, d.level, d.reason
+                   round(CASE WHEN d.uprn IS NULL THEN d.best_probability ELSE d.runner_up_probability END, 6),
+                   CASE WHEN d.level IS NOT NULL THEN d.decided_by || ' (' || d.level || ')' ELSE d.decided_by END,
+                   d.reason
             FROM address_decisions d
             LEFT JOIN addresses a ON a.uprn = d.uprn
             LEFT JOIN addresses r ON r.uprn = CASE WHEN d.uprn IS NULL THEN d.best_uprn ELSE d.runner_up_uprn END
             ORDER BY d.input_id""").fetchall()
-        return [AddressMatch(uprn, address, _rounded(p), other, other_address, _rounded(other_p),
-                             f"{rule} ({level})" if rule and level else rule, reason)
-                for _, uprn, address, p, other, other_address, other_p, rule, level, reason in rows]
+        return [AddressMatch(*row) for row in rows]
 
     def parse_context(self) -> tuple[frozenset[str], frozenset[str]]:
         """What parsing needs (the gazetteer's streets, the stop words): for ``start_parser``."""
@@ -146,10 +145,6 @@ def parse_batch(inputs: Sequence[AddressInput]) -> pa.Table:
     streets, stopwords = _parser_context
     return input_features(((i, list(item.lines), item.postcode, item.name) for i, item in enumerate(inputs)),
                           streets, stopwords)
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 6)
 
 
 def _quoted(path: Path) -> str:
