@@ -21,6 +21,15 @@ def normalise_postcode(text: str | None) -> str | None:
 
 
 
+def postcode_as_written(text: str | None) -> str | None:
+    """A full postcode in its one written form ("e81ab" and "E8  1AB" are "E8 1AB"); anything else
+    (a partial postcode, a typo) as written, in capitals with single spaces: compared as it stands,
+    the same on both sides."""
+    if not text or not text.strip():
+        return None
+    return normalise_postcode(text) or " ".join(text.upper().split())
+
+
 def find_postcode(text: str | None) -> str | None:
     """The last full postcode written anywhere in ``text`` (addresses end with it)."""
     if not text:

@@ -57,7 +57,7 @@ def test_weights_equal_splinks_predict(con: duckdb.DuckDBPyConnection) -> None:
                     model)
     splink = {(int(a), int(b)): w for a, b, w in con.execute(
         f"SELECT unique_id_l, unique_id_r, match_weight FROM {linker.inference.predict().physical_name}").fetchall()}
-    columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, street_head, number_low, number_high, org_key, kind".split(",")]
+    columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, flat_position, street_head, number_low, number_high, org_key, kind".split(",")]
     ours = {(int(a), int(b)): w for a, b, w in con.execute(
         f"SELECT unique_id_l, unique_id_r, match_weight FROM ({scoring_sql(compile_model(model), 'l', 'r', columns, columns, 1e-300)})"
     ).fetchall()}

@@ -23,19 +23,27 @@ FLOOR_PHRASES = (
     (re.compile(r"\b(BASEMENT|BSMT|BSMNT|B)\s*(AND|&|/)\s*(GROUND|GND|GRD|G)\s*(FLOORS?|FLRS?|F)?\b"),
      "BASEMENT AND GROUND FLOOR"),
     (re.compile(r"\bB\s*/\s*G\s*(FLOORS?|FLRS?)?\b"), "BASEMENT AND GROUND FLOOR"),
-    (re.compile(r"\b(GROUND|GND|GRD)\s*(FLOOR|FLR|FL)\b"), "GROUND FLOOR"),
+    (re.compile(r"\b(GROUND|GND|GRD)\s*(FLOORS?|FLRS?|FL)\b"), "GROUND FLOOR"),
     (re.compile(r"\bG\s*/\s*F\b"), "GROUND FLOOR"),
-    (re.compile(r"\b(FIRST|1ST)\s*(FLOOR|FLR|FL)\b"), "FIRST FLOOR"),
-    (re.compile(r"\b(SECOND|2ND)\s*(FLOOR|FLR|FL)\b"), "SECOND FLOOR"),
-    (re.compile(r"\b(THIRD|3RD)\s*(FLOOR|FLR|FL)\b"), "THIRD FLOOR"),
-    (re.compile(r"\b(FOURTH|4TH)\s*(FLOOR|FLR|FL)\b"), "FOURTH FLOOR"),
-    (re.compile(r"\bTOP\s*(FLOOR|FLR|FL)\b"), TOP_FLOOR),
+    (re.compile(r"\b(FIRST|1ST)\s*(FLOORS?|FLRS?|FL)\b"), "FIRST FLOOR"),
+    (re.compile(r"\b(SECOND|2ND)\s*(FLOORS?|FLRS?|FL)\b"), "SECOND FLOOR"),
+    (re.compile(r"\b(THIRD|3RD)\s*(FLOORS?|FLRS?|FL)\b"), "THIRD FLOOR"),
+    (re.compile(r"\b(FOURTH|4TH)\s*(FLOORS?|FLRS?|FL)\b"), "FOURTH FLOOR"),
+    (re.compile(r"\bTOP\s*(FLOORS?|FLRS?|FL)\b"), TOP_FLOOR),
     (re.compile(r"\bBASEMENT\b"), "BASEMENT"),
 )
 _FLOOR_KEYS = ("FL", "BASEMENT", "/", "AND G")
 # floors from the lowest up: "TOP FLOOR" means the highest of them a building has
 FLOOR_ORDER = ("BASEMENT", "BASEMENT AND GROUND FLOOR", "GROUND FLOOR", "FIRST FLOOR", "SECOND FLOOR", "THIRD FLOOR",
                "FOURTH FLOOR")
+# every floor an address names, "First and second floors" included: the floors of a flat
+_ORDINAL_FLOORS = {"BASEMENT": "BASEMENT", "LOWER GROUND": "BASEMENT", "GROUND": "GROUND FLOOR", "GND": "GROUND FLOOR",
+                   "GRD": "GROUND FLOOR", "FIRST": "FIRST FLOOR", "1ST": "FIRST FLOOR", "SECOND": "SECOND FLOOR",
+                   "2ND": "SECOND FLOOR", "THIRD": "THIRD FLOOR", "3RD": "THIRD FLOOR", "FOURTH": "FOURTH FLOOR",
+                   "4TH": "FOURTH FLOOR", "TOP": TOP_FLOOR}
+_ORDINAL = "LOWER GROUND|" + "|".join(k for k in _ORDINAL_FLOORS if k != "LOWER GROUND")
+_FLOORS_PHRASE = re.compile(rf"\b((?:{_ORDINAL})(?:\s*(?:AND|/|-)\s*(?:{_ORDINAL}))*)\s*(?:FLOORS?|FLRS?|FL)\b|\bBASEMENT\b")
+_ORDINAL_WORD = re.compile(rf"\b({_ORDINAL})\b")
 SUB_PREMISES = re.compile(
     r"\b(FLAT|UNIT|SHOP|ARCH|ARCHES|RAILWAY ARCH|SUITE|STUDIO|ROOM|WORKSHOP|STALL|KIOSK|APARTMENT|APT)"
     r"\s+([0-9]+[A-Z]?|[A-Z])\b")
@@ -51,6 +59,22 @@ class AddressParts:
     number_base: str | None  # "12": the first number without its suffix
     street: str | None
     tokens: tuple[str, ...]  # every meaningful word and number, in order, no stop words
+    floors: tuple[str, ...] = ()  # every floor it names ("FIRST FLOOR", "SECOND FLOOR"), lowest first
+
+
+def floors_named(text: str) -> tuple[str, ...]:
+    """The floors a tidied address names, lowest first: "Flat A, first and second floors" gives
+    FIRST FLOOR and SECOND FLOOR."""
+    if not any(key in text for key in _FLOOR_KEYS):
+        return ()
+    found: set[str] = set()
+    for phrase in _FLOORS_PHRASE.finditer(text):
+        if phrase[1] is None:
+            found.add("BASEMENT")
+        else:
+            found.update(_ORDINAL_FLOORS[word] for word in _ORDINAL_WORD.findall(phrase[1]))
+    order = {floor: i for i, floor in enumerate((*FLOOR_ORDER, TOP_FLOOR))}
+    return tuple(sorted(found, key=lambda floor: order.get(floor, len(order))))
 
 
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
@@ -132,12 +156,17 @@ def parse_address(
     text = ";".join(expand_street_words(part.strip()) for part in text.split(";"))
     sub_premises: str | None = None
     match = SUB_PREMISES.search(text)
+    floors = floors_named(text)
     if match:
         after = text[match.end():]
-        if (match[1] in ("SHOP", "UNIT") or (match[1] == "FLAT" and _FLOOR_BEFORE.search(text[:match.start()]))) \
+        before = text[:match.start()]
+        flat_of_the_building = match[1] == "FLAT" and (
+            _FLOOR_BEFORE.search(before) or (not before.strip() and not after.lstrip().startswith(";")))
+        if (match[1] in ("SHOP", "UNIT") or flat_of_the_building) \
                 and not NUMBER.search(after) and _starts_with_street(after, known_streets):
             # "Shop 98 Morning Lane": 98 is the building; a shop is on the ground floor. "First Floor
-            # Flat 13 Derby Road": the floor names the flat, 13 is the building
+            # Flat 13 Derby Road": the floor names the flat, 13 is the building; so is 74 in "Flat 74
+            # High Street" with nothing before it and no other number
             sub_premises = "GROUND FLOOR" if match[1] == "SHOP" else None
             text = f"{text[: match.start()]} {match[2]} {after}"
         else:
@@ -181,7 +210,9 @@ def parse_address(
     tokens = tuple(t for t in _TOKEN_SPLIT.split(text) if t and t not in stopwords)
     if street is None and known_streets:
         street = _street_from(text, known_streets)
-    return AddressParts(sub_premises, number, number_base, street, tokens)
+    if sub_premises in FLOOR_ORDER and sub_premises not in floors:
+        floors = tuple(sorted((*floors, sub_premises), key=FLOOR_ORDER.index))
+    return AddressParts(sub_premises, number, number_base, street, tokens, floors)
 
 
 def _number_end(text: str, match: re.Match[str]) -> int:

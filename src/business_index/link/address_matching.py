@@ -18,9 +18,10 @@ model levels that decided. The rules, in order:
    threshold";
 3. the input has a building number and no address of the best candidate can have it (8 is not 10;
    8 is within 6-10): a different building however alike the rest, "building number differs";
-4. the runner-up is a different property (not the best one's parent or child) as likely as the
-   best, or within ``min_margin`` of its match weight: "two candidates too close to call" (never
-   the lower UPRN by chance);
+4. the runner-up is a different property (not the best one's parent or child) within
+   ``min_margin`` of the best's match weight, or as likely and sharing as many of the words: "two
+   candidates too close to call" (never the lower UPRN by chance; of two equally likely, the one
+   sharing more words is the best);
 5. otherwise the best candidate, or, when it is a building of several units with only one business
    unit, that unit.
 """
@@ -42,12 +43,15 @@ from business_index.records import LIVE_STATUSES_SQL
 SHIPPED_ADDRESS_MODEL = Path(__file__).parent / "models" / "address_matching.json"
 # Splink orders a pair's sides by dataset name: these names keep inputs on the left
 INPUTS, ADDRESSES = "a_records", "b_addresses"
-ADDRESS_COLUMNS = "unique_id, postcode, sector, district, sub_premises, number, number_base, street, tokens"
+ADDRESS_COLUMNS = "unique_id, postcode, sector, district, sub_premises, number, number_base, street, tokens, floors"
 INPUT_COLUMNS = f"{ADDRESS_COLUMNS}, name_keys, primary_name"
 # what the model compares besides the columns themselves, computed once per address, not per pair:
 # the distinct words, the building number as a range (8: 8-8; 6-10: 6-10), and the street's first
-# four letters (of the first word that is not a number when no known street was read)
+# four letters (of the first word that is not a number when no known street was read), and a flat's
+# place in its building by number or letter (Flat 2 and Flat B are both 2)
 COMPARED_FORMS = ("list_distinct(tokens) AS words, "
+                  "CASE WHEN regexp_full_match(sub_premises, '[A-Z]') THEN ascii(sub_premises) - 64 "
+                  "ELSE try_cast(sub_premises AS INTEGER) END AS flat_position, "
                   "left(coalesce(street, list_filter(tokens, lambda w: NOT (w[1] BETWEEN '0' AND '9'))[1]), 4) "
                   "AS street_head, try_cast(number_base AS INTEGER) AS number_low, "
                   "coalesce(try_cast(regexp_extract(number, '-([0-9]+)', 1) AS INTEGER), "
@@ -110,26 +114,33 @@ def prepare_gazetteer(con: duckdb.DuckDBPyConnection) -> None:
 
 def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: CompiledModel) -> int:
     """Score every candidate property of every input of ``inputs`` (``INPUT_COLUMNS``) against the
-    gazetteer ``prepare_gazetteer`` made, into the temp table ``address_ranked`` (input_id, uprn, match_weight, match_probability, kind, level,
-    parent_uprn, rank); returns the number of pairs kept."""
+    gazetteer ``prepare_gazetteer`` made, into the temp table ``address_ranked`` (input_id, uprn,
+    match_weight, match_probability, likeness, kind, level, parent_uprn, rank); returns the number
+    of pairs kept."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE match_inputs AS SELECT {INPUT_COLUMNS}, {COMPARED_FORMS},
             NULL::VARCHAR AS org_key, NULL::VARCHAR AS kind FROM {inputs};
     """)
-
     _resolve_top_floors(con)
-    columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, street_head, number_low, number_high, org_key, kind".split(",")]
+    columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, flat_position, street_head, number_low, number_high, "
+                                  "org_key, kind".split(",")]
     scored = scoring_sql(model, "match_inputs", "match_addresses", columns, columns, MIN_CANDIDATE_PROBABILITY)
+    # candidates of equal weight are told apart by the share of their words in common
+    likeness = ("len(list_filter(i.words, lambda w: list_contains(g.words, w))) * 1.0 / "
+                "nullif(len(list_distinct(list_concat(i.words, g.words))), 0)")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE address_pairs AS {scored};
         CREATE OR REPLACE TEMP TABLE address_ranked AS
-        SELECT input_id, uprn, match_weight, match_probability, kind, {level_labels_sql(model, 'levels')} AS level,
-               parent_uprn, row_number() OVER (PARTITION BY input_id ORDER BY match_weight DESC, uprn) AS rank
+        SELECT input_id, uprn, match_weight, match_probability, likeness, kind,
+               {level_labels_sql(model, 'levels')} AS level, parent_uprn,
+               row_number() OVER (PARTITION BY input_id ORDER BY match_weight DESC, likeness DESC, uprn) AS rank
         FROM (
             SELECT p.unique_id_l AS input_id, a.uprn, max(p.match_weight) AS match_weight,
-                   max(p.match_probability) AS match_probability, any_value(a.kind) AS kind,
-                   arg_max(p.levels, p.match_weight) AS levels, any_value(a.parent_uprn) AS parent_uprn
+                   max(p.match_probability) AS match_probability, max({likeness}) AS likeness,
+                   any_value(a.kind) AS kind, arg_max(p.levels, p.match_weight) AS levels,
+                   any_value(a.parent_uprn) AS parent_uprn
             FROM address_pairs p JOIN address_features a ON a.unique_id = p.unique_id_r
+            JOIN match_inputs i ON i.unique_id = p.unique_id_l JOIN match_addresses g ON g.unique_id = p.unique_id_r
             GROUP BY 1, 2);
     """)
     pairs = scalar(con, "SELECT count(*) FROM address_pairs")
@@ -138,15 +149,17 @@ def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: Compile
 
 
 def _resolve_top_floors(con: duckdb.DuckDBPyConnection) -> None:
-    """"Top floor flat, 12 High Street" is the highest floor the gazetteer has at 12 High Street
+    """"Top floor flat, 12 High Street" is the highest floor the gazetteer names at 12 High Street
     (same postcode, same number); with no floors there, it stays as written."""
-    rank = "CASE {} END".format(" ".join(f"WHEN {{c}} = {_text(floor)} THEN {i}" for i, floor in enumerate(FLOOR_ORDER)))
+    rank = "list_max(list_transform({}, lambda f: {}))".format(
+        "{floors}", "CASE " + " ".join(f"WHEN f = {_text(floor)} THEN {i}" for i, floor in enumerate(FLOOR_ORDER)) + " END")
     con.execute(f"""
-        UPDATE match_inputs SET sub_premises = top.floor
+        UPDATE match_inputs SET sub_premises = top.floor, floors = [top.floor]
         FROM (
-            SELECT i.unique_id, arg_max(a.sub_premises, {rank.format(c='a.sub_premises')}) AS floor
+            SELECT i.unique_id,
+                   [{', '.join(_text(f) for f in FLOOR_ORDER)}][max({rank.format(floors='a.floors')}) + 1] AS floor
             FROM match_inputs i JOIN address_features a ON a.postcode = i.postcode AND a.number_base = i.number_base
-            WHERE i.sub_premises = {_text(TOP_FLOOR)} AND {rank.format(c='a.sub_premises')} IS NOT NULL
+            WHERE i.sub_premises = {_text(TOP_FLOOR)} AND {rank.format(floors='a.floors')} IS NOT NULL
             GROUP BY 1) top
         WHERE match_inputs.unique_id = top.unique_id
     """)
@@ -179,7 +192,7 @@ def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a
                                   AND try_cast(regexp_extract(a.number, '-([0-9]+)', 1) AS INTEGER)))
                            THEN {_text(NUMBER_DIFFERS)}
                        WHEN r.uprn IS NOT NULL AND (b.match_weight - r.match_weight < {rules.min_margin}
-                                                    OR b.match_weight = r.match_weight)
+                                                    OR (b.match_weight = r.match_weight AND b.likeness = r.likeness))
                             AND coalesce(r.parent_uprn, -1) <> b.uprn AND coalesce(b.parent_uprn, -1) <> r.uprn
                            THEN {_text(TOO_CLOSE)}
                    END AS reason

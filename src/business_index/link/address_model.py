@@ -51,6 +51,8 @@ def _sub_premises() -> cl.CustomComparison:
         cll.CustomLevel("sub_premises_l IS NULL AND sub_premises_r IS NULL", "neither has one"),
         cll.ExactMatchLevel("sub_premises"),
         cll.CustomLevel("contains(sub_premises_l, 'GROUND') AND contains(sub_premises_r, 'GROUND')", "both ground floor"),
+        cll.CustomLevel("list_has_any(floors_l, floors_r) OR flat_position_l = flat_position_r",
+                        "same floor, or the same flat by letter and number (B and 2)"),
         cll.CustomLevel("sub_premises_l IS NULL OR sub_premises_r IS NULL", "only one has one"),
         cll.ElseLevel(),
     ])

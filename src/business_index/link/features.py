@@ -35,6 +35,7 @@ from business_index.duckdb_utils import create_table_from_columns
 from business_index.postcodes import (
     find_postcode,
     normalise_postcode,
+    postcode_as_written,
     postcode_district,
     postcode_sector,
 )
@@ -98,7 +99,7 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         FROM addresses WHERE lpi_key IS NOT NULL""").fetchall()}
     columns: dict[str, list[Any]] = {k: [] for k in (
         "unique_id", "uprn", "parent_uprn", "lpi_key", "lpi_status", "kind", "postcode", "sector", "district",
-        "sub_premises", "number", "number_base", "street", "tokens", "org_key")}
+        "sub_premises", "number", "number_base", "street", "tokens", "org_key", "floors")}
     streets: dict[str, None] = {}
     for i, (uprn, parent, lpi_key, status, line, postcode, classification, organisation, _) in enumerate(rows):
         structured = parts_by_lpi.get(lpi_key)
@@ -106,14 +107,16 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
             tokens = address_tokens(line, stopwords)
             sao_text, s1, s1x, s2, s2x, p1, p1x, p2, p2x, street_description = structured
             sub = " ".join(x for x in (tidy(sao_text) if sao_text else "", number_token(s1, s1x, s2, s2x)) if x)
-            sub_parsed = parse_address([sub]).sub_premises if sub else None
+            sub_parts = parse_address([sub]) if sub else None
+            sub_parsed = sub_parts.sub_premises if sub_parts else None
+            floors = sub_parts.floors if sub_parts else ()
             number = number_token(p1, p1x, p2, p2x) or None
             street = expand_street_words(tidy(street_description)) if street_description else None
             sub_premises, number_base = sub_parsed or (sub or None), (str(p1) if p1 is not None else None)
         else:
             parsed = parse_address([line], stopwords)
             sub_premises, number, number_base, street = parsed.sub_premises, parsed.number, parsed.number_base, parsed.street
-            tokens = parsed.tokens
+            tokens, floors = parsed.tokens, parsed.floors
         if street:
             streets[street] = None
         columns["unique_id"].append(i + 1)
@@ -131,6 +134,7 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         columns["street"].append(street)
         columns["tokens"].append(list(tokens))
         columns["org_key"].append(name_key(organisation))
+        columns["floors"].append(list(floors))
     features = pa.table(columns, schema=_ADDRESS_SCHEMA)  # noqa: F841 - read by DuckDB by name
     con.execute("CREATE OR REPLACE TABLE address_features AS SELECT * FROM features")
     return frozenset(streets)
@@ -146,11 +150,12 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         FROM business_records ORDER BY record_id""").fetchall()
     columns: dict[str, list[Any]] = {k: [] for k in (
         "unique_id", "postcode", "sector", "district", "sub_premises", "number", "number_base", "street", "tokens",
-        "public_name", "public_key", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property",
+        "floors", "public_name", "public_key", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property",
         "premises_use", "premises_business_words")}
     for record_id, name, trading, holder, individual, lines, text, postcode, record_type, description, source in rows:
         address_lines = list(lines) if lines else ([text] if text else [])
-        pc = normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
+        pc = (normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
+              or postcode_as_written(postcode))
         parts = parse_address(address_lines, stopwords, known_streets)
         names = record_name_candidates(name, trading, holder, bool(individual))
         primary = names.keys[0] if names.keys else None
@@ -163,6 +168,7 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         columns["number_base"].append(parts.number_base)
         columns["street"].append(parts.street)
         columns["tokens"].append(list(parts.tokens))
+        columns["floors"].append(list(parts.floors))
         shown = public_name(record_type, name, trading, source in publishing_sources)
         columns["public_name"].append(shown)
         columns["public_key"].append(name_key(shown))
@@ -190,7 +196,7 @@ def input_features(inputs: Iterable[tuple[int, Sequence[str | None], str | None,
     columns: dict[str, list[Any]] = {k: [] for k in _INPUT_SCHEMA.names}
     for input_id, lines, postcode, name in inputs:
         address_lines = [line for line in lines if line and line.strip()]
-        pc = normalise_postcode(postcode) or find_postcode(" ".join(address_lines))
+        pc = normalise_postcode(postcode) or find_postcode(" ".join(address_lines)) or postcode_as_written(postcode)
         parts = parse_address(address_lines, stopwords, known_streets)
         keys = record_name_candidates(name, None, None, False).keys if name else ()
         columns["unique_id"].append(input_id)
@@ -202,6 +208,7 @@ def input_features(inputs: Iterable[tuple[int, Sequence[str | None], str | None,
         columns["number_base"].append(parts.number_base)
         columns["street"].append(parts.street)
         columns["tokens"].append(list(parts.tokens))
+        columns["floors"].append(list(parts.floors))
         columns["name_keys"].append(list(keys))
         columns["primary_name"].append(keys[0] if keys else None)
         columns["not_a_property"].append(describes_no_property(address_lines))
@@ -213,16 +220,16 @@ _ADDRESS_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("uprn", pa.int64()), ("parent_uprn", pa.int64()), ("lpi_key", _TEXT),
     ("lpi_status", pa.int32()), ("kind", _TEXT), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT),
     ("sub_premises", _TEXT), ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT),
-    ("tokens", pa.list_(_TEXT)), ("org_key", _TEXT),
+    ("tokens", pa.list_(_TEXT)), ("org_key", _TEXT), ("floors", pa.list_(_TEXT)),
 ])
 _INPUT_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),
-    ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)),
+    ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)), ("floors", pa.list_(_TEXT)),
     ("name_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("not_a_property", pa.bool_()),
 ])
 _RECORD_SCHEMA = pa.schema([
     ("unique_id", pa.int64()), ("postcode", _TEXT), ("sector", _TEXT), ("district", _TEXT), ("sub_premises", _TEXT),
-    ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)),
+    ("number", _TEXT), ("number_base", _TEXT), ("street", _TEXT), ("tokens", pa.list_(_TEXT)), ("floors", pa.list_(_TEXT)),
     ("public_name", _TEXT), ("public_key", _TEXT), ("name_keys", pa.list_(_TEXT)), ("company_keys", pa.list_(_TEXT)), ("primary_name", _TEXT), ("name_sorted", _TEXT), ("name_first2", _TEXT),
     ("proprietor_key", _TEXT), ("individual", pa.bool_()), ("not_a_property", pa.bool_()), ("premises_use", _TEXT),
     ("premises_business_words", pa.list_(_TEXT)),

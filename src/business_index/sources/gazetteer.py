@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from business_index.config import SourceConfig
-from business_index.postcodes import normalise_postcode
+from business_index.postcodes import postcode_as_written
 from business_index.records import MAX_UPRN, AddressAlias, AddressRecord, CrossReference, Lineage
 from business_index.sources.base import (
     FileStats,
@@ -492,9 +492,7 @@ def is_descriptive_street(street_description: str | None) -> bool:
 def tidy_postcode(value: object) -> str | None:
     """A full postcode in its one written form ("e81ab" and "E8  1AB" are "E8 1AB"); anything else
     (a partial postcode, a typo) as published, tidied."""
-    if not value:
-        return None
-    return normalise_postcode(str(value)) or " ".join(str(value).upper().split())
+    return postcode_as_written(str(value)) if value else None
 
 
 def _current_organisations(records: dict[int, dict[tuple, _Row]]) -> dict[int, str]:

@@ -79,7 +79,7 @@ PUBLISHED: tuple[Table, ...] = (
        written_by="link/properties", read_by="store/export"),
     _t("address_features", "link", "an address (LPI) of a live property in the matcher's comparable form",
        "unique_id uprn parent_uprn lpi_key lpi_status kind postcode sector district sub_premises number "
-       "number_base street tokens org_key",
+       "number_base street tokens org_key floors",
        written_by="link/features", read_by="link/address_lists link/address_matching link/properties"),
     _t("address_model", "link", "the address model, rules and stop words the build matched with",
        "model source stopwords min_probability min_margin",
