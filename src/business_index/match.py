@@ -226,8 +226,10 @@ class _ListWriter:
                 self._file.write(json.dumps(out, ensure_ascii=False, default=str) + "\n")
         else:
             assert self._schema is not None
-            table = pa.Table.from_pylist([{**row, **dict(zip(ANSWER_COLUMNS, answer, strict=True))}
-                                          for row, answer in zip(rows, values, strict=True)], schema=self._schema)
+            columns = [pa.array([row.get(h) for row in rows], self._schema.field(h).type) for h in self.header]
+            columns += [pa.array(list(column), kind) for column, kind in
+                        zip(zip(*values, strict=True), _ANSWER_TYPES, strict=True)]
+            table = pa.Table.from_arrays(columns, schema=self._schema)
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.partial, self._schema)
             self._parquet.write_table(table)
@@ -332,9 +334,10 @@ def _distinct_inputs(rows: list[dict[str, Any]], columns: ListColumns) -> tuple[
     distinct: list[AddressInput] = []
     positions: list[int] = []
     address, postcode, name = columns.address, columns.postcode, columns.name
+    single = address[0] if len(address) == 1 else None
     for row in rows:
-        key = (tuple(_text(row.get(c)) for c in address), _text(row.get(postcode)) if postcode else None,
-               _text(row.get(name)) if name else None)
+        lines = (_text(row.get(single)),) if single else tuple(_text(row.get(c)) for c in address)
+        key = (lines, _text(row.get(postcode)) if postcode else None, _text(row.get(name)) if name else None)
         position = seen.get(key)
         if position is None:
             position = seen[key] = len(distinct)

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from business_index.clean.addresses import describes_no_property, parse_address
+from business_index.clean.addresses import describes_no_property, parse_address, tidy
 from business_index.postcodes import (
     find_postcode,
     normalise_postcode,
@@ -77,3 +77,13 @@ def test_the_quick_floor_check_never_skips_a_floor(words: list[str], joined: boo
     text = tidy(("" if joined else " ").join(words))
     if any(pattern.search(text) for pattern, _ in FLOOR_PHRASES):
         assert any(key in text for key in _FLOOR_KEYS), text
+
+
+@given(st.lists(st.sampled_from(["ADJ", "ADJACENT", "TO", "PITCH", "4", "ADVERTISING", "RIGHT", "RIGHTS", "TELECOM", "MAST",
+                                 "CAR", "PARKING", "SPACE", "ATM", "SITE", "OPP.", "HIGH", "STREET", "'", "-", ","]),
+                min_size=1, max_size=6))
+def test_the_quick_check_for_places_that_are_not_properties_never_skips_one(words: list[str]) -> None:
+    from business_index.clean.addresses import NOT_A_PROPERTY
+
+    text = " ".join(words)
+    assert describes_no_property([text]) == bool(NOT_A_PROPERTY.search(tidy(text)))

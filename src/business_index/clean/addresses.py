@@ -121,10 +121,18 @@ NOT_A_PROPERTY = re.compile(
     r"COMMUNICATIONS? STATION|CAR PARKING SPACES?|PARKING SPACE|ELECTRICITY SUBSTATION|ATM SITE)\b")
 
 
+_NOT_A_PROPERTY_KEYS = ("ADJ", "OPP", "PITCH", "ADVERT", "HOARDING", "MAST", "STATION", "PARKING", "ATM")
+
+
 def describes_no_property(lines: Iterable[str | None]) -> bool:
     """Rated or licensed places that are not addressable properties: advertising rights, market
     pitches, masts, parking spaces. They have no UPRN to find, so the matcher leaves them alone."""
-    return bool(NOT_A_PROPERTY.search(tidy(" ; ".join(line for line in lines if line))))
+    text = " ; ".join(line for line in lines if line)
+    # every phrase holds one of these words; most addresses hold none, and skip tidying
+    upper = text.upper().replace("'", "").replace("\u2019", "")
+    if not any(key in upper for key in _NOT_A_PROPERTY_KEYS):
+        return False
+    return bool(NOT_A_PROPERTY.search(tidy(text)))
 
 
 def split_lines(lines: Iterable[str | None]) -> list[str]:

@@ -115,7 +115,8 @@ def prepare_gazetteer(con: duckdb.DuckDBPyConnection) -> None:
 def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: CompiledModel) -> int:
     """Score every candidate property of every input of ``inputs`` (``INPUT_COLUMNS``) against the
     gazetteer ``prepare_gazetteer`` made, into the temp table ``address_ranked`` (input_id, uprn,
-    match_weight, match_probability, likeness, kind, level, parent_uprn, rank); returns the number
+    match_weight, match_probability, likeness, kind, level (of the best only), parent_uprn, rank);
+    returns the number
     of pairs kept."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE match_inputs AS SELECT {INPUT_COLUMNS}, {COMPARED_FORMS},
@@ -125,26 +126,36 @@ def score_candidates(con: duckdb.DuckDBPyConnection, inputs: str, model: Compile
     columns = [c.strip() for c in f"{INPUT_COLUMNS}, words, flat_position, street_head, number_low, number_high, "
                                   "org_key, kind".split(",")]
     scored = scoring_sql(model, "match_inputs", "match_addresses", columns, columns, MIN_CANDIDATE_PROBABILITY)
-    # candidates of equal weight are told apart by the share of their words in common
+    # candidates of equal weight are told apart by the share of their words in common (worked out
+    # only where the best weight is shared: most inputs have one best)
     likeness = ("len(list_filter(i.words, lambda w: list_contains(g.words, w))) * 1.0 / "
                 "nullif(len(list_distinct(list_concat(i.words, g.words))), 0)")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE address_pairs AS {scored};
+        CREATE OR REPLACE TEMP TABLE address_candidates AS
+        SELECT *, max(match_weight) OVER (PARTITION BY input_id) AS top_weight FROM (
+            SELECT p.unique_id_l AS input_id, a.uprn, max(p.match_weight) AS match_weight,
+                   max(p.match_probability) AS match_probability, any_value(a.kind) AS kind,
+                   arg_max(p.levels, p.match_weight) AS levels, any_value(a.parent_uprn) AS parent_uprn
+            FROM address_pairs p JOIN address_features a ON a.unique_id = p.unique_id_r
+            GROUP BY 1, 2);
+        CREATE OR REPLACE TEMP TABLE tied_likeness AS
+        SELECT c.input_id, c.uprn, max({likeness}) AS likeness
+        FROM address_candidates c JOIN address_features a ON a.uprn = c.uprn
+        JOIN match_addresses g ON g.unique_id = a.unique_id JOIN match_inputs i ON i.unique_id = c.input_id
+        WHERE c.match_weight = c.top_weight AND c.input_id IN (
+            SELECT input_id FROM address_candidates WHERE match_weight = top_weight GROUP BY 1 HAVING count(*) > 1)
+        GROUP BY 1, 2;
         CREATE OR REPLACE TEMP TABLE address_ranked AS
         SELECT input_id, uprn, match_weight, match_probability, likeness, kind,
-               {level_labels_sql(model, 'levels')} AS level, parent_uprn,
-               row_number() OVER (PARTITION BY input_id ORDER BY match_weight DESC, likeness DESC, uprn) AS rank
+               CASE WHEN rank = 1 THEN {level_labels_sql(model, 'levels')} END AS level, parent_uprn, rank
         FROM (
-            SELECT p.unique_id_l AS input_id, a.uprn, max(p.match_weight) AS match_weight,
-                   max(p.match_probability) AS match_probability, max({likeness}) AS likeness,
-                   any_value(a.kind) AS kind, arg_max(p.levels, p.match_weight) AS levels,
-                   any_value(a.parent_uprn) AS parent_uprn
-            FROM address_pairs p JOIN address_features a ON a.unique_id = p.unique_id_r
-            JOIN match_inputs i ON i.unique_id = p.unique_id_l JOIN match_addresses g ON g.unique_id = p.unique_id_r
-            GROUP BY 1, 2);
+            SELECT c.*, t.likeness, row_number() OVER (
+                PARTITION BY c.input_id ORDER BY c.match_weight DESC, t.likeness DESC NULLS LAST, c.uprn) AS rank
+            FROM address_candidates c LEFT JOIN tied_likeness t USING (input_id, uprn));
     """)
     pairs = scalar(con, "SELECT count(*) FROM address_pairs")
-    con.execute("DROP TABLE address_pairs; DROP TABLE match_inputs")
+    con.execute("DROP TABLE address_pairs; DROP TABLE address_candidates; DROP TABLE tied_likeness; DROP TABLE match_inputs")
     return int(pairs)
 
 
