@@ -74,7 +74,9 @@ def main() -> None:
         con = duckdb.connect(str(out / "index.duckdb"))
         con.execute(f"""
             COPY (SELECT record_id AS unique_id,
-                         coalesce(array_to_string(address_lines, ', '), address_text, '') AS address_concat,
+                         -- an empty list of lines is not NULL: records given as one text keep it
+                         CASE WHEN len(address_lines) > 0 THEN array_to_string(address_lines, ', ')
+                              ELSE coalesce(address_text, '') END AS address_concat,
                          postcode
                   FROM business_records) TO '{out}/messy.parquet' (FORMAT parquet);
             COPY (SELECT uprn AS unique_id,
