@@ -157,3 +157,30 @@ def test_the_command_line(small_index: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["match", "--index", str(small_index), "--input", str(tmp_path / "in.csv"),
                                       "--out", str(tmp_path / "out.csv")])
     assert result.exit_code == 2 and "--address-column" in result.output
+
+
+def test_json_lines_must_keep_their_fields_and_may_go_to_parquet(small_index: Path, tmp_path: Path) -> None:
+    (tmp_path / "later.jsonl").write_text('{"address": "1 High Street"}\n{"address": "2 High Street", "uprn": 5}\n',
+                                          encoding="utf-8")
+    with pytest.raises(MatchInputError, match="line 2: already has uprn"):
+        match_list(small_index, tmp_path / "later.jsonl", tmp_path / "out.jsonl", parsers=0)
+    (tmp_path / "extra.jsonl").write_text('{"address": "1 High Street"}\n{"address": "2 High St", "note": "x"}\n',
+                                          encoding="utf-8")
+    with pytest.raises(MatchInputError, match="line 2: has note"):
+        match_list(small_index, tmp_path / "extra.jsonl", tmp_path / "out.csv", parsers=0)
+    assert not list(tmp_path.glob("out.*")) and not list(tmp_path.glob(".out.*"))
+    (tmp_path / "mixed.jsonl").write_text('{"address": "1 High Street", "n": 1, "tags": ["a"]}\n'
+                                          '{"address": "2 High Street", "n": "two", "tags": null}\n', encoding="utf-8")
+    match_list(small_index, tmp_path / "mixed.jsonl", tmp_path / "mixed.parquet", parsers=0)
+    out = pq.read_table(tmp_path / "mixed.parquet")
+    assert out.column("n").to_pylist() == ["1", "two"] and out.column("tags").to_pylist() == ['["a"]', None]
+
+
+def test_blank_lines_are_no_rows_and_thresholds_can_be_given(small_index: Path, tmp_path: Path) -> None:
+    [(_, address, postcode)] = _some_addresses(small_index, 1)
+    (tmp_path / "in.csv").write_text(f'address,postcode\n"{address}",{postcode}\n\n"{address}",{postcode}\n',
+                                     encoding="utf-8")
+    summary = match_list(small_index, tmp_path / "in.csv", tmp_path / "out.csv", parsers=0)
+    assert summary.rows == 2 and summary.matched == 2
+    strict = match_list(small_index, tmp_path / "in.csv", tmp_path / "strict.csv", parsers=0, min_probability=1.0)
+    assert strict.matched == 0 and strict.reasons == {"best candidate below the threshold": 2}

@@ -287,6 +287,7 @@ def match(
     postcode_column: Annotated[str | None, typer.Option(help="The postcode column. [default: guessed; else found in the address]")] = None,
     name_column: Annotated[str | None, typer.Option(help="A business name column (helps where the LLPG names occupiers). [default: guessed]")] = None,
     input_format: Annotated[str | None, typer.Option("--format", help="csv, parquet or jsonl [default: from --input's extension]")] = None,
+    output_format: Annotated[str | None, typer.Option("--out-format", help="csv, parquet or jsonl [default: from --out's extension]")] = None,
     min_probability: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="Place an address only at or above this probability. [default: the build's]")] = None,
     min_margin: Annotated[float | None, typer.Option(
@@ -300,22 +301,13 @@ def match(
     decided_by and reason (why nothing was good enough)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from business_index.link.address_lists import IndexAddressMatcher, NotMatchable
-    from business_index.link.address_matching import MatchRules
+    from business_index.link.address_lists import NotMatchable
     from business_index.match import MatchInputError, match_list
 
     if not index.exists():
         _fail(f"{index}: no such index")
     if not input_path.exists():
         _fail(f"{input_path}: no such file")
-    rules = None
-    if min_probability is not None or min_margin is not None:
-        try:
-            built = IndexAddressMatcher(index).rules
-        except NotMatchable as exc:
-            _fail(f"--index {index}: {exc}")
-        rules = MatchRules(built.min_probability if min_probability is None else min_probability,
-                           built.min_margin if min_margin is None else min_margin)
     with Progress(TextColumn("matching"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
                   TimeRemainingColumn(), console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task("match", total=max(input_path.stat().st_size, 1), rows=0)
@@ -324,8 +316,9 @@ def match(
             bar.update(task, completed=done, total=max(total, 1), rows=rows)
 
         try:
-            summary = match_list(index, input_path, out, input_format=input_format, address_columns=address_column,
-                                 postcode_column=postcode_column, name_column=name_column, rules=rules,
+            summary = match_list(index, input_path, out, input_format=input_format, output_format=output_format,
+                                 address_columns=address_column, postcode_column=postcode_column,
+                                 name_column=name_column, min_probability=min_probability, min_margin=min_margin,
                                  chunk_rows=chunk_rows, parsers=parsers, progress=tell)
         except (MatchInputError, NotMatchable) as exc:
             _fail(str(exc))

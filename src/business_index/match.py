@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import time
 from collections import deque
@@ -82,7 +83,8 @@ def list_format(path: Path, given: str | None = None) -> ListFormat:
         return "parquet"
     if name in ("jsonl", "ndjson", "json"):
         return "jsonl"
-    raise MatchInputError(f"{path}: cannot tell the format from the name; say --format csv, parquet or jsonl")
+    raise MatchInputError(f"{path}: cannot tell the format from the name; give it as csv, parquet or jsonl "
+                          "(--format for the input, --out-format for the output)")
 
 
 def _key(header: str) -> str:
@@ -122,6 +124,16 @@ class _ListReader:
         self.total_bytes = path.stat().st_size
         self.bytes_read = 0
         self.schema: pa.Schema | None = None
+        self._file: Any = None
+        self._parquet: pq.ParquetFile | None = None
+        try:
+            self._open()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self) -> None:
+        path, fmt = self.path, self.fmt
         if fmt == "csv":
             self._file = path.open(newline="", encoding="utf-8-sig")
             self._csv = csv.reader(self._counted(self._file))
@@ -142,6 +154,7 @@ class _ListReader:
             self._lines = enumerate(self._counted(self._file), start=1)
             self._first: dict[str, Any] | None = self._next_json()
             self.header = list(self._first) if self._first else []
+            self._json_header = set(self.header)
 
     def _counted(self, lines: Any) -> Iterator[str]:
         for line in lines:
@@ -158,11 +171,20 @@ class _ListReader:
                 raise MatchInputError(f"{self.path}: line {number}: not JSON ({exc.msg})") from None
             if not isinstance(row, dict):
                 raise MatchInputError(f"{self.path}: line {number}: not a JSON object")
+            if hasattr(self, "_json_header"):
+                clash = [c for c in ANSWER_COLUMNS if c in row]
+                if clash:
+                    raise MatchInputError(f"{self.path}: line {number}: already has {', '.join(clash)}, which the "
+                                          "answer adds; rename it first")
+                extra = set(row) - self._json_header
+                if extra:
+                    raise MatchInputError(f"{self.path}: line {number}: has {', '.join(sorted(extra))}, which the "
+                                          "first object has not; every object needs the same fields")
             return row
         return None
 
     def chunks(self, size: int) -> Iterator[list[dict[str, Any]]]:
-        if self.fmt == "parquet":
+        if self._parquet is not None:
             for batch in self._parquet.iter_batches(batch_size=size):
                 yield batch.to_pylist()
                 self.bytes_read = min(self.total_bytes, self.bytes_read + batch.nbytes)
@@ -171,6 +193,8 @@ class _ListReader:
         if self.fmt == "csv":
             width = len(self.header)
             for fields in self._csv:
+                if not fields:
+                    continue  # a blank line is no row
                 if len(fields) != width:
                     line = self._csv.line_num
                     raise MatchInputError(f"{self.path}: line {line}: {len(fields)} fields where the header has {width}")
@@ -190,8 +214,10 @@ class _ListReader:
             yield chunk
 
     def close(self) -> None:
-        if self.fmt != "parquet":
+        if self._file is not None:
             self._file.close()
+        if self._parquet is not None:
+            self._parquet.close()
 
 
 class _ListWriter:
@@ -200,7 +226,7 @@ class _ListWriter:
 
     def __init__(self, path: Path, fmt: ListFormat, header: list[str], schema: pa.Schema | None):
         self.path, self.fmt, self.header = path, fmt, header
-        self.partial = path.with_name(f".{path.name}.partial")
+        self.partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         self._parquet: pq.ParquetWriter | None = None
         self._schema = schema
         if fmt == "parquet":
@@ -226,7 +252,8 @@ class _ListWriter:
                 self._file.write(json.dumps(out, ensure_ascii=False, default=str) + "\n")
         else:
             assert self._schema is not None
-            columns = [pa.array([row.get(h) for row in rows], self._schema.field(h).type) for h in self.header]
+            columns = [pa.array([_cell(row.get(h), kind) for row in rows], kind)
+                       for h, kind in ((h, self._schema.field(h).type) for h in self.header)]
             columns += [pa.array(list(column), kind) for column, kind in
                         zip(zip(*values, strict=True), _ANSWER_TYPES, strict=True)]
             table = pa.Table.from_arrays(columns, schema=self._schema)
@@ -254,6 +281,13 @@ class _ListWriter:
         self.partial.unlink(missing_ok=True)
 
 
+def _cell(value: Any, kind: pa.DataType) -> Any:
+    """A value for a Parquet column of ``kind``: a JSON list or object in a text column as JSON."""
+    if kind == pa.string() and value is not None and not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
+    return value
+
+
 def _answer_values(answer: AddressMatch) -> tuple[Any, ...]:
     return (answer.uprn, answer.address, answer.match_probability, answer.runner_up_uprn, answer.runner_up_address,
             answer.runner_up_probability, answer.decided_by, answer.reason)
@@ -269,11 +303,13 @@ def _text(value: Any) -> str | None:
 def match_list(index: Path, input_path: Path, out: Path, *, input_format: str | None = None,
                output_format: str | None = None, address_columns: list[str] | None = None,
                postcode_column: str | None = None, name_column: str | None = None,
-               rules: MatchRules | None = None, chunk_rows: int = CHUNK_ROWS, parsers: int = 2,
+               min_probability: float | None = None, min_margin: float | None = None,
+               chunk_rows: int = CHUNK_ROWS, parsers: int = 2,
                progress: Callable[[int, int, int], None] | None = None) -> MatchSummary:
     """Match every row of ``input_path`` against ``index`` and write ``out``, parsing addresses in
-    ``parsers`` processes (0: in this one); ``progress`` is told (rows done, bytes read, bytes in
-    all) after each chunk."""
+    ``parsers`` processes (0: in this one); the build's rules unless ``min_probability`` or
+    ``min_margin`` is given; ``progress`` is told (rows done, bytes read, bytes in all) after each
+    chunk."""
     started = time.perf_counter()
     fmt_in = list_format(input_path, input_format)
     fmt_out = list_format(out, output_format or (None if out.suffix else fmt_in))
@@ -284,16 +320,20 @@ def match_list(index: Path, input_path: Path, out: Path, *, input_format: str | 
         if clash:
             raise MatchInputError(f"{input_path}: the input already has column(s) {', '.join(clash)}, which the "
                                   "answer adds; rename them first")
-        matcher = IndexAddressMatcher(index, rules)
-        writer = _ListWriter(out, fmt_out, reader.header, reader.schema)
-        summary = MatchSummary(columns={"address": list(columns.address), "postcode": columns.postcode,
-                                        "name": columns.name})
+        matcher = IndexAddressMatcher(index)
         try:
-            _run(reader, writer, matcher, columns, chunk_rows, summary, progress, parsers)
-            writer.finish()
-        except BaseException:
-            writer.abandon()
-            raise
+            built = matcher.rules
+            matcher.rules = MatchRules(built.min_probability if min_probability is None else min_probability,
+                                       built.min_margin if min_margin is None else min_margin)
+            writer = _ListWriter(out, fmt_out, reader.header, reader.schema)
+            summary = MatchSummary(columns={"address": list(columns.address), "postcode": columns.postcode,
+                                            "name": columns.name})
+            try:
+                _run(reader, writer, matcher, columns, chunk_rows, summary, progress, parsers)
+                writer.finish()
+            except BaseException:
+                writer.abandon()
+                raise
         finally:
             matcher.close()
     finally:

@@ -34,6 +34,9 @@ STREETS = frozenset({"MARE STREET", "DALSTON LANE", "MORNING LANE", "BROADWAY MA
     (["C, 6 Dalston Lane"], "C", "6", "DALSTON LANE"),
     (["A 23 Mare Street"], "A", "23", "MARE STREET"),
     (["B&Q, 5 Mare Street"], None, "5", "MARE STREET"),
+    (["A1 Business Park, 5 Mare Street"], None, "5", "MARE STREET"),  # a road, not flat A
+    (["G/F and top floor, 12 Mare Street"], "GROUND FLOOR", "12", "MARE STREET"),
+    (["First and second floors, 21 Mare Street"], "SECOND FLOOR", "21", "MARE STREET"),  # floors: both
 ])
 def test_parts_of_messy_addresses(lines: list[str], sub: str | None, number: str, street: str) -> None:
     parts = parse_address(lines, known_streets=STREETS)
@@ -87,3 +90,10 @@ def test_the_quick_check_for_places_that_are_not_properties_never_skips_one(word
 
     text = " ".join(words)
     assert describes_no_property([text]) == bool(NOT_A_PROPERTY.search(tidy(text)))
+
+
+def test_every_floor_an_address_names() -> None:
+    assert parse_address(["Flat A, First and Second Floors, 21 Mare Street"]).floors == ("FIRST FLOOR", "SECOND FLOOR")
+    assert parse_address(["Basement flat 45 Mare Street"]).floors == ("BASEMENT",)
+    assert parse_address(["G/F and top floor, 12 Mare Street"]).floors == ("GROUND FLOOR", "TOP FLOOR")
+    assert parse_address(["12 Mare Street"]).floors == ()

@@ -117,5 +117,6 @@ def error_responses(*extra: int) -> dict[int | str, dict[str, Any]]:
     described = {400: "Bad input", 401: "No token, or an invalid one", 403: "The token lacks the scope",
                  404: "No such item", 409: "The request conflicts with the item's state",
                  429: "Too many requests from this client; see Retry-After",
-                 413: "The request body is too large", 422: "The Idempotency-Key was used for another request"}
+                 413: "The request body is too large", 422: "The Idempotency-Key was used for another request",
+                 503: "Busy or unavailable; see Retry-After"}
     return {code: {"model": Errors, "description": described[code]} for code in (400, 401, 403, 413, *extra)}

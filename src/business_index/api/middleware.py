@@ -138,7 +138,7 @@ class LimitsAndMetrics:
 
     def _body_limit(self, scope: Scope) -> int:
         """The largest body a request may send: a batch of addresses to match may be larger."""
-        if scope["path"] == ADDRESS_MATCHES_PATH:
+        if scope["path"].rstrip("/").endswith(ADDRESS_MATCHES_PATH):
             return self.config.max_address_match_body_bytes
         return self.config.max_body_bytes
 

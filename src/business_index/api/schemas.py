@@ -300,7 +300,9 @@ class AddressMatchAnswer(Body):
     runner_up_address: str | None
     runner_up_probability: float | None
     decided_by: str | None = Field(description="The rule that placed it, with the model's level of each comparison")
-    reason: str | None = Field(description="Why nothing was placed: no candidate, below the threshold, too close to call")
+    reason: str | None = Field(description="Why nothing was placed: no candidate address, best candidate below the "
+                               "threshold, two candidates too close to call, building number differs, or a place "
+                               "that is not a property")
 
 
 class AddressMatchResult(Body):

@@ -73,8 +73,12 @@ def floors_named(text: str) -> tuple[str, ...]:
             found.add("BASEMENT")
         else:
             found.update(_ORDINAL_FLOORS[word] for word in _ORDINAL_WORD.findall(phrase[1]))
-    order = {floor: i for i, floor in enumerate((*FLOOR_ORDER, TOP_FLOOR))}
-    return tuple(sorted(found, key=lambda floor: order.get(floor, len(order))))
+    return tuple(sorted(found, key=_floor_rank))
+
+
+def _floor_rank(floor: str) -> int:
+    """Where a floor stands, lowest first; "TOP FLOOR" above every named one."""
+    return FLOOR_ORDER.index(floor) if floor in FLOOR_ORDER else len(FLOOR_ORDER)
 
 
 _APOSTROPHE = re.compile(r"(?<=\w)['\u2019](?=\w)")
@@ -82,7 +86,8 @@ _NOT_ADDRESS_CHARACTER = re.compile(r"[^\w/\-;]")
 _SPACES = re.compile(r"\s+")
 _TOKEN_SPLIT = re.compile(r"[\s/]+")
 _FLOOR_BEFORE = re.compile(r"\b(FLOOR|FLR|BASEMENT)\s*;?\s*$")
-_LEADING_LETTER = re.compile(r"^([A-Z])\s*(?:;\s*)?(?=\d)")
+# a letter, a space or a line break, then a number: "C, 6 Balls Pond Road"; not a road ("A1", "A127")
+_LEADING_LETTER = re.compile(r"^([A-Z])(?:\s+|\s*;\s*)(?=\d)")
 
 
 def tidy(text: str) -> str:
@@ -219,7 +224,7 @@ def parse_address(
     if street is None and known_streets:
         street = _street_from(text, known_streets)
     if sub_premises in FLOOR_ORDER and sub_premises not in floors:
-        floors = tuple(sorted((*floors, sub_premises), key=FLOOR_ORDER.index))
+        floors = tuple(sorted((*floors, sub_premises), key=_floor_rank))
     return AddressParts(sub_premises, number, number_base, street, tokens, floors)
 
 

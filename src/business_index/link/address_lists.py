@@ -53,7 +53,7 @@ class AddressMatch:
     runner_up_uprn: int | None
     runner_up_address: str | None
     runner_up_probability: float | None
-    decided_by: str | None  # the rule that placed it, with the model's levels ("postcode=4 number=3 ...")
+    decided_by: str | None  # the rule that placed it, with the model's levels: "address_match (postcode: ...; ...)"
     reason: str | None  # why nothing was good enough
 
 
@@ -63,14 +63,19 @@ class IndexAddressMatcher:
     def __init__(self, index: Path, rules: MatchRules | None = None):
         self.con = duckdb.connect()
         try:
+            self._open(index, rules)
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _open(self, index: Path, rules: MatchRules | None) -> None:
+        try:
             self.con.execute(f"ATTACH '{_quoted(index)}' AS {INDEX} (READ_ONLY)")
             tables = {row[0] for row in self.con.execute(
                 f"SELECT table_name FROM duckdb_tables() WHERE database_name = '{INDEX}'").fetchall()}
         except duckdb.Error:
-            self.con.close()
             raise NotMatchable("not a Business Index index (build one with `bx build`)") from None
         if not {"address_features", "address_model", "addresses"} <= tables:
-            self.con.close()
             raise NotMatchable("this index was built before address matching was published: rebuild it with `bx build`")
         # the published tables under their own names, in this scratch database
         self.con.execute(f"""
@@ -80,7 +85,6 @@ class IndexAddressMatcher:
         """)
         self.addresses = int(self.con.execute("SELECT count(*) FROM address_features").fetchall()[0][0])
         if self.addresses == 0:
-            self.con.close()
             raise NotMatchable("this index has no gazetteer to match against: add a gazetteer source and rebuild")
         model, stopwords, min_probability, min_margin = self.con.execute(
             "SELECT model, stopwords, min_probability, min_margin FROM address_model").fetchall()[0]
@@ -99,8 +103,7 @@ class IndexAddressMatcher:
     def features(self, inputs: Sequence[AddressInput]) -> pa.Table:
         """The inputs' comparable form (pure Python: a caller may prepare the next batch while
         DuckDB scores this one)."""
-        return input_features(((i, list(item.lines), item.postcode, item.name) for i, item in enumerate(inputs)),
-                              self.streets, self.stopwords)
+        return _parse(inputs, self.streets, self.stopwords)
 
     def match_features(self, features: pa.Table) -> list[AddressMatch]:
         """One answer per row of ``features`` (from ``features``), in order."""
@@ -142,7 +145,10 @@ def start_parser(streets: frozenset[str], stopwords: frozenset[str]) -> None:
 
 def parse_batch(inputs: Sequence[AddressInput]) -> pa.Table:
     """``IndexAddressMatcher.features`` in a parser process."""
-    streets, stopwords = _parser_context
+    return _parse(inputs, *_parser_context)
+
+
+def _parse(inputs: Sequence[AddressInput], streets: frozenset[str], stopwords: frozenset[str]) -> pa.Table:
     return input_features(((i, list(item.lines), item.postcode, item.name) for i, item in enumerate(inputs)),
                           streets, stopwords)
 

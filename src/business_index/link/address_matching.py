@@ -12,15 +12,16 @@ Every input gets one decision (``address_decisions``): the property chosen, or n
 reason, and in either case the best candidate and the runner-up with their probabilities, and the
 model levels that decided. The rules, in order:
 
+0. an input that names no property (a market pitch, an advertising right) is not placed;
 1. no candidate shares a postcode, a street and number, a sector and number, ... (the blocking
    rules): "no candidate address";
 2. the best candidate's probability is under ``min_probability``: "best candidate below the
    threshold";
 3. the input has a building number and no address of the best candidate can have it (8 is not 10;
    8 is within 6-10): a different building however alike the rest, "building number differs";
-4. the runner-up is a different property (not the best one's parent or child) within
-   ``min_margin`` of the best's match weight, or as likely and sharing as many of the words: "two
-   candidates too close to call" (never the lower UPRN by chance; of two equally likely, the one
+4. the best other property (the highest ranked that is not the best one's building nor a unit of
+   it) is within ``min_margin`` of the best's match weight, or as likely and sharing as many of the
+   words: "two candidates too close to call" (never the lower UPRN by chance; of two equally likely, the one
    sharing more words is the best);
 5. otherwise the best candidate, or, when it is a building of several units with only one business
    unit, that unit.
@@ -185,6 +186,11 @@ def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a
         CREATE OR REPLACE TEMP TABLE address_decisions AS
         WITH best AS (SELECT * FROM address_ranked WHERE rank = 1),
         runner_up AS (SELECT * FROM address_ranked WHERE rank = 2),
+        -- the best other property: not the best one's building, nor a unit of it
+        rival AS (
+            SELECT c.* FROM address_ranked c JOIN best b USING (input_id)
+            WHERE c.rank > 1 AND coalesce(c.parent_uprn, -1) <> b.uprn AND coalesce(b.parent_uprn, -1) <> c.uprn
+            QUALIFY row_number() OVER (PARTITION BY c.input_id ORDER BY c.rank) = 1),
         judged AS (
             SELECT i.unique_id AS input_id, b.uprn AS best_uprn, b.match_probability AS best_probability,
                    b.match_weight AS best_weight, b.kind AS best_kind, b.level, b.parent_uprn AS best_parent,
@@ -202,13 +208,13 @@ def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a
                                       try_cast(regexp_extract(a.number, '^([0-9]+)', 1) AS INTEGER)
                                   AND try_cast(regexp_extract(a.number, '-([0-9]+)', 1) AS INTEGER)))
                            THEN {_text(NUMBER_DIFFERS)}
-                       WHEN r.uprn IS NOT NULL AND (b.match_weight - r.match_weight < {rules.min_margin}
-                                                    OR (b.match_weight = r.match_weight AND b.likeness = r.likeness))
-                            AND coalesce(r.parent_uprn, -1) <> b.uprn AND coalesce(b.parent_uprn, -1) <> r.uprn
+                       WHEN v.uprn IS NOT NULL AND (b.match_weight - v.match_weight < {rules.min_margin}
+                                                    OR (b.match_weight = v.match_weight AND b.likeness = v.likeness))
                            THEN {_text(TOO_CLOSE)}
                    END AS reason
             FROM {inputs} i LEFT JOIN best b ON b.input_id = i.unique_id
-            LEFT JOIN runner_up r ON r.input_id = i.unique_id)
+            LEFT JOIN runner_up r ON r.input_id = i.unique_id
+            LEFT JOIN rival v ON v.input_id = i.unique_id)
         SELECT j.input_id,
                CASE WHEN j.reason IS NULL THEN coalesce(o.uprn, j.best_uprn) END AS uprn,
                CASE WHEN j.reason IS NULL THEN j.best_probability END AS match_probability,

@@ -34,16 +34,6 @@ class CompiledModel:
     comparisons: tuple[CompiledComparison, ...]
     prior_weight: float  # log2 of the prior odds that two random records match
 
-    def columns(self) -> set[str]:
-        """The columns (without _l/_r) the comparisons read."""
-        import re
-
-        used: set[str] = set()
-        for comparison in self.comparisons:
-            for condition in comparison.conditions:
-                used |= set(re.findall(r'"?([a-z_][a-z0-9_]*)_[lr]"?\b', condition))
-        return used
-
 
 def compile_model(model: dict[str, Any]) -> CompiledModel:
     """The scoring parts of a saved Splink model (a settings dict with its probabilities)."""
