@@ -219,6 +219,13 @@ class ServeConfig(BaseSettings):
     max_page_size: int = Field(default=100, ge=1)
     # a request body larger than this is refused with 413 before it is read in full
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # the pages' sessions: the key they are signed with (default: derived from the JWT secret), and
+    # the minutes without a request after which one ends
+    session_secret: SecretStr | None = None
+    session_minutes: float = Field(default=30, gt=0)
+    # origins (https://licensing.example.gov.uk) a licence application may ask the find-your-business
+    # pages to return to, with the UPRN, business name and submission reference
+    return_url_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # ... except a batch of addresses to match (up to 1,000 of them)
     max_address_match_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # a request line (path and query) longer than this is refused with 414
@@ -230,7 +237,7 @@ class ServeConfig(BaseSettings):
     # (about 300 bytes an address per worker); a larger one asks DuckDB
     postcode_lookup_max_rows: int = Field(default=2_000_000, ge=0)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "return_url_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -19,7 +19,7 @@ from business_index.store.index_reader import IndexReader
 BUSY_SECONDS = 10
 
 
-class _MatcherOfCurrentBuild:
+class MatcherOfCurrentBuild:
     """One matcher per worker, for the build the reader serves; a new build gets a new matcher.
     A matcher's scratch database serves one batch at a time."""
 
@@ -45,9 +45,8 @@ class _MatcherOfCurrentBuild:
             self._lock.release()
 
 
-def router_for(services: Services) -> APIRouter:
+def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
     router = APIRouter()
-    matcher = _MatcherOfCurrentBuild(services.reader)
 
     @router.post(ADDRESS_MATCHES_PATH, response_model=schemas.AddressMatchResult, response_model_by_alias=True,
                  responses=error_responses(409, 429, 503), **guarded(services, "read", limit="address_matches"))

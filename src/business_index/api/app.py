@@ -45,6 +45,9 @@ from business_index.store.submissions import (
     SubmissionStore,
     default_store_url,
 )
+from business_index.web import find_your_business
+from business_index.web.pages import STATIC, Pages
+from business_index.web.sessions import Sessions, session_secret
 
 DOCS_ASSETS = "/api/v1/docs-assets"
 RETRY_AFTER_SECONDS = 30  # what a 503 asks a client to wait before trying again
@@ -144,8 +147,17 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    for routes in (health, addresses, address_matches, businesses, screening, submissions):
+    for routes in (health, addresses, businesses, screening, submissions):
         app.include_router(routes.router_for(services))
+    matcher = address_matches.MatcherOfCurrentBuild(services.reader)
+    app.include_router(address_matches.router_for(services, matcher))
+    # the pages, beside the API
+    pages = Pages(services, Sessions(session_secret(config.session_secret.get_secret_value() if config.session_secret
+                                                    else None, auth.secret), config.session_minutes),
+                  config)
+    app.mount("/assets", StaticFiles(directory=str(STATIC)), name="assets")
+    app.include_router(pages.router())
+    app.include_router(find_your_business.router_for(services, pages, matcher))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

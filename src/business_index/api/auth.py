@@ -134,6 +134,13 @@ def authenticate(request: Request, settings: AuthSettings) -> Principal | None:
     return _VERIFIED.get(settings, token) or _verify(settings, token)
 
 
+def verify_token(settings: AuthSettings, token: str) -> Principal:
+    """The principal a token names; ``AuthError`` when it is not valid (the sign-in page's check)."""
+    if not token:
+        raise AuthError(401, "no token")
+    return _VERIFIED.get(settings, token) or _verify(settings, token)
+
+
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 

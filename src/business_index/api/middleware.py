@@ -49,6 +49,11 @@ _ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"
            (b"referrer-policy", b"no-referrer")]
 _API_ANSWER = [(b"cache-control", b"no-store"),
                (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")]
+# the pages: their own scripts, styles and images only, forms posted only here
+_PAGE = [(b"cache-control", b"no-store"),
+         (b"content-security-policy",
+          b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+          b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")]
 _DOCS_PAGE = [(b"content-security-policy",
                b"default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self'; "
                b"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")]
@@ -74,7 +79,12 @@ def _replay(messages: list[dict[str, Any]], receive: Any) -> Any:
 
 def _with_security_headers(headers: list[tuple[bytes, bytes]], path: str) -> list[tuple[bytes, bytes]]:
     present = {name.lower() for name, _ in headers}
-    extra = _ALWAYS + (_DOCS_PAGE if path.startswith("/api/v1/docs") else _API_ANSWER)
+    if path.startswith("/api/v1/docs"):
+        extra = _ALWAYS + _DOCS_PAGE
+    elif path.startswith(("/api/", "/health", "/metrics")):
+        extra = _ALWAYS + _API_ANSWER
+    else:
+        extra = _ALWAYS + _PAGE
     return headers + [(name, value) for name, value in extra if name not in present]
 
 

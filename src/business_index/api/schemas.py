@@ -21,7 +21,7 @@ class Body(BaseModel):
 _HIDDEN = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
 
 
-def _visible_text(value: str, newlines: bool) -> str:
+def visible_text(value: str, newlines: bool) -> str:
     for ch in value:
         if (unicodedata.category(ch) == "Cc" and not (newlines and ch in "\n\r\t")) or ch in _HIDDEN:
             raise ValueError(f"contains the invisible or control character U+{ord(ch):04X}")
@@ -194,12 +194,12 @@ class NameSubmissionRequest(RequestBody):
     @field_validator("business_name")
     @classmethod
     def _name_visible(cls, value: str) -> str:
-        return _visible_text(value, newlines=False)
+        return visible_text(value, newlines=False)
 
     @field_validator("note")
     @classmethod
     def _note_visible(cls, value: str | None) -> str | None:
-        return None if value is None else _visible_text(value, newlines=True)
+        return None if value is None else visible_text(value, newlines=True)
 
 
 class NameSubmission(Body):
@@ -229,7 +229,7 @@ class DecisionRequest(RequestBody):
     @field_validator("reason")
     @classmethod
     def _reason_visible(cls, value: str) -> str:
-        return _visible_text(value, newlines=True)
+        return visible_text(value, newlines=True)
 
 
 class AuditEntry(Body):
@@ -256,7 +256,7 @@ class ScreeningRequest(RequestBody):
     @field_validator("name", "postcode")
     @classmethod
     def _visible(cls, value: str | None) -> str | None:
-        return None if value is None else _visible_text(value, newlines=False)
+        return None if value is None else visible_text(value, newlines=False)
 
 
 class ScreeningCandidate(Body):
@@ -283,7 +283,7 @@ class AddressToMatch(RequestBody):
     @field_validator("address", "postcode", "name", "reference")
     @classmethod
     def _visible(cls, value: str | None) -> str | None:
-        return None if value is None else _visible_text(value, newlines=False)
+        return None if value is None else visible_text(value, newlines=False)
 
 
 class AddressMatchRequest(RequestBody):

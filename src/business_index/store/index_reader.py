@@ -51,6 +51,7 @@ class OpenIndex:
     name_precedence: list[str]
     # postcode -> its live addresses (ADDRESS_ROW_COLUMNS) in ADDRESS_ORDER; None: ask DuckDB
     addresses_by_postcode: dict[str, list[tuple[Any, ...]]] | None
+    council: str = ""  # the council the index was built for ([council] name)
 
 
 class IndexReader:
@@ -77,7 +78,7 @@ class IndexReader:
                                    f"{SCHEMA_VERSION}: rebuild it with `bx build`")
         precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
         return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence,
-                         self._load_postcodes(connection))
+                         self._load_postcodes(connection), info.get("council", ""))
 
     def _load_postcodes(self, connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]] | None:
         live = connection.execute(f"SELECT count(*) FROM addresses a WHERE {LIVE}").fetchall()[0][0]

@@ -1,0 +1,117 @@
+"""What every page shares: its session, rendering in the GOV.UK layout, redirects with a notice,
+CSRF checks, and signing in with a token (bound to the session, never stored in the browser
+other than inside the signed, HTTP-only cookie's claims: subject and scopes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from business_index.api.auth import AuthError, Principal, verify_token
+from business_index.api.common import Services
+from business_index.config import ServeConfig
+from business_index.web.sessions import Sessions, csrf_ok, csrf_token
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+SERVICE_NAME = "Find your business"
+
+
+class Pages:
+    def __init__(self, services: Services, sessions: Sessions, config: ServeConfig):
+        self.services, self.sessions, self.config = services, sessions, config
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    def session(self, request: Request) -> dict[str, Any]:
+        return self.sessions.load(request)
+
+    def render(self, request: Request, session: dict[str, Any], template: str, title: str, *, status: int = 200,
+               errors: dict[str, str] | None = None, **values: Any) -> Response:
+        council = self.services.reader.current().council
+        response = self.templates.TemplateResponse(request, template, {
+            "title": title, "service": SERVICE_NAME, "council": council or "the council", "errors": errors or {},
+            "csrf": csrf_token(session), "notice": session.pop("notice", None), **values}, status_code=status)
+        response.headers["Cache-Control"] = "no-store"
+        self.sessions.save(response, session)
+        return response
+
+    def redirect(self, path: str, session: dict[str, Any], notice: str | None = None) -> Response:
+        if notice:
+            session["notice"] = notice
+        response = RedirectResponse(path, status_code=303)
+        self.sessions.save(response, session)
+        return response
+
+    def csrf_ok(self, session: dict[str, Any], posted: str | None) -> bool:
+        return csrf_ok(session, posted)
+
+    def forged(self, request: Request, session: dict[str, Any]) -> Response:
+        """A form posted without this session's token: forged, or sent from a page older than the
+        session."""
+        return self.render(request, session, "message.html", "This form could not be sent",
+                           heading="This form could not be sent", status=403,
+                           paragraphs=["The page it came from has expired or was not one of ours. Go back, reload the "
+                                       "page and try again."], link=("/find-your-business", "Start again"))
+
+    def signed_in(self, session: dict[str, Any]) -> Principal | None:
+        user = session.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("sub"), str):
+            return None
+        return Principal(user["sub"], frozenset(user.get("scopes", [])))
+
+    def to_sign_in(self, request: Request, session: dict[str, Any], scope: str) -> Response:
+        signed_in = self.signed_in(session)
+        if signed_in is not None:
+            notice = f"Your account cannot do this (it needs the {scope} permission)."
+        elif session.get("ended"):
+            notice = f"You were signed out after {self.config.session_minutes:g} minutes without activity."
+        else:
+            notice = None
+        return self.redirect(f"/sign-in?next={quote(request.url.path)}", session, notice=notice)
+
+    def router(self) -> APIRouter:
+        router = APIRouter(include_in_schema=False)
+
+        @router.get("/", response_class=HTMLResponse)
+        def home(request: Request) -> Response:
+            return self.render(request, self.session(request), "start.html", SERVICE_NAME)
+
+        @router.get("/sign-in", response_class=HTMLResponse)
+        def sign_in_form(request: Request, next: str = "/") -> Response:  # noqa: A002 - the usual name
+            session = self.session(request)
+            return self.render(request, session, "sign_in.html", "Sign in", next=_local(next))
+
+        @router.post("/sign-in")
+        def sign_in(request: Request, csrf_token: str = Form(""), token: str = Form(""),
+                    next: str = Form("/")) -> Response:  # noqa: A002
+            session = self.session(request)
+            if not csrf_ok(session, csrf_token):
+                return self.forged(request, session)
+            try:
+                principal = verify_token(self.services.auth, token.strip())
+            except AuthError:
+                return self.render(request, session, "sign_in.html", "Sign in", next=_local(next), status=401,
+                                   errors={"token": "Enter a valid access token"})
+            # a new session on signing in: nothing from before it carries over
+            session.clear()
+            session["user"] = {"sub": principal.subject, "scopes": sorted(principal.scopes)}
+            return self.redirect(_local(next), session)
+
+        @router.post("/sign-out")
+        def sign_out(request: Request, csrf_token: str = Form("")) -> Response:
+            session = self.session(request)
+            if not csrf_ok(session, csrf_token):
+                return self.forged(request, session)
+            return self.redirect("/", {}, notice="You have signed out.")
+
+        return router
+
+
+def _local(path: str) -> str:
+    """``path`` if it is a path on this site, else the home page: no open redirects."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
