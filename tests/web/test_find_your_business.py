@@ -27,6 +27,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = ROOT / "screenshots"
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+VIEWPORT = {"width": 800, "height": 600}  # small screenshots; the pages are responsive
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() or not AXE.exists(),
                                 reason="needs Debian's chromium and node_modules/axe-core (scripts/setup.sh installs both)")
@@ -85,7 +86,7 @@ def browser() -> Iterator[object]:
 @pytest.fixture()
 def page(browser):  # type: ignore[no-untyped-def]
     # axe is injected as a script of the page, which the pages' CSP would (rightly) refuse
-    context = browser.new_context(bypass_csp=True)
+    context = browser.new_context(bypass_csp=True, viewport=VIEWPORT)
     yield context.new_page()
     context.close()
 
@@ -254,7 +255,7 @@ def test_the_journey_by_keyboard_alone(page, open_server: Server, place) -> None
 
 def test_without_anonymous_use_a_token_is_needed_and_the_session_ends(browser, index: Path, place) -> None:  # type: ignore[no-untyped-def]
     server = Server(index, env={"BX_SESSION_MINUTES": "0.05"})  # three seconds
-    context = browser.new_context(bypass_csp=True)
+    context = browser.new_context(bypass_csp=True, viewport=VIEWPORT)
     page = context.new_page()
     try:
         page.goto(f"{server.url}/find-your-business/postcode")
