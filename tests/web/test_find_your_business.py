@@ -131,7 +131,7 @@ def _to_business(page, server: Server, place: dict[str, object], shots: str | No
         checked(page, f"{shots}-4-business")
 
 
-def test_a_resident_sends_a_name_and_it_is_shown_once_approved(page, open_server: Server, place, index: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_resident_sends_a_name_and_it_is_shown_once_approved(page, browser, open_server: Server, place) -> None:  # type: ignore[no-untyped-def]
     _to_business(page, open_server, place, shots="journey")
     page.get_by_label("No, the name is wrong or my business is not listed").check()
     page.get_by_role("button", name="Continue").click()
@@ -145,16 +145,36 @@ def test_a_resident_sends_a_name_and_it_is_shown_once_approved(page, open_server
     reference = page.locator("#reference").inner_text()
     assert page.locator("#uprn").inner_text() == str(place["uprn"])
 
-    # the data team approves it (through the API: the review pages are not built yet) ...
-    review = issue_token(SECRET, "reviewer", ["review"])
-    request = urllib.request.Request(f"{open_server.url}/api/v1/business-name-submissions/{reference}/decision",
-                                     data=json.dumps({"decision": "approve", "reason": "seen on the fascia"}).encode(),
-                                     headers={"Authorization": f"Bearer {review}", "Content-Type": "application/json"},
-                                     method="POST")
-    with urllib.request.urlopen(request) as answer:
-        assert json.load(answer)["status"] == "approved"
+    # the data team approves it in the review queue (signed in with a review token) ...
+    team = browser.new_context(bypass_csp=True, viewport=VIEWPORT)
+    reviewer = team.new_page()
+    try:
+        reviewer.goto(f"{open_server.url}/review")
+        assert reviewer.get_by_role("heading", name="Sign in").is_visible()  # never anonymous
+        reviewer.get_by_label("Sign in").fill(issue_token(SECRET, "data.team@council", ["review"]))
+        reviewer.get_by_role("button", name="Sign in").click()
+        reviewer.wait_for_url("**/review")
+        checked(reviewer, "review-1-queue")
+        reviewer.get_by_role("link", name="Hilltop Bakery").click()
+        assert str(place["address"]) in reviewer.content() and reference in reviewer.url
+        checked(reviewer, "review-2-item")
+        reviewer.get_by_role("button", name="Record decision").click()
+        assert "Enter the reason for your decision" in reviewer.locator(".govuk-error-summary").inner_text()
+        checked(reviewer, "review-3-item-errors")
+        reviewer.get_by_label("Approve").check()
+        reviewer.get_by_label("Reason").fill("Seen on the fascia")
+        reviewer.get_by_role("button", name="Record decision").click()
+        reviewer.wait_for_url("**/review")
+        assert "Hilltop Bakery approved." in reviewer.content()
+        reviewer.goto(f"{open_server.url}/review?status=approved")
+        assert "Seen on the fascia" in reviewer.content()
+        checked(reviewer, "review-4-decided")
+        csv_text = team.request.get(f"{open_server.url}/review/llpg-updates.csv").text()
+        assert "Hilltop Bakery" in csv_text and str(place["uprn"]) in csv_text
+    finally:
+        team.close()
     # ... and the next lookup shows the approved name
-    time.sleep(2.5)  # each worker re-reads approved names every 2 s
+    time.sleep(2.5)  # each worker re-reads approved names every 2 s (a decision in another worker)
     _to_business(page, open_server, place)
     assert "Hilltop Bakery" in page.locator(".govuk-summary-list").inner_text()
 
@@ -278,3 +298,12 @@ def test_without_anonymous_use_a_token_is_needed_and_the_session_ends(browser, i
     finally:
         context.close()
         server.stop()
+
+
+def test_the_review_queue_needs_the_review_scope(page, open_server: Server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{open_server.url}/sign-in?next=/review")
+    page.get_by_label("Sign in").fill(issue_token(SECRET, "officer@council", ["read", "submit"]))
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+    assert "needs the review permission" in page.content()
+    assert page.request.get(f"{open_server.url}/review/llpg-updates.csv", max_redirects=0).status == 303

@@ -45,7 +45,7 @@ from business_index.store.submissions import (
     SubmissionStore,
     default_store_url,
 )
-from business_index.web import find_your_business
+from business_index.web import find_your_business, review
 from business_index.web.pages import STATIC, Pages
 from business_index.web.sessions import Sessions, session_secret
 
@@ -158,6 +158,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
     app.mount("/assets", StaticFiles(directory=str(STATIC)), name="assets")
     app.include_router(pages.router())
     app.include_router(find_your_business.router_for(services, pages, matcher))
+    app.include_router(review.router_for(services, pages))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -48,6 +48,36 @@ LLPG_UPDATE_COLUMNS = [
 IDEMPOTENCY_KEY_MAX = 255
 
 
+def record_decision(services: Services, submission_id: str, decision: Literal["approve", "reject"], reason: str,
+                    decided_by: str) -> Submission:
+    """Approve or reject a submission (the API and the review pages alike); ``NotFound`` or
+    ``AlreadyDecided`` when it cannot be."""
+    submission, changed = services.store.decide(submission_id, decision, reason, decided_by)
+    if changed:
+        SUBMISSIONS.labels(submission.status).inc()
+        services.approved.invalidate()
+    return submission
+
+
+def llpg_updates_csv(services: Services, since: str | None, include_applied: bool) -> Response:
+    """The approved names the gazetteer does not yet carry, as the LLPG update CSV download."""
+    approved = services.store.approved_since(since)
+    con, _ = services.reader.cursor()
+    current = index_queries.gazetteer_organisations(con, [s.uprn for s in approved])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LLPG_UPDATE_COLUMNS)
+    for s in approved:
+        now = current.get(s.uprn)
+        if not include_applied and now and now.casefold() == s.business_name.casefold():
+            continue
+        writer.writerow([spreadsheet_safe(cell) for cell in (
+            s.uprn, s.single_line_address, now or "", s.gazetteer_name_at_submission or "", s.business_name,
+            s.submission_id, s.submitted_at, s.decided_at, s.decided_by, s.decision_reason, s.note or "")])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="llpg-updates.csv"'})
+
+
 def _public(submission: Submission) -> schemas.NameSubmission:
     values = asdict(submission)
     fields = schemas.NameSubmission.model_fields
@@ -148,14 +178,11 @@ def router_for(services: Services) -> APIRouter:
         if not reason:
             raise BadRequest("reason", "give the reason for the decision")
         try:
-            submission, changed = store.decide(submission_id, body.decision, reason, caller(request).subject)
+            submission = record_decision(services, submission_id, body.decision, reason, caller(request).subject)
         except NotFound:
             return error_response(404, "submission_id", f"no submission {submission_id}")
         except AlreadyDecided as exc:
             return error_response(409, "decision", str(exc))
-        if changed:
-            SUBMISSIONS.labels(submission.status).inc()
-            services.approved.invalidate()
         return _public(submission)
 
     @router.get("/api/v1/llpg-updates", response_class=Response, responses={
@@ -169,21 +196,7 @@ def router_for(services: Services) -> APIRouter:
         decision_reason, note``. A name the gazetteer already carries (the current index's LLPG
         organisation, ignoring case) is left out unless ``include_applied=true``; ``since`` (RFC
         3339) keeps only decisions after it, for incremental pulls."""
-        approved = store.approved_since(rfc3339(since) if since else None)
-        con, _ = reader.cursor()
-        current = index_queries.gazetteer_organisations(con, [s.uprn for s in approved])
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(LLPG_UPDATE_COLUMNS)
-        for s in approved:
-            now = current.get(s.uprn)
-            if not include_applied and now and now.casefold() == s.business_name.casefold():
-                continue
-            writer.writerow([spreadsheet_safe(cell) for cell in (
-                s.uprn, s.single_line_address, now or "", s.gazetteer_name_at_submission or "", s.business_name,
-                s.submission_id, s.submitted_at, s.decided_at, s.decided_by, s.decision_reason, s.note or "")])
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="llpg-updates.csv"'})
+        return llpg_updates_csv(services, rfc3339(since) if since else None, include_applied)
 
     @router.get("/api/v1/audit-log", response_model=schemas.AuditLog, response_model_by_alias=True,
              responses=error_responses(), **guarded(services, "admin", params=("entity_id", "page", "page_size")))
