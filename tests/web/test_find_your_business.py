@@ -258,7 +258,7 @@ def test_the_journey_by_keyboard_alone(page, open_server: Server, place) -> None
     page.keyboard.type(str(place["postcode"]))
     page.keyboard.press("Enter")
     page.wait_for_url("**/address")
-    tab_to(f"input[name=uprn]")
+    tab_to("input[name=uprn]")
     for _ in range(40):  # arrow keys move through a radio group
         if page.evaluate(f"document.activeElement.value === '{place['uprn']}'"):
             break
