@@ -307,3 +307,21 @@ def test_the_review_queue_needs_the_review_scope(page, open_server: Server) -> N
     assert page.get_by_role("heading", name="Sign in").is_visible()
     assert "needs the review permission" in page.content()
     assert page.request.get(f"{open_server.url}/review/llpg-updates.csv", max_redirects=0).status == 303
+
+
+def test_an_officer_finds_the_supplier_by_any_spelling(page, open_server: Server, small_borough: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = json.loads((small_borough / "truth" / "cases.json").read_text())
+    trading = cases["eighteen_way_supplier"]["trading_name"]
+    page.goto(f"{open_server.url}/businesses")
+    checked(page, "look-up-1-search")
+    page.get_by_label("Business or supplier name").fill(trading.upper() + " LIMITED")
+    page.get_by_role("button", name="Search").click()
+    checked(page, "look-up-2-results")
+    page.locator("main ul.govuk-list a").first.click()
+    assert page.get_by_role("heading", name="Every name its records use").is_visible()
+    spellings = page.locator("main ul.govuk-list--bullet").first.locator("li").count()
+    assert spellings >= 10  # the supplier's many spellings, on one business
+    assert page.locator("svg[role=img] circle").count() == len(cases["eighteen_way_supplier"]["uprns"])
+    checked(page, "look-up-3-business")
+    page.goto(f"{open_server.url}/businesses?name=%21%21")
+    assert "Enter a business name with letters or numbers" in page.locator(".govuk-error-summary").inner_text()

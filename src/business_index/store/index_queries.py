@@ -261,3 +261,11 @@ def recorded_names(con: duckdb.DuckDBPyConnection, organisation_ids: list[str], 
         unnest([{spelled}]) AS t(n)
         WHERE re.organisation_id IN (SELECT unnest(?::VARCHAR[])) AND n IS NOT NULL
         GROUP BY 1""", [organisation_ids]).fetchall()}
+
+
+def property_points(con: duckdb.DuckDBPyConnection, uprns: list[int]) -> dict[int, tuple[float, float]]:
+    """The gazetteer's coordinates (easting and northing) of each of ``uprns`` that has them."""
+    return {int(u): (float(x), float(y)) for u, x, y in con.execute("""
+        SELECT uprn, x_coordinate, y_coordinate FROM addresses
+        WHERE uprn IN (SELECT unnest(?::BIGINT[])) AND x_coordinate IS NOT NULL AND y_coordinate IS NOT NULL""",
+        [uprns]).fetchall()}
