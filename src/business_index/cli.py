@@ -337,6 +337,28 @@ def match(
         stdout.print(f"  {count:,} not placed: {reason}")
 
 
+@app.command()
+def report(
+    index: Annotated[Path, typer.Option("--index", help="A built index.")],
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+) -> None:
+    """Write the data-quality dashboard of an index as one self-contained HTML file (no server needed)."""
+    from business_index.store.index_reader import IndexReader, IndexUnavailable
+    from business_index.web.dashboard import report_html
+
+    if not index.exists():
+        _fail(f"{index}: no such index")
+    try:
+        IndexReader(index).current()
+    except IndexUnavailable as exc:
+        _fail(f"--index {index}: {exc}")
+    try:
+        out.write_text(report_html(index), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"--out {out}: cannot be written ({exc.strerror or exc})")
+    stdout.print(f"Data-quality report written to {out}")
+
+
 def _auth_settings(config):  # type: ignore[no-untyped-def]
     """How tokens are checked, from the serve settings."""
     from business_index.api.auth import AuthSettings

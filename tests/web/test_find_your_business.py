@@ -325,3 +325,24 @@ def test_an_officer_finds_the_supplier_by_any_spelling(page, open_server: Server
     checked(page, "look-up-3-business")
     page.goto(f"{open_server.url}/businesses?name=%21%21")
     assert "Enter a business name with letters or numbers" in page.locator(".govuk-error-summary").inner_text()
+
+
+def test_the_data_quality_dashboard(browser, open_server: Server, small_borough: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = json.loads((small_borough / "truth" / "cases.json").read_text())
+    context = browser.new_context(bypass_csp=True, viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(f"{open_server.url}/dashboard")
+        assert page.get_by_role("heading", name="Sign in").is_visible()  # the data team's only
+        page.get_by_label("Sign in").fill(issue_token(SECRET, "data.team@council", ["review"]))
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/dashboard")
+        for heading in ("Rows read, loaded and quarantined", "Records placed at properties, by rule",
+                        "Where the business names come from", "Records left unmatched", "Businesses spelt the most ways"):
+            assert page.get_by_role("heading", name=heading).is_visible(), heading
+        first = page.locator("table").nth(2).locator("tbody tr").first.inner_text()
+        assert cases["eighteen_way_supplier"]["trading_name"].upper() in first.upper()  # the 18-way supplier stands out
+        assert page.locator("svg[role=img]").count() == 2
+        checked(page, "dashboard")
+    finally:
+        context.close()

@@ -45,7 +45,7 @@ from business_index.store.submissions import (
     SubmissionStore,
     default_store_url,
 )
-from business_index.web import find_your_business, look_up, review
+from business_index.web import dashboard, find_your_business, look_up, review
 from business_index.web.pages import STATIC, Pages
 from business_index.web.sessions import Sessions, session_secret
 
@@ -160,6 +160,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
     app.include_router(find_your_business.router_for(services, pages, matcher))
     app.include_router(review.router_for(services, pages))
     app.include_router(look_up.router_for(services, pages))
+    app.include_router(dashboard.router_for(services, pages))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

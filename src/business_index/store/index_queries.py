@@ -269,3 +269,74 @@ def property_points(con: duckdb.DuckDBPyConnection, uprns: list[int]) -> dict[in
         SELECT uprn, x_coordinate, y_coordinate FROM addresses
         WHERE uprn IN (SELECT unnest(?::BIGINT[])) AND x_coordinate IS NOT NULL AND y_coordinate IS NOT NULL""",
         [uprns]).fetchall()}
+
+
+class SourceQuality(NamedTuple):
+    source: str
+    read: int
+    loaded: int
+    quarantined: int
+
+
+def source_quality(con: duckdb.DuckDBPyConnection) -> list[SourceQuality]:
+    """Per source: rows read, loaded and quarantined."""
+    return [SourceQuality(*r) for r in con.execute("""
+        SELECT source, sum(read)::BIGINT, sum(loaded)::BIGINT, sum(quarantined)::BIGINT FROM source_files
+        GROUP BY source ORDER BY source""").fetchall()]
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, str, int]]:
+    """(source, field, reason, rows) of the quarantine, most rows first."""
+    return con.execute("""
+        SELECT source, field, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY 4 DESC, 1, 3
+        LIMIT 200""").fetchall()
+
+
+def quarantined_rows(con: duckdb.DuckDBPyConnection, source: str, reason: str, limit: int
+                     ) -> list[tuple[str, int, str | None, str, str]]:
+    """(file, line, field, reason, raw) of the quarantined rows of one source and reason."""
+    return con.execute("""
+        SELECT file, line, field, reason, raw FROM quarantine WHERE source = ? AND reason = ?
+        ORDER BY file, line LIMIT ?""", [source, reason, limit]).fetchall()
+
+
+def links_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """How many records each linking rule placed, and how many were left unmatched."""
+    rows = con.execute("SELECT link_rule, count(*) FROM record_links GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    unmatched = con.execute("SELECT count(*) FROM unmatched_records").fetchall()[0][0]
+    return [(str(rule), int(n)) for rule, n in rows] + [("left unmatched", int(unmatched))]
+
+
+def name_sources(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    """Where the properties' derived business names come from."""
+    return [(str(kind or "no name"), int(n)) for kind, n in con.execute(
+        "SELECT name_source_kind, count(*) FROM property_names GROUP BY 1 ORDER BY 2 DESC").fetchall()]
+
+
+def unmatched_sample(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[Any, ...]]:
+    """Records no rule placed: source, line, the address as written, why, and the best candidates
+    (UPRN and probability) with their addresses."""
+    return con.execute("""
+        SELECT b.source, b.line,
+               CASE WHEN len(b.address_lines) > 0 THEN array_to_string(b.address_lines, ', ') ELSE b.address_text END,
+               b.postcode,
+               u.reason,
+               [c.uprn::VARCHAR || ' ' || coalesce(a.single_line_address, '') || ' (' || c.match_probability::VARCHAR || ')'
+                FOR c IN coalesce(u.best_candidates, [])] AS candidates
+        FROM unmatched_records u JOIN business_records b USING (record_id)
+        LEFT JOIN addresses a ON a.uprn = u.best_candidates[1].uprn
+        ORDER BY b.source, b.line LIMIT ?""", [limit]).fetchall()
+
+
+def most_spelled(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[str, str | None, int, int]]:
+    """The organisations whose records spell their name the most ways for each premises (a chain's
+    branches each have a name; one supplier written eighteen ways at three premises stands out):
+    (id, name, spellings, establishments)."""
+    return con.execute("""
+        SELECT organisation_id, name, len(name_variants), establishment_count FROM organisations
+        ORDER BY len(name_variants) / greatest(establishment_count, 1) DESC, len(name_variants) DESC, organisation_id
+        LIMIT ?""", [limit]).fetchall()
+
+
+def build_facts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM build_info ORDER BY key").fetchall())
