@@ -64,7 +64,7 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
         if refused:
             return refused
         con, _ = services.reader.cursor()
-        return pages.render(request, session, "dashboard.html", "Data quality", standalone=False,
+        return pages.render(request, session, "dashboard.html", "Data quality", standalone=False, wide=True,
                             **dashboard_values(con))
 
     @router.get(f"{BASE}/quarantine", response_class=HTMLResponse)
