@@ -114,6 +114,15 @@ def place(index: Path) -> dict[str, object]:
     return {"postcode": postcode, "uprn": uprn, "address": address}
 
 
+def keyboard_to(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab until ``selector`` has the focus (as a keyboard user would)."""
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement === document.querySelector({json.dumps(selector)})"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
 def _to_business(page, server: Server, place: dict[str, object], shots: str | None = None) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{server.url}/find-your-business")
     if shots:
@@ -244,11 +253,7 @@ def test_a_forged_form_is_refused(page, open_server: Server) -> None:  # type: i
 
 def test_the_journey_by_keyboard_alone(page, open_server: Server, place) -> None:  # type: ignore[no-untyped-def]
     def tab_to(selector: str) -> None:
-        for _ in range(40):
-            page.keyboard.press("Tab")
-            if page.evaluate(f"document.activeElement === document.querySelector({json.dumps(selector)})"):
-                return
-        raise AssertionError(f"Tab never reached {selector}")
+        keyboard_to(page, selector)
 
     page.goto(f"{open_server.url}/find-your-business")
     tab_to("a.govuk-button--start")
@@ -346,3 +351,38 @@ def test_the_data_quality_dashboard(browser, open_server: Server, small_borough:
         checked(page, "dashboard")
     finally:
         context.close()
+
+
+def test_look_up_and_review_by_keyboard_alone(page, open_server: Server, place, small_borough: Path) -> None:  # type: ignore[no-untyped-def]
+    cases = json.loads((small_borough / "truth" / "cases.json").read_text())
+    # an officer's look-up
+    page.goto(f"{open_server.url}/businesses")
+    keyboard_to(page, "#name")
+    page.keyboard.type(cases["eighteen_way_supplier"]["trading_name"])
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/businesses?name=*")
+    keyboard_to(page, "main ul.govuk-list a")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/businesses/O*")
+    assert page.get_by_role("heading", name="Every name its records use").is_visible()
+    # a resident sends a name, and the data team rejects it, all by keyboard
+    _to_business(page, open_server, place)
+    page.get_by_label("No, the name is wrong or my business is not listed").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("What is the name of your business?").fill("Keyboard Kitchen")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Send").click()
+    reference = page.locator("#reference").inner_text()
+    page.goto(f"{open_server.url}/sign-in?next=/review/{reference}")
+    keyboard_to(page, "#token")
+    page.keyboard.type(issue_token(SECRET, "data.team@council", ["review"]))
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Keyboard Kitchen").wait_for()
+    keyboard_to(page, "#decision")
+    page.keyboard.press("ArrowRight")  # to Reject
+    keyboard_to(page, "#reason")
+    page.keyboard.type("Not the name on the fascia")
+    keyboard_to(page, "main form button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/review")
+    assert "Keyboard Kitchen rejected." in page.content()
