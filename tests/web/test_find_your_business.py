@@ -349,6 +349,9 @@ def test_the_data_quality_dashboard(browser, open_server: Server, small_borough:
         assert cases["eighteen_way_supplier"]["trading_name"].upper() in first.upper()  # the 18-way supplier stands out
         assert page.locator("svg[role=img]").count() == 2
         checked(page, "dashboard")
+        page.goto(f"{open_server.url}/dashboard/quarantine?source=ndr&reason=no+such+reason")
+        assert page.get_by_role("heading", name="Quarantined rows").is_visible()
+        checked(page, "dashboard-quarantine")
     finally:
         context.close()
 

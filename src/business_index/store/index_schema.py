@@ -30,16 +30,16 @@ def _t(name: str, stage: str, row: str, columns: str, written_by: str, read_by: 
 LINEAGE = "source file line"
 PUBLISHED: tuple[Table, ...] = (
     _t("build_info", "store", "a fact of the build (id, time, versions, counts, settings)", "key value",
-       written_by="store/index_writer", read_by="store/index_reader"),
+       written_by="store/index_writer", read_by="store/index_queries store/index_reader"),
     _t("sources", "store", "a source of sources.toml, with its data-protection facts",
        "name kind format description owner lawful_basis refreshed retention paths",
        written_by="store/index_writer", read_by=""),
     _t("source_files", "store", "a file read, with its counts and warnings",
        "source file encoding read loaded quarantined warnings",
-       written_by="store/index_writer", read_by="build"),
+       written_by="store/index_writer", read_by="build store/index_queries"),
     _t("quarantine", "sources", "a row that could not be loaded, with its field and reason",
        f"{LINEAGE} field reason raw",
-       written_by="store/index_writer", read_by="store/export"),
+       written_by="store/index_writer", read_by="store/export store/index_queries"),
     _t("addresses", "sources", "a property (BLPU) with its approved address",
        "uprn parent_uprn usrn lpi_key logical_status blpu_state sao_start_number sao_start_suffix "
        "sao_end_number sao_end_suffix sao_text pao_start_number pao_start_suffix pao_end_number pao_end_suffix "
@@ -76,7 +76,7 @@ PUBLISHED: tuple[Table, ...] = (
                 "store/export store/index_queries")),
     _t("unmatched_records", "link", "a record no rule placed, with why and its best candidates",
        "record_id given_uprn reason best_candidates",
-       written_by="link/properties", read_by="store/export"),
+       written_by="link/properties", read_by="store/export store/index_queries"),
     _t("address_features", "link", "an address (LPI) of a live property in the matcher's comparable form",
        "unique_id uprn parent_uprn lpi_key lpi_status kind postcode sector district sub_premises number "
        "number_base street tokens org_key floors",
