@@ -428,6 +428,17 @@ def serve(
     # the workers read the settings back from the environment (config.ServeConfig)
     os.environ.update(config.model_copy(update={"store": url}).environment())
     os.environ["BX_INDEX"] = str(index.resolve())
+    if not os.environ.get("BX_SESSION_SECRET") and not os.environ.get("BX_JWT_SECRET"):
+        # one key for every worker's page sessions (else each would sign its own, and forms would
+        # fail on the others); it lasts as long as this server
+        import secrets
+
+        os.environ["BX_SESSION_SECRET"] = secrets.token_urlsafe(32)
+    from business_index.web.pages import STATIC
+
+    if not (STATIC / "govuk-frontend.min.css").exists():
+        console.print("[yellow]warning:[/yellow] GOV.UK Frontend is not installed beside the pages; run "
+                      "scripts/setup.sh (the pages work, unstyled)")
     from business_index.api.http_guard import GuardedHttpToolsProtocol
 
     if workers > 1:

@@ -223,6 +223,11 @@ class ServeConfig(BaseSettings):
     # the minutes without a request after which one ends
     session_secret: SecretStr | None = None
     session_minutes: float = Field(default=30, gt=0)
+    # the session cookie is sent only over https (and to loopback); false only behind plain http on a
+    # network you trust
+    session_cookie_secure: bool = True
+    # names sent from the pages without a token (with anonymous use on), per client and hour
+    page_submissions_per_hour: int = Field(default=10, ge=0)
     # origins (https://licensing.example.gov.uk) a licence application may ask the find-your-business
     # pages to return to, with the UPRN, business name and submission reference
     return_url_origins: Annotated[tuple[str, ...], NoDecode] = ()
@@ -236,6 +241,14 @@ class ServeConfig(BaseSettings):
     # an index with at most this many live addresses answers postcode lookups from memory
     # (about 300 bytes an address per worker); a larger one asks DuckDB
     postcode_lookup_max_rows: int = Field(default=2_000_000, ge=0)
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # shorter than the HMAC's 256 bits, a cookie's key could be guessed offline and sessions forged
+        if value is not None and len(value.get_secret_value().encode("utf-8")) < 32:
+            raise ValueError("the session secret must be at least 32 bytes")
+        return value
 
     @field_validator("cors_origins", "return_url_origins", mode="before")
     @classmethod

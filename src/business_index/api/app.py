@@ -69,6 +69,8 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         ("auth_failures", config.auth_failures_per_minute), ("search", config.searches_per_minute),
         ("screening", config.screenings_per_minute), ("address_matches", config.address_match_batches_per_minute))
         if per_minute > 0}
+    if config.page_submissions_per_hour > 0:
+        limits["page_submissions"] = Limit(config.page_submissions_per_hour, 3600)
     services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows), store=store,
                         approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config,
                         limiter=RateLimiter(limits, rate_limit_file))
@@ -153,7 +155,8 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
     app.include_router(address_matches.router_for(services, matcher))
     # the pages, beside the API
     pages = Pages(services, Sessions(session_secret(config.session_secret.get_secret_value() if config.session_secret
-                                                    else None, auth.secret), config.session_minutes),
+                                                    else None, auth.secret), config.session_minutes,
+                           config.session_cookie_secure),
                   config)
     app.mount("/assets", StaticFiles(directory=str(STATIC)), name="assets")
     app.include_router(pages.router())

@@ -24,7 +24,7 @@ class Limit:
 
 
 WHAT = {"auth_failures": "failed authentications", "search": "searches", "screening": "screenings",
-        "address_matches": "address-match batches"}
+        "address_matches": "address-match batches", "page_submissions": "names sent"}
 
 
 class RateLimited(Exception):

@@ -54,7 +54,7 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
     def team(request: Request) -> tuple[dict[str, Any], Response | None]:
         session = pages.session(request)
         person = pages.signed_in(session)
-        if person is None or not person.scopes & {"review", "admin"}:
+        if not pages.allowed(person, "review"):
             return session, pages.to_sign_in(request, session, "review")
         return session, None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -31,6 +31,7 @@ from business_index.web.pages import Pages
 
 BASE = "/find-your-business"
 MAX_NAME = 200
+MAX_RETURN_URL = 1000  # the session is one cookie, and a browser keeps at most 4 KB of it
 JOURNEY_KEYS = ("postcode", "uprn", "address", "name_on_record", "business_name", "reference")
 
 
@@ -43,7 +44,7 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
         resident known by this session only."""
         signed_in = pages.signed_in(session)
         if signed_in is not None:
-            return signed_in if scope in signed_in.scopes else None
+            return signed_in if pages.allowed(signed_in, scope) else None
         if services.auth.anonymous_read:
             resident = session.setdefault("resident", secrets.token_hex(8))
             return Principal(f"resident:{resident}", frozenset({"read", "submit"}))
@@ -69,7 +70,7 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
         if return_url:
             parts = urlsplit(return_url)
             origin = f"{parts.scheme}://{parts.netloc}"
-            if parts.scheme in ("https", "http") and origin in allowed_origins:
+            if parts.scheme in ("https", "http") and origin in allowed_origins and len(return_url) <= MAX_RETURN_URL:
                 session["return_url"] = return_url
         return pages.render(request, session, "start.html", "Find your business")
 
@@ -181,6 +182,9 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
         if errors:
             return pages.render(request, session, "manual_address.html", "What is the address of your business premises?",
                                 form=form, errors=errors, status=400, back=f"{BASE}/address")
+        limited = pages.limited(request, session, "address_matches")
+        if limited:
+            return limited
         try:
             answers = matcher.match([AddressInput([form["line1"], form["line2"], form["town"]], form["postcode"] or None)])
         except NotMatchable:
@@ -269,6 +273,8 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
             return refused
         if "uprn" not in session or not session.get("business_name"):
             return journey_over(request, session)
+        # one key for what this page shows: pressing Send twice sends once, sending again later sends anew
+        session["send_key"] = secrets.token_hex(8)
         return pages.render(request, session, "check.html", "Check your answers", address=session["address"],
                             business_name=session["business_name"], back=f"{BASE}/name")
 
@@ -283,6 +289,10 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
             return journey_over(request, session)
         if session.get("reference"):  # sent already: a second press of Send sends nothing more
             return pages.redirect(f"{BASE}/confirmation", session)
+        if person.subject.startswith("resident:"):
+            limited = pages.limited(request, session, "page_submissions")
+            if limited:
+                return limited
         con, index = services.reader.cursor()
         found = index_queries.live_property(con, int(session["uprn"]))
         if found is None:
@@ -292,7 +302,7 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
             uprn=int(session["uprn"]), business_name=session["business_name"], note="sent from the find-your-business pages",
             submitted_by=person.subject, context=PropertyContext(address, session.get("name_on_record"), organisation,
                                                                  index.build_id),
-            idempotency_key=f"web:{session['uprn']}:{session['business_name']}")
+            idempotency_key=f"web:{session.get('send_key') or secrets.token_hex(8)}")
         session["reference"] = submission.submission_id
         return pages.redirect(f"{BASE}/confirmation", session)
 
@@ -308,8 +318,8 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
             answer = {"uprn": session["uprn"], "business_name": session["business_name"]}
             if session.get("reference"):
                 answer["submission_reference"] = session["reference"]
-            separator = "&" if urlsplit(session["return_url"]).query else "?"
-            return_to = f"{session['return_url']}{separator}{urlencode(answer)}"
+            parts = urlsplit(session["return_url"])
+            return_to = urlunsplit(parts._replace(query=urlencode([*parse_qsl(parts.query), *answer.items()])))
         return pages.render(request, session, "confirmation.html",
                             "Name sent" if session.get("reference") else "Business confirmed",
                             address=session["address"], uprn=session["uprn"], business_name=session["business_name"],

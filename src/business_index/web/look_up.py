@@ -50,6 +50,9 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
                 errors["name"] = "Enter a business name with letters or numbers in it"
             if postcode.strip() and normal is None:
                 errors["postcode"] = "Enter a real postcode, like SS14 1DL, or leave it empty"
+            limited = None if errors else pages.limited(request, session, "search")
+            if limited:
+                return limited
             if not errors:
                 con, _ = services.reader.cursor()
                 values["results"] = index_queries.search_rows(

@@ -4,16 +4,19 @@ other than inside the signed, HTTP-only cookie's claims: subject and scopes)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import jwt
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from business_index.api.auth import AuthError, Principal, verify_token
-from business_index.api.common import Services
+from business_index.api.common import Services, client_address
+from business_index.api.rate_limits import RateLimited
 from business_index.config import ServeConfig
 from business_index.web.sessions import Sessions, csrf_ok, csrf_token
 
@@ -59,10 +62,31 @@ class Pages:
                                        "page and try again."], link=("/find-your-business", "Start again"))
 
     def signed_in(self, session: dict[str, Any]) -> Principal | None:
+        """Who signed in with a token, while that token is still valid (a session never outlives
+        its token)."""
         user = session.get("user")
         if not isinstance(user, dict) or not isinstance(user.get("sub"), str):
             return None
+        if float(user.get("token_expires", 0)) < time.time():
+            session.pop("user", None)
+            session["ended"] = True
+            return None
         return Principal(user["sub"], frozenset(user.get("scopes", [])))
+
+    def allowed(self, person: Principal | None, *scopes: str) -> bool:
+        """Whether ``person`` holds one of ``scopes`` (``admin`` holds every scope, as in the API)."""
+        return person is not None and bool(person.scopes & {*scopes, "admin"})
+
+    def limited(self, request: Request, session: dict[str, Any], kind: str) -> Response | None:
+        """The page answering that this client is past its limit of ``kind``, or None."""
+        try:
+            self.services.limiter.check(kind, client_address(request))
+        except RateLimited as exc:
+            response = self.render(request, session, "message.html", "Too many requests", heading="Too many requests",
+                                   paragraphs=[f"Try again in {exc.retry_after} seconds."], status=429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        return None
 
     def to_sign_in(self, request: Request, session: dict[str, Any], scope: str) -> Response:
         signed_in = self.signed_in(session)
@@ -72,7 +96,8 @@ class Pages:
             notice = f"You were signed out after {self.config.session_minutes:g} minutes without activity."
         else:
             notice = None
-        return self.redirect(f"/sign-in?next={quote(request.url.path)}", session, notice=notice)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return self.redirect(f"/sign-in?next={quote(here, safe='')}", session, notice=notice)
 
     def router(self) -> APIRouter:
         router = APIRouter(include_in_schema=False)
@@ -92,14 +117,22 @@ class Pages:
             session = self.session(request)
             if not csrf_ok(session, csrf_token):
                 return self.forged(request, session)
+            address = client_address(request)
+            if self.services.limiter.over("auth_failures", address):
+                return self.limited(request, session, "auth_failures") or self.forged(request, session)
             try:
                 principal = verify_token(self.services.auth, token.strip())
-            except AuthError:
-                return self.render(request, session, "sign_in.html", "Sign in", next=_local(next), status=401,
-                                   errors={"token": "Enter a valid access token"})
-            # a new session on signing in: nothing from before it carries over
+                expires = float(jwt.decode(token.strip(), options={"verify_signature": False})["exp"])
+            except (AuthError, jwt.PyJWTError, KeyError, TypeError, ValueError):
+                refused = self.limited(request, session, "auth_failures")
+                return refused or self.render(request, session, "sign_in.html", "Sign in", next=_local(next),
+                                              status=401, errors={"token": "Enter a valid access token"})
+            # a new session on signing in (nothing an attacker planted carries over), keeping only
+            # where a licence application asked to be sent back to
+            kept = {k: session[k] for k in ("return_url",) if k in session}
             session.clear()
-            session["user"] = {"sub": principal.subject, "scopes": sorted(principal.scopes)}
+            session.update(kept)
+            session["user"] = {"sub": principal.subject, "scopes": sorted(principal.scopes), "token_expires": expires}
             return self.redirect(_local(next), session)
 
         @router.post("/sign-out")

@@ -5,6 +5,7 @@ Needs a signed-in token with ``review`` (never anonymous)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Form, Request
@@ -21,6 +22,7 @@ from business_index.web.pages import Pages
 BASE = "/review"
 STATUSES = ("pending", "approved", "rejected")
 PAGE_SIZE = 25
+MAX_PAGE = 1_000_000
 
 
 def router_for(services: Services, pages: Pages) -> APIRouter:
@@ -29,7 +31,7 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
     def reviewer(request: Request) -> tuple[dict[str, Any], str | None, Response | None]:
         session = pages.session(request)
         person = pages.signed_in(session)
-        if person is None or "review" not in person.scopes:
+        if not pages.allowed(person, "review") or person is None:
             return session, None, pages.to_sign_in(request, session, "review")
         return session, person.subject, None
 
@@ -39,10 +41,11 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
         if refused:
             return refused
         chosen: Literal["pending", "approved", "rejected"] = status if status in STATUSES else "pending"  # type: ignore[assignment]
-        wanted = int(uprn) if uprn.strip().isdigit() else None
-        found, total = services.store.find(status=chosen, uprn=wanted, page=max(page, 1), page_size=PAGE_SIZE)
+        wanted = int(uprn.strip()) if re.fullmatch(r"[0-9]{1,12}", uprn.strip()) else None
+        page = min(max(page, 1), MAX_PAGE)
+        found, total = services.store.find(status=chosen, uprn=wanted, page=page, page_size=PAGE_SIZE)
         return pages.render(request, session, "review_queue.html", "Business names to review", submissions=found,
-                            total=total, shown=chosen, statuses=STATUSES, uprn=uprn.strip(), page=max(page, 1),
+                            total=total, shown=chosen, statuses=STATUSES, uprn=uprn.strip(), page=page,
                             pages=max(1, -(-total // PAGE_SIZE)))
 
     def item_page(request: Request, session: dict[str, Any], submission_id: str, *, status: int = 200,

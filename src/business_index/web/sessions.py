@@ -31,7 +31,7 @@ class Sessions:
         if not raw or "." not in raw:
             return {}
         payload, signature = raw.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign(payload)):
+        if not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
             return {}
         try:
             data = json.loads(base64.urlsafe_b64decode(payload.encode()))
@@ -63,7 +63,7 @@ def csrf_token(session: dict[str, Any]) -> str:
 
 def csrf_ok(session: dict[str, Any], posted: str | None) -> bool:
     token = session.get("csrf")
-    return isinstance(token, str) and isinstance(posted, str) and hmac.compare_digest(token, posted)
+    return isinstance(token, str) and isinstance(posted, str) and hmac.compare_digest(token.encode(), posted.encode())
 
 
 def session_secret(configured: str | None, jwt_secret: str | None) -> bytes:
