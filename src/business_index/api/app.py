@@ -24,7 +24,15 @@ from starlette.middleware.cors import CORSMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
 from business_index import __version__
-from business_index.api import address_matches, addresses, businesses, health, screening, submissions
+from business_index.api import (
+    address_matches,
+    addresses,
+    businesses,
+    health,
+    reconcile,
+    screening,
+    submissions,
+)
 from business_index.api.approved_names import ApprovedNames
 from business_index.api.auth import AuthError, AuthSettings
 from business_index.api.common import (
@@ -153,6 +161,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         app.include_router(routes.router_for(services))
     matcher = address_matches.MatcherOfCurrentBuild(services.reader)
     app.include_router(address_matches.router_for(services, matcher))
+    app.include_router(reconcile.router_for(services, matcher))
     # the pages, beside the API
     pages = Pages(services, Sessions(session_secret(config.session_secret.get_secret_value() if config.session_secret
                                                     else None, auth.secret), config.session_minutes,

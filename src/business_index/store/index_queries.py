@@ -340,3 +340,64 @@ def most_spelled(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[str, 
 
 def build_facts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM build_info ORDER BY key").fetchall())
+
+
+class ExtensionRow(NamedTuple):
+    name: str | None
+    uprns: list[int]
+    addresses: list[str]
+    rateable_value: float | None
+    licences: int
+    spellings: int
+
+
+def extension_rows(con: duckdb.DuckDBPyConnection, unit: SearchUnit | Literal["uprn"], ids: list[str]
+                   ) -> dict[str, ExtensionRow]:
+    """For each establishment, organisation or property (``unit``) of ``ids``: its name, UPRNs and
+    addresses, the rateable value of its open rates accounts, its licences and how many public
+    spellings its records use."""
+    if unit == "uprn":
+        members = """SELECT l.uprn::VARCHAR AS id, l.record_id FROM record_links l
+                     WHERE l.uprn::VARCHAR IN (SELECT unnest(?::VARCHAR[]))"""
+        names = """SELECT uprn::VARCHAR AS id, business_name AS name, [uprn] AS uprns FROM property_names
+                   WHERE uprn::VARCHAR IN (SELECT unnest(?::VARCHAR[]))"""
+    else:
+        table = "establishments" if unit == "establishment_id" else "organisations"
+        members = f"""SELECT {unit} AS id, record_id FROM record_establishments
+                      WHERE {unit} IN (SELECT unnest(?::VARCHAR[]))"""
+        uprns = ("[uprn]" if unit == "establishment_id" else
+                 "(SELECT list(DISTINCT e.uprn ORDER BY e.uprn) FROM establishments e "
+                 "WHERE e.organisation_id = u.organisation_id AND e.uprn IS NOT NULL)")
+        names = f"""SELECT {unit} AS id, name, {uprns} AS uprns FROM {table} u
+                    WHERE {unit} IN (SELECT unnest(?::VARCHAR[]))"""
+    rows = con.execute(f"""
+        WITH members AS ({members}), named AS ({names}),
+        -- a hereditament's value once, though its account and its list entry both state it
+        rated AS (
+            SELECT id, sum(value) AS rateable_value FROM (
+                SELECT m.id, coalesce(b.property_ref, b.record_id::VARCHAR) AS hereditament, max(b.rateable_value) AS value
+                FROM members m JOIN business_records b USING (record_id)
+                WHERE b.source_kind = 'rates' AND b.end_date IS NULL AND b.rateable_value IS NOT NULL
+                GROUP BY 1, 2)
+            GROUP BY 1),
+        counted AS (
+            SELECT m.id, count(*) FILTER (WHERE b.record_type = 'licence') AS licences,
+                   count(DISTINCT lower(rn.public_name)) AS spellings
+            FROM members m JOIN business_records b USING (record_id) LEFT JOIN record_names rn USING (record_id)
+            GROUP BY 1)
+        SELECT n.id, n.name, coalesce(list_filter(n.uprns, lambda u: u IS NOT NULL), []),
+               coalesce((SELECT list(a.single_line_address ORDER BY a.uprn) FROM addresses a
+                         WHERE list_contains(n.uprns, a.uprn)), []),
+               rated.rateable_value, coalesce(r.licences, 0), coalesce(r.spellings, 0)
+        FROM named n LEFT JOIN counted r USING (id) LEFT JOIN rated USING (id)""", [ids, ids]).fetchall()
+    return {str(r[0]): ExtensionRow(r[1], [int(u) for u in r[2]], list(r[3]), r[4], int(r[5]), int(r[6]))
+            for r in rows}
+
+
+def name_prefix(con: duckdb.DuckDBPyConnection, unit: SearchUnit, prefix: str, limit: int) -> list[tuple[str, str]]:
+    """Establishments or organisations (``unit``) whose name starts with ``prefix`` (any case),
+    the most recorded first: (id, name)."""
+    table = "establishments" if unit == "establishment_id" else "organisations"
+    return [(str(i), str(n)) for i, n in con.execute(f"""
+        SELECT {unit}, name FROM {table} WHERE starts_with(lower(name), lower(?))
+        ORDER BY record_count DESC, {unit} LIMIT ?""", [prefix, limit]).fetchall()]
