@@ -248,18 +248,26 @@ def evaluate(
 def export(
     what: Annotated[str, typer.Argument(help="records, establishments, organisations, properties, quarantine or unmatched")],
     index: Annotated[Path, typer.Option("--index", help="A built index.")],
-    out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    export_format: Annotated[str | None, typer.Option(
+        "--format", help="csv, parquet or geojson (points for records, establishments and properties) "
+                         "[default: from --out's extension, else csv]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Write records, establishments, organisations, properties, quarantined rows or unmatched records of an
-    index as CSV."""
+    index as CSV, Parquet or GeoJSON (WGS84 points from the gazetteer's coordinates, ready for QGIS)."""
     import duckdb
 
-    from business_index.store.export import EXPORTS, export_csv
+    from business_index.store.export import EXPORTS, export_file
+    from business_index.store.export import export_format as format_of
     from business_index.store.index_reader import IndexReader, IndexUnavailable
 
     if what not in EXPORTS:
         _fail(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
+    try:
+        fmt = format_of(out, export_format)
+    except ValueError as exc:
+        _fail(str(exc))
     if not index.exists():
         _fail(f"{index}: no such index")
     try:
@@ -267,13 +275,15 @@ def export(
     except IndexUnavailable as exc:
         _fail(f"--index {index}: {exc}")
     try:
-        rows = export_csv(index, what, out)
+        rows = export_file(index, what, out, fmt)
+    except ValueError as exc:
+        _fail(str(exc))
     except (OSError, duckdb.Error) as exc:
         _fail(f"--out {out}: cannot be written ({getattr(exc, 'strerror', None) or str(exc).splitlines()[0]})")
     if as_json:
-        typer.echo(json.dumps({"export": what, "rows": rows, "out": str(out)}))
+        typer.echo(json.dumps({"export": what, "format": fmt, "rows": rows, "out": str(out)}))
     else:
-        stdout.print(f"{rows:,} {what} written to {out}")
+        stdout.print(f"{rows:,} {what} written to {out} ({fmt})")
 
 
 @app.command()

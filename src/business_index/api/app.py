@@ -28,6 +28,7 @@ from business_index.api import (
     address_matches,
     addresses,
     businesses,
+    exports,
     health,
     reconcile,
     screening,
@@ -157,7 +158,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
-    for routes in (health, addresses, businesses, screening, submissions):
+    for routes in (health, addresses, businesses, screening, submissions, exports):
         app.include_router(routes.router_for(services))
     matcher = address_matches.MatcherOfCurrentBuild(services.reader)
     app.include_router(address_matches.router_for(services, matcher))

@@ -1,8 +1,20 @@
-"""``bx export``: CSV extracts of a published index for people and other systems."""
+"""``bx export`` and the API's downloads: extracts of a published index as CSV, Parquet or GeoJSON
+for people and other systems (a spreadsheet, DuckDB or pandas, QGIS).
+
+GeoJSON places each row at its property: the gazetteer's easting and northing (British National
+Grid, EPSG:27700) converted to longitude and latitude (WGS84, EPSG:4326) with pyproj, or the
+gazetteer's own latitude and longitude when it has no easting. A row with no property, or a
+property with no coordinates, is kept with a null geometry: nothing is dropped.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+from decimal import Decimal
 from pathlib import Path
+from typing import Any, Literal
 
 import duckdb
 
@@ -56,6 +68,84 @@ EXPORTS = {
         WHERE a.logical_status IN {LIVE_STATUSES_SQL}
         ORDER BY a.uprn""",
 }
+
+
+ExportFormat = Literal["csv", "parquet", "geojson"]
+FORMATS: tuple[ExportFormat, ...] = ("csv", "parquet", "geojson")
+# exports whose rows sit at one property (the column holding its UPRN): these can be GeoJSON
+PLACED = {"records": "uprn", "establishments": "uprn", "properties": "uprn"}
+# exports that may hold personal data (names and rows as written): the review scope's only
+PERSONAL = frozenset({"quarantine", "unmatched"})
+
+
+def export_format(out: Path, given: str | None) -> ExportFormat:
+    """The format asked for, or the one ``out``'s extension names (CSV when it names none)."""
+    name = (given or out.suffix.lstrip(".") or "csv").lower()
+    name = {"json": "geojson", "pq": "parquet"}.get(name, name)
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {name!r}: choose csv, parquet or geojson")
+    return name  # type: ignore[return-value]
+
+
+def export_file(index: Path, what: str, out: Path, fmt: ExportFormat = "csv") -> int:
+    """Write one export in ``fmt``, through a temporary file renamed into place; returns the rows."""
+    if what not in EXPORTS:
+        raise ValueError(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
+    if fmt == "geojson" and what not in PLACED:
+        raise ValueError(f"{what} has no one place to put on a map; GeoJSON is for {', '.join(PLACED)}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    try:
+        if fmt == "csv":
+            rows = export_csv(index, what, partial)
+        elif fmt == "parquet":
+            with duckdb.connect(str(index), read_only=True) as con:
+                con.execute(f"COPY ({EXPORTS[what]}) TO '{_quoted(partial)}' (FORMAT parquet)")
+                rows = con.execute(f"SELECT count(*) FROM ({EXPORTS[what]})").fetchall()[0][0]
+        else:
+            rows = _write_geojson(index, what, partial)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return int(rows)
+
+
+def _write_geojson(index: Path, what: str, out: Path) -> int:
+    from pyproj import Transformer
+
+    to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    with duckdb.connect(str(index), read_only=True) as con:
+        cursor = con.execute(f"""
+            SELECT e.*, a.x_coordinate AS __x, a.y_coordinate AS __y, a.longitude AS __lon, a.latitude AS __lat
+            FROM ({EXPORTS[what]}) e LEFT JOIN addresses a ON a.uprn = e.{PLACED[what]}""")
+        names = [d[0] for d in cursor.description]
+        rows = 0
+        with out.open("w", encoding="utf-8") as handle:
+            handle.write('{"type": "FeatureCollection", "features": [\n')
+            while batch := cursor.fetchmany(10_000):
+                for values in batch:
+                    row = dict(zip(names, values, strict=True))
+                    x, y, lon, lat = row.pop("__x"), row.pop("__y"), row.pop("__lon"), row.pop("__lat")
+                    if x is not None and y is not None:
+                        lon, lat = to_wgs84.transform(float(x), float(y))
+                    geometry = ({"type": "Point", "coordinates": [round(float(lon), 7), round(float(lat), 7)]}
+                                if lon is not None and lat is not None else None)
+                    feature = {"type": "Feature", "geometry": geometry,
+                               "properties": {k: _jsonable(v) for k, v in row.items()}}
+                    handle.write(("" if rows == 0 else ",\n") + json.dumps(feature, ensure_ascii=False))
+                    rows += 1
+            handle.write("\n]}\n")
+    return rows
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def export_csv(index: Path, what: str, out: Path) -> int:
