@@ -23,6 +23,7 @@ from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
 from business_index.link.address_matching import MatchRules
 from business_index.link.businesses import MODEL_FILE, PreviousIds, model_problem, resolve_businesses
+from business_index.link.companies import attach_companies, read_registers
 from business_index.link.features import build_address_features, build_record_features
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
@@ -336,6 +337,9 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     build_record_features(con, streets, stopwords, _publishing_sources(settings))
     timings["features"] = time.perf_counter() - started
     started = time.perf_counter()
+    registers = _read_registers(con, settings)
+    timings["registers"] = time.perf_counter() - started
+    started = time.perf_counter()
     tell("records to properties (UPRNs)", "")
     properties = match_records_to_uprns(con, _ndr_codes(con, settings), address_rules(settings), stopwords)
     timings["link_properties"] = time.perf_counter() - started
@@ -343,8 +347,28 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     tell("establishments and organisations", "")
     model = _business_model_path(settings)
     businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index))
+    attach_companies(con)
     timings["link_businesses"] = time.perf_counter() - started
-    return {"properties": asdict(properties), "businesses": asdict(businesses)}
+    return {"properties": asdict(properties), "businesses": asdict(businesses), "registers": registers}
+
+
+def _read_registers(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, object]:
+    """Companies House files, read now that the records' names and postcodes are known (only the
+    companies they could mean are kept); each file's counts go to ``source_files`` and its rows
+    that could not be read to ``quarantine``."""
+    registers = [(s.name, [(settings.resolve(p), str(p)) for p in s.paths]) for s in settings.sources
+                 if s.kind == SourceKind.REGISTER]
+    stats = read_registers(con, registers)
+    source_of = {str(p): s.name for s in settings.sources for p in s.paths}
+    for file in stats:
+        source, written = source_of[file.path], file.path
+        con.execute("DELETE FROM source_files WHERE source = ? AND file = ?", [source, written])
+        con.execute("INSERT INTO source_files VALUES (?, ?, 'utf-8', ?, ?, ?, [])",
+                    [source, written, file.read, file.read - len(file.rejected), len(file.rejected)])
+        for line, column, reason in file.rejected:
+            con.execute("INSERT INTO quarantine (source, file, line, field, reason, raw) VALUES (?, ?, ?, ?, ?, '')",
+                        [source, written, line, column, reason])
+    return {"files": len(stats), "read": sum(s.read for s in stats), "kept": sum(s.kept for s in stats)}
 
 
 def _store(writer: IndexWriter, settings: Settings, results: list[ReadResult]) -> list[SourceSummary]:

@@ -33,6 +33,7 @@ SourceFormat = Literal[
     "abp",
     "abplus",
     "uprn_addresses",
+    "companies_house",
     "ndr_csv",
     "voa_list_entries",
     "licensing_csv",
@@ -53,6 +54,7 @@ FORMATS_BY_KIND: dict[SourceKind, set[str]] = {
     SourceKind.RATES: {"ndr_csv", "voa_list_entries"},
     SourceKind.LICENSING: {"licensing_csv", "lga_premises_licences", "fhrs_xml", "fhrs_csv"},
     SourceKind.OTHER: {"licensing_csv", "lga_premises_licences", "fhrs_xml", "fhrs_csv", "ndr_csv"},
+    SourceKind.REGISTER: {"companies_house"},
 }
 
 # Cross-reference SOURCE codes that mean "business rates" when a council does not say otherwise

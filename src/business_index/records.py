@@ -26,6 +26,9 @@ class SourceKind(StrEnum):
     RATES = "rates"
     LICENSING = "licensing"
     OTHER = "other"
+    # a register of legal entities (Companies House): it names companies, not premises, and is read
+    # while linking, filtered to the businesses the council's records name
+    REGISTER = "register"
 
 
 class NameSourceKind(StrEnum):

@@ -10,8 +10,8 @@ properties, preview one, suggest by prefix, and pull columns with data extension
   score, one it does not share takes away. Addresses (type ``property``) are placed by the address
   matcher. ``match`` is true only for a candidate that is unambiguous: an exact name (or an address
   the matcher placed) with no rival as good.
-- ``company_number`` is accepted and, until the index holds company numbers, does not change a
-  score.
+- ``company_number`` moves the score of a business whose registered company is on record (with a
+  Companies House source): up when it agrees, down when it does not.
 - Every answer carries ``Access-Control-Allow-Origin: *`` (CORS is part of v0.2); the scope is
   ``read``, anonymous only when ``--anonymous-read`` is on (OpenRefine sends no token).
 """
@@ -129,6 +129,9 @@ def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
         rows = index_queries.search_rows(con, unit, key, None, personal, config.search_min_similarity,  # type: ignore[arg-type]
                                          f"{unit}, name, score", f"score DESC, record_count DESC, {unit}", limit * 3, 0)
         places = index_queries.extension_rows(con, unit, [str(r[0]) for r in rows]) if rows else {}  # type: ignore[arg-type]
+        numbers = ({i: {c.company_number for c in found} for i, found in
+                    index_queries.companies_of(con, [str(r[0]) for r in rows]).items()}
+                   if rows and unit == "organisation_id" and given.get("company_number") else {})
         scored = []
         for unit_id, name, similarity in rows:
             score, why = 100.0 * float(similarity), [f"name {100 * float(similarity):.0f}"]
@@ -141,6 +144,10 @@ def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
                 shares = given["uprn"] in {str(u) for u in place.uprns}
                 score += AGREES if shares else DISAGREES
                 why.append("UPRN agrees" if shares else "UPRN differs")
+            if str(unit_id) in numbers:  # a registered company on record: its number agrees or not
+                shares = given["company_number"].upper() in numbers[str(unit_id)]
+                score += AGREES if shares else DISAGREES
+                why.append("company number agrees" if shares else "company number differs")
             scored.append((round(min(score, EXACT), 2), str(unit_id), name, "; ".join(why)))
         scored.sort(key=lambda s: (-s[0], s[1]))
         scored = scored[:limit]
@@ -184,10 +191,13 @@ def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
             chosen = [i for i in ids if pick(i)]
             if chosen:
                 rows.update(index_queries.extension_rows(con, unit, chosen))  # type: ignore[arg-type]
+        numbers = index_queries.companies_of(con, [i for i in ids if i.startswith("O")]) if "company_number" in wanted else {}
         values: dict[str, dict[str, list[dict[str, Any]]]] = {}
         for entity in ids:
             row = rows.get(entity)
             values[entity] = {w: _cells(w, row) for w in wanted}
+            if "company_number" in wanted:
+                values[entity]["company_number"] = [{"str": c.company_number} for c in numbers.get(entity, [])]
         return {"meta": [{"id": w, "name": EXTENSIONS[w]} for w in wanted], "rows": values}
 
     @router.get(f"{BASE}/propose_properties", responses=error_responses(), **guarded(services, "read", params=("type", "limit")))
@@ -285,4 +295,4 @@ def _cells(prop: str, row: index_queries.ExtensionRow | None) -> list[dict[str, 
         return [{"int": row.licences}]
     if prop == "spellings":
         return [{"int": row.spellings}]
-    return []  # company_number: the index holds none yet
+    return []  # company_number: from the organisation's registered companies (filled by the caller)

@@ -259,8 +259,17 @@ class ScreeningRequest(RequestBody):
         return None if value is None else visible_text(value, newlines=False)
 
 
+class RegisteredCompany(Body):
+    company_number: str
+    name: str
+    status: str | None = Field(description="As Companies House has it: Active, Dissolved, Liquidation, ...")
+    previous_names: list[str]
+
+
 class ScreeningCandidate(Body):
     organisation_id: str
+    companies: list[RegisteredCompany] = Field(default_factory=list, description=(
+        "The registered company (Companies House) the organisation's records name, when the index has the register"))
     name: str | None
     score: float
     # every distinct way its records name it; with review or admin, including names of individuals

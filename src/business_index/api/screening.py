@@ -32,9 +32,13 @@ def router_for(services: Services) -> APIRouter:
         counts = index_queries.records_by_source(con, "organisation_id", ids) if ids else {}
         units = {organisation_id: [establishment_ref(e) for e in found] for organisation_id, found in
                  (index_queries.establishments_of(con, ids) if ids else {}).items()}
+        companies = index_queries.companies_of(con, ids) if ids else {}
         return schemas.ScreeningResult(query=request_body.name, candidates=[
             schemas.ScreeningCandidate(organisation_id=r[0], name=r[1], score=r[2], recorded_names=names.get(r[0], []),
-                                       establishments=units.get(r[0], []), records_by_source=counts.get(r[0], {}))
+                                       establishments=units.get(r[0], []), records_by_source=counts.get(r[0], {}),
+                                       companies=[schemas.RegisteredCompany(
+                                           company_number=c.company_number, name=c.name, status=c.status,
+                                           previous_names=c.previous_names) for c in companies.get(r[0], [])])
             for r in rows])
 
     return router

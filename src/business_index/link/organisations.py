@@ -36,6 +36,10 @@ def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
         WHERE m.operator OR NOT s.has_operator
         ORDER BY 1, 2""").fetchall()
     names: UnionFind[str] = UnionFind()
+    # names a registered company has had, now and before a change of name, are one operator's
+    for (clusters,) in _clusters_of_one_company(con):
+        for cluster in clusters[1:]:
+            names.join(clusters[0], cluster)
     first_name: dict[str, str] = {}
     for establishment, name_cluster in rows:
         if establishment in first_name:
@@ -51,3 +55,16 @@ def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
         SELECT e.record_id, e.record_key, o.cluster_id
         FROM establishment_clusters e JOIN establishment_organisations o ON o.establishment = e.cluster_id""")
     return len({names.find(n) for n in first_name.values()})
+
+
+def _clusters_of_one_company(con: duckdb.DuckDBPyConnection) -> list[tuple[list[str]]]:
+    """For each registered company (``link/companies.py``) the name clusters whose records name it
+    with a company's legal form, by any of its names; none without a register."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'company_name_keys'").fetchall()[0][0]:
+        return []
+    return con.execute("""
+        SELECT list(DISTINCT n.cluster_id ORDER BY n.cluster_id)
+        FROM name_clusters n
+        JOIN (SELECT unique_id AS record_id, unnest(company_keys) AS key FROM record_features) f USING (record_id)
+        JOIN company_name_keys k USING (key)
+        GROUP BY k.company_number HAVING count(DISTINCT n.cluster_id) > 1""").fetchall()

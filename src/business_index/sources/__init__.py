@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from business_index.config import Settings, SourceConfig
+from business_index.records import SourceKind
 from business_index.sources.base import FileStats, ReadResult, SourceFileError, check_readable
 from business_index.sources.gazetteer import read_gazetteer
 from business_index.sources.licensing import read_fhrs_csv, read_fhrs_xml, read_licensing
@@ -41,6 +42,9 @@ def read_source(settings: Settings, source: SourceConfig) -> ReadResult:
         if not path.exists():
             raise SourceFileError(path, f"file not found (source {source.name!r})")
         check_readable(path)
+    if source.kind == SourceKind.REGISTER:
+        # read while linking, filtered to the businesses the records name (sources/companies_house.py)
+        return ReadResult(source.name)
     empty = [p for p in paths if p.stat().st_size == 0]
     if empty and not source.allow_empty:
         raise SourceFileError(empty[0], _no_rows(source))

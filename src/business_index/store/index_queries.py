@@ -401,3 +401,26 @@ def name_prefix(con: duckdb.DuckDBPyConnection, unit: SearchUnit, prefix: str, l
     return [(str(i), str(n)) for i, n in con.execute(f"""
         SELECT {unit}, name FROM {table} WHERE starts_with(lower(name), lower(?))
         ORDER BY record_count DESC, {unit} LIMIT ?""", [prefix, limit]).fetchall()]
+
+
+
+class CompanyRow(NamedTuple):
+    company_number: str
+    name: str
+    status: str | None
+    category: str | None
+    incorporated: date | None
+    previous_names: list[str]
+
+
+def companies_of(con: duckdb.DuckDBPyConnection, organisation_ids: list[str]) -> dict[str, list[CompanyRow]]:
+    """Each organisation's registered companies (from a Companies House source), with every name
+    the company had before."""
+    found: dict[str, list[CompanyRow]] = {}
+    for organisation_id, *values in con.execute("""
+            SELECT o.organisation_id, c.company_number, c.name, c.status, c.category, c.incorporated,
+                   [p.name FOR p IN c.previous_names]
+            FROM organisation_companies o JOIN companies c USING (company_number)
+            WHERE o.organisation_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1, 2""", [organisation_ids]).fetchall():
+        found.setdefault(organisation_id, []).append(CompanyRow(*values))
+    return found

@@ -84,6 +84,13 @@ PUBLISHED: tuple[Table, ...] = (
     _t("address_model", "link", "the address model, rules and stop words the build matched with",
        "model source stopwords min_probability min_margin",
        written_by="link/properties", read_by="link/address_lists"),
+    _t("companies", "link", "a registered company the records could mean (Companies House), with its names",
+       "company_number name status category incorporated dissolved postcode address sic_codes previous_names "
+       "source file line",
+       written_by="link/companies", read_by="store/index_queries"),
+    _t("organisation_companies", "link", "an organisation and the registered company its records name",
+       "organisation_id company_number",
+       written_by="link/companies", read_by="store/index_queries"),
     _t("record_establishments", "link", "a record with its establishment and organisation",
        "record_id record_key establishment_id organisation_id",
        written_by="link/businesses",

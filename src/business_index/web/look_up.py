@@ -80,7 +80,8 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
             request, session, "business_detail.html", row.name or "A business", business=row, premises=premises,
             names=index_queries.recorded_names(con, ids, person.sees_personal_data).get(row.organisation_id, []),
             by_source=index_queries.records_by_source(con, "organisation_id", ids).get(row.organisation_id, {}),
-            plotted=_plot(premises, points), map_size=MAP_SIZE, back=BASE)
+            plotted=_plot(premises, points), map_size=MAP_SIZE, back=BASE,
+            companies=index_queries.companies_of(con, ids).get(row.organisation_id, []))
 
     return router
 
