@@ -36,10 +36,10 @@ PUBLISHED: tuple[Table, ...] = (
        written_by="store/index_writer", read_by=""),
     _t("source_files", "store", "a file read, with its counts and warnings",
        "source file encoding read loaded quarantined warnings",
-       written_by="store/index_writer", read_by="build store/index_queries"),
+       written_by="build store/index_writer", read_by="store/index_queries"),
     _t("quarantine", "sources", "a row that could not be loaded, with its field and reason",
        f"{LINEAGE} field reason raw",
-       written_by="store/index_writer", read_by="store/export store/index_queries"),
+       written_by="build store/index_writer", read_by="store/export store/index_queries"),
     _t("addresses", "sources", "a property (BLPU) with its approved address",
        "uprn parent_uprn usrn lpi_key logical_status blpu_state sao_start_number sao_start_suffix "
        "sao_end_number sao_end_suffix sao_text pao_start_number pao_start_suffix pao_end_number pao_end_suffix "
@@ -47,7 +47,7 @@ PUBLISHED: tuple[Table, ...] = (
        f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}",
        written_by="store/index_writer",
        read_by=("build derive/establishments derive/property_names link/business_inputs "
-                "link/address_lists link/deterministic link/features store/export store/index_queries "
+                "link/address_lists link/companies link/deterministic link/features store/export store/index_queries "
                 "store/index_reader")),
     _t("address_aliases", "sources", "an address (LPI) of a property, approved or not",
        f"uprn lpi_key logical_status language single_line_address postcode start_date end_date {LINEAGE}",
@@ -94,7 +94,7 @@ PUBLISHED: tuple[Table, ...] = (
     _t("record_establishments", "link", "a record with its establishment and organisation",
        "record_id record_key establishment_id organisation_id",
        written_by="link/businesses",
-       read_by=("build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic "
+       read_by=("build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic link/companies "
                 "store/export store/index_queries")),
     _t("id_changes", "link", "a merge or split of an id since the previous build",
        "kind previous_id current_id records change",
