@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
+from business_index.api.auth import AuthError
 from business_index.api.common import BadRequest, Services, caller, error_responses, guarded
 from business_index.store.export import EXPORTS, FORMATS, PERSONAL, ExportFormat, export_file
 
@@ -33,7 +34,7 @@ def router_for(services: Services) -> APIRouter:
         if what not in EXPORTS:
             raise BadRequest("what", f"unknown export; choose one of {', '.join(EXPORTS)}")
         if what in PERSONAL and not caller(request).sees_personal_data:
-            raise BadRequest("what", f"{what} holds personal data: it needs the review scope")
+            raise AuthError(403, f"{what} holds personal data: it needs the review scope")
         if format not in FORMATS:
             raise BadRequest("format", "choose csv, parquet or geojson")
         folder = FilePath(tempfile.mkdtemp(prefix="bx-export-"))

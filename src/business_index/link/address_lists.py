@@ -113,16 +113,25 @@ class IndexAddressMatcher:
         self.con.execute("CREATE OR REPLACE TEMP TABLE list_inputs_to_score AS SELECT * FROM list_inputs WHERE NOT not_a_property")
         score_candidates(self.con, "list_inputs_to_score", self.model)
         decide(self.con, "list_inputs", self.rules, not_a_property="i.not_a_property")
+        # the runner-up to a match is the best other place: not the property chosen, nor the
+        # building it was chosen through (a parent shell whose only unit it is)
         rows = self.con.execute("""
-            SELECT d.uprn, a.single_line_address, round(d.match_probability, 6),
-                   CASE WHEN d.uprn IS NULL THEN d.best_uprn ELSE d.runner_up_uprn END,
-                   r.single_line_address,
-                   round(CASE WHEN d.uprn IS NULL THEN d.best_probability ELSE d.runner_up_probability END, 6),
+            WITH others AS (
+                SELECT r.input_id, arg_min(r.uprn, r.rank) AS uprn, arg_min(r.match_probability, r.rank) AS p
+                FROM address_ranked r JOIN address_decisions d USING (input_id)
+                WHERE d.uprn IS NOT NULL AND r.uprn <> d.uprn AND r.uprn <> d.best_uprn
+                GROUP BY 1),
+            answered AS (
+                SELECT d.*, CASE WHEN d.uprn IS NULL THEN d.best_uprn ELSE o.uprn END AS other_uprn,
+                       CASE WHEN d.uprn IS NULL THEN d.best_probability ELSE o.p END AS other_probability
+                FROM address_decisions d LEFT JOIN others o USING (input_id))
+            SELECT d.uprn, a.single_line_address, round(d.match_probability, 6), d.other_uprn, r.single_line_address,
+                   round(d.other_probability, 6),
                    CASE WHEN d.level IS NOT NULL THEN d.decided_by || ' (' || d.level || ')' ELSE d.decided_by END,
                    d.reason
-            FROM address_decisions d
+            FROM answered d
             LEFT JOIN addresses a ON a.uprn = d.uprn
-            LEFT JOIN addresses r ON r.uprn = CASE WHEN d.uprn IS NULL THEN d.best_uprn ELSE d.runner_up_uprn END
+            LEFT JOIN addresses r ON r.uprn = d.other_uprn
             ORDER BY d.input_id""").fetchall()
         return [AddressMatch(*row) for row in rows]
 

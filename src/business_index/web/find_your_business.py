@@ -92,7 +92,7 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
         written = postcode.strip()
         normal = normalise_postcode(written)
         if not written or normal is None:
-            message = "Enter a postcode" if not written else "Enter a real postcode, like SS14 1DL"
+            message = "Enter a postcode" if not written else "Enter a real postcode, like SW1A 2AA"
             return pages.render(request, session, "postcode.html", "What is the postcode of your business premises?",
                                 postcode=written, errors={"postcode": message}, status=400, back=BASE)
         session["postcode"] = normal
@@ -173,7 +173,7 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
         if not form["line1"]:
             errors["line1"] = "Enter the building and street"
         if form["postcode"] and normalise_postcode(form["postcode"]) is None:
-            errors["postcode"] = "Enter a real postcode, like SS14 1DL"
+            errors["postcode"] = "Enter a real postcode, like SW1A 2AA"
         for field, value in form.items():
             try:
                 visible_text(value, newlines=False)

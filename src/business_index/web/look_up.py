@@ -49,7 +49,7 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
             if not key:
                 errors["name"] = "Enter a business name with letters or numbers in it"
             if postcode.strip() and normal is None:
-                errors["postcode"] = "Enter a real postcode, like SS14 1DL, or leave it empty"
+                errors["postcode"] = "Enter a real postcode, like SW1A 2AA, or leave it empty"
             limited = None if errors else pages.limited(request, session, "search")
             if limited:
                 return limited
