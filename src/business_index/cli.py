@@ -46,6 +46,18 @@ def _approved_names(store: str | None, index: Path):  # type: ignore[no-untyped-
         _fail(f"cannot read approved names from the submissions store: {exc}\nNo index was published.")
 
 
+def _check_index(index: Path) -> None:
+    """Stop with a clear error unless ``index`` is an index this version reads."""
+    from business_index.store.index_reader import IndexReader, IndexUnavailable
+
+    if not index.exists():
+        _fail(f"{index}: no such index")
+    try:
+        IndexReader(index).current()
+    except IndexUnavailable as exc:
+        _fail(f"--index {index}: {exc}")
+
+
 def _show_version(value: bool) -> None:
     if value:
         from business_index import __version__
@@ -260,7 +272,6 @@ def export(
 
     from business_index.store.export import EXPORTS, export_file
     from business_index.store.export import export_format as format_of
-    from business_index.store.index_reader import IndexReader, IndexUnavailable
 
     if what not in EXPORTS:
         _fail(f"unknown export {what!r}: choose one of {', '.join(EXPORTS)}")
@@ -268,12 +279,7 @@ def export(
         fmt = format_of(out, export_format)
     except ValueError as exc:
         _fail(str(exc))
-    if not index.exists():
-        _fail(f"{index}: no such index")
-    try:
-        IndexReader(index).current()
-    except IndexUnavailable as exc:
-        _fail(f"--index {index}: {exc}")
+    _check_index(index)
     try:
         rows = export_file(index, what, out, fmt)
     except ValueError as exc:
@@ -353,15 +359,9 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
 ) -> None:
     """Write the data-quality dashboard of an index as one self-contained HTML file (no server needed)."""
-    from business_index.store.index_reader import IndexReader, IndexUnavailable
     from business_index.web.dashboard import report_html
 
-    if not index.exists():
-        _fail(f"{index}: no such index")
-    try:
-        IndexReader(index).current()
-    except IndexUnavailable as exc:
-        _fail(f"--index {index}: {exc}")
+    _check_index(index)
     try:
         out.write_text(report_html(index), encoding="utf-8")
     except OSError as exc:

@@ -202,10 +202,19 @@ def test_that_is_my_business_returns_to_the_licence_application(page, open_serve
     assert back.startswith("https://licensing.example.org/apply?id=7&") and f"uprn={place['uprn']}" in back
 
 
-def test_a_return_url_that_is_not_allowed_is_ignored(page, open_server: Server) -> None:  # type: ignore[no-untyped-def]
+def test_a_return_url_that_is_not_allowed_is_ignored(page, open_server: Server, place) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{open_server.url}/find-your-business?return_url=https://evil.example.com/")
-    assert page.get_by_role("button", name="Start now").is_visible()
-    # nothing to see here until the end: the confirmation offers no way back to an unlisted site
+    page.get_by_role("button", name="Start now").click()
+    page.get_by_label("What is the postcode of your business premises?").fill(str(place["postcode"]))
+    page.get_by_role("button", name="Find address").click()
+    page.locator(f"input[name=uprn][value='{place['uprn']}']").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Yes, that is my business").check()
+    page.get_by_role("button", name="Continue").click()
+    assert page.get_by_role("heading", name="Business confirmed").is_visible()
+    # the confirmation offers no way back to a site that is not allowed
+    assert page.get_by_role("button", name="Continue with your application").count() == 0
+    assert "evil.example.com" not in page.content()
 
 
 def test_a_bad_postcode_and_a_postcode_with_no_addresses_say_what_to_do(page, open_server: Server) -> None:  # type: ignore[no-untyped-def]

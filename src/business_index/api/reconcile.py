@@ -118,9 +118,9 @@ def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
     def _match_name(request: Request, kind: str, text: str, given: dict[str, str], limit: int) -> list[dict[str, Any]]:
         unit = TYPES[kind][1]
         con, _ = services.reader.cursor()
-        if text and text.upper().startswith(("O", "E")) and index_queries.extension_rows(con, unit, [text]):  # type: ignore[arg-type]
-            row = index_queries.extension_rows(con, unit, [text])[text]  # type: ignore[arg-type]
-            return [_candidate(text, row.name, kind, EXACT, True, "the id given")]
+        named = index_queries.extension_rows(con, unit, [text]) if text[:1].upper() in ("O", "E") else {}  # type: ignore[arg-type]
+        if text in named:  # an id as the query is that entity
+            return [_candidate(text, named[text].name, kind, EXACT, True, "the id given")]
         key = name_key(text)
         if not key:
             return []

@@ -38,7 +38,7 @@ import duckdb
 
 from business_index.clean.addresses import FLOOR_ORDER, TOP_FLOOR
 from business_index.duckdb_utils import scalar
-from business_index.link.compiled_model import CompiledModel, level_labels_sql, scoring_sql
+from business_index.link.compiled_model import CompiledModel, level_labels_sql, scoring_sql, sql_text
 from business_index.records import LIVE_STATUSES_SQL
 
 SHIPPED_ADDRESS_MODEL = Path(__file__).parent / "models" / "address_matching.json"
@@ -164,14 +164,14 @@ def _resolve_top_floors(con: duckdb.DuckDBPyConnection) -> None:
     """"Top floor flat, 12 High Street" is the highest floor the gazetteer names at 12 High Street
     (same postcode, same number); with no floors there, it stays as written."""
     rank = "list_max(list_transform({}, lambda f: {}))".format(
-        "{floors}", "CASE " + " ".join(f"WHEN f = {_text(floor)} THEN {i}" for i, floor in enumerate(FLOOR_ORDER)) + " END")
+        "{floors}", "CASE " + " ".join(f"WHEN f = {sql_text(floor)} THEN {i}" for i, floor in enumerate(FLOOR_ORDER)) + " END")
     con.execute(f"""
         UPDATE match_inputs SET sub_premises = top.floor, floors = [top.floor]
         FROM (
             SELECT i.unique_id,
-                   [{', '.join(_text(f) for f in FLOOR_ORDER)}][max({rank.format(floors='a.floors')}) + 1] AS floor
+                   [{', '.join(sql_text(f) for f in FLOOR_ORDER)}][max({rank.format(floors='a.floors')}) + 1] AS floor
             FROM match_inputs i JOIN address_features a ON a.postcode = i.postcode AND a.number_base = i.number_base
-            WHERE i.sub_premises = {_text(TOP_FLOOR)} AND {rank.format(floors='a.floors')} IS NOT NULL
+            WHERE i.sub_premises = {sql_text(TOP_FLOOR)} AND {rank.format(floors='a.floors')} IS NOT NULL
             GROUP BY 1) top
         WHERE match_inputs.unique_id = top.unique_id
     """)
@@ -197,9 +197,9 @@ def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a
                    r.uprn AS runner_up_uprn, r.match_probability AS runner_up_probability,
                    r.match_weight AS runner_up_weight, r.parent_uprn AS runner_up_parent,
                    CASE
-                       WHEN {not_a_property} THEN {_text(NOT_A_PROPERTY)}
-                       WHEN b.uprn IS NULL THEN {_text(NO_CANDIDATE)}
-                       WHEN b.match_probability < {rules.min_probability} THEN {_text(BELOW_THRESHOLD)}
+                       WHEN {not_a_property} THEN {sql_text(NOT_A_PROPERTY)}
+                       WHEN b.uprn IS NULL THEN {sql_text(NO_CANDIDATE)}
+                       WHEN b.match_probability < {rules.min_probability} THEN {sql_text(BELOW_THRESHOLD)}
                        WHEN i.number_base IS NOT NULL AND NOT EXISTS (
                            SELECT 1 FROM address_features a
                            WHERE a.uprn = b.uprn AND (
@@ -207,10 +207,10 @@ def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a
                                OR try_cast(i.number_base AS INTEGER) BETWEEN
                                       try_cast(regexp_extract(a.number, '^([0-9]+)', 1) AS INTEGER)
                                   AND try_cast(regexp_extract(a.number, '-([0-9]+)', 1) AS INTEGER)))
-                           THEN {_text(NUMBER_DIFFERS)}
+                           THEN {sql_text(NUMBER_DIFFERS)}
                        WHEN v.uprn IS NOT NULL AND (b.match_weight - v.match_weight < {rules.min_margin}
                                                     OR (b.match_weight = v.match_weight AND b.likeness = v.likeness))
-                           THEN {_text(TOO_CLOSE)}
+                           THEN {sql_text(TOO_CLOSE)}
                    END AS reason
             FROM {inputs} i LEFT JOIN best b ON b.input_id = i.unique_id
             LEFT JOIN runner_up r ON r.input_id = i.unique_id
@@ -225,7 +225,3 @@ def decide(con: duckdb.DuckDBPyConnection, inputs: str, rules: MatchRules, not_a
         LEFT JOIN only_unit_of_parent o ON o.parent_uprn = j.best_uprn AND j.best_kind = 'parent'
     """)
 
-
-def _text(value: str) -> str:
-    """``value`` as an SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"

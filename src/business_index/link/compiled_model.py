@@ -96,7 +96,7 @@ def scoring_sql(model: CompiledModel, left: str, right: str, left_columns: list[
 
 def level_labels_sql(model: CompiledModel, levels: str) -> str:
     """An SQL expression naming, from a ``levels`` list, the level of each comparison."""
-    parts = [f"'{comp.name}: ' || [{', '.join(_text(label) for label in comp.labels)}][{levels}[{i + 1}]]"
+    parts = [f"'{comp.name}: ' || [{', '.join(sql_text(label) for label in comp.labels)}][{levels}[{i + 1}]]"
              for i, comp in enumerate(model.comparisons)]
     return f"concat_ws('; ', {', '.join(parts)})"
 
@@ -108,5 +108,6 @@ def _double(value: float) -> str:
     return f"{value!r}::DOUBLE"
 
 
-def _text(value: str) -> str:
+def sql_text(value: str) -> str:
+    """``value`` as an SQL string literal."""
     return "'" + value.replace("'", "''") + "'"

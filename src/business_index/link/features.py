@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from business_index.clean.addresses import (
     DEFAULT_STOPWORDS,
+    AddressParts,
     address_tokens,
     describes_no_property,
     expand_street_words,
@@ -160,15 +161,7 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         names = record_name_candidates(name, trading, holder, bool(individual))
         primary = names.keys[0] if names.keys else None
         columns["unique_id"].append(record_id)
-        columns["postcode"].append(pc)
-        columns["sector"].append(postcode_sector(pc))
-        columns["district"].append(postcode_district(pc))
-        columns["sub_premises"].append(parts.sub_premises)
-        columns["number"].append(parts.number)
-        columns["number_base"].append(parts.number_base)
-        columns["street"].append(parts.street)
-        columns["tokens"].append(list(parts.tokens))
-        columns["floors"].append(list(parts.floors))
+        _append_address(columns, pc, parts)
         shown = public_name(record_type, name, trading, source in publishing_sources)
         columns["public_name"].append(shown)
         columns["public_key"].append(name_key(shown))
@@ -188,6 +181,19 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
     create_table_from_columns(con, "record_features", columns, _RECORD_SCHEMA)
 
 
+def _append_address(columns: dict[str, list[Any]], postcode: str | None, parts: AddressParts) -> None:
+    """A record's or an input's postcode and address parts, in the columns the matcher compares."""
+    columns["postcode"].append(postcode)
+    columns["sector"].append(postcode_sector(postcode))
+    columns["district"].append(postcode_district(postcode))
+    columns["sub_premises"].append(parts.sub_premises)
+    columns["number"].append(parts.number)
+    columns["number_base"].append(parts.number_base)
+    columns["street"].append(parts.street)
+    columns["tokens"].append(list(parts.tokens))
+    columns["floors"].append(list(parts.floors))
+
+
 def input_features(inputs: Iterable[tuple[int, Sequence[str | None], str | None, str | None]],
                    known_streets: frozenset[str], stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> pa.Table:
     """The comparable form (the matcher's ``INPUT_COLUMNS`` and ``not_a_property``) of a list of
@@ -200,15 +206,7 @@ def input_features(inputs: Iterable[tuple[int, Sequence[str | None], str | None,
         parts = parse_address(address_lines, stopwords, known_streets)
         keys = record_name_candidates(name, None, None, False).keys if name else ()
         columns["unique_id"].append(input_id)
-        columns["postcode"].append(pc)
-        columns["sector"].append(postcode_sector(pc))
-        columns["district"].append(postcode_district(pc))
-        columns["sub_premises"].append(parts.sub_premises)
-        columns["number"].append(parts.number)
-        columns["number_base"].append(parts.number_base)
-        columns["street"].append(parts.street)
-        columns["tokens"].append(list(parts.tokens))
-        columns["floors"].append(list(parts.floors))
+        _append_address(columns, pc, parts)
         columns["name_keys"].append(list(keys))
         columns["primary_name"].append(keys[0] if keys else None)
         columns["not_a_property"].append(describes_no_property(address_lines))

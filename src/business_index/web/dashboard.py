@@ -52,11 +52,8 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def team(request: Request) -> tuple[dict[str, Any], Response | None]:
-        session = pages.session(request)
-        person = pages.signed_in(session)
-        if not pages.allowed(person, "review"):
-            return session, pages.to_sign_in(request, session, "review")
-        return session, None
+        session, _, refused = pages.person(request, "review")
+        return session, refused
 
     @router.get(BASE, response_class=HTMLResponse)
     def dashboard(request: Request) -> Response:

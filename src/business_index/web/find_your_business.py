@@ -57,6 +57,20 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
             return session, None, pages.to_sign_in(request, session, scope)
         return session, person, None
 
+    def step(request: Request, scope: str = "read", *, posted_csrf: str | None = None, needs: tuple[str, ...] = ()
+             ) -> tuple[dict[str, Any], Principal | None, Response | None]:
+        """What every step checks first: who is asking (``scope``), the form's CSRF token when one
+        was posted, and the answers the step ``needs`` from the steps before it. The third value is
+        the answer to give instead of the step, when one of them fails."""
+        session, person, refused = entry(request, scope)
+        if refused:
+            return session, None, refused
+        if posted_csrf is not None and not pages.csrf_ok(session, posted_csrf):
+            return session, None, pages.forged(request, session)
+        if any(not session.get(key) for key in needs):
+            return session, None, journey_over(request, session)
+        return session, person, None
+
     def journey_over(request: Request, session: dict[str, Any]) -> Response:
         """A step reached without the answers before it (a session that ended, a bookmark)."""
         notice = "Your session ended, so you need to start again." if session.get("ended") else None
@@ -76,7 +90,7 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.get(f"{BASE}/postcode", response_class=HTMLResponse)
     def postcode_form(request: Request) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request)
         if refused:
             return refused
         return pages.render(request, session, "postcode.html", "What is the postcode of your business premises?",
@@ -84,11 +98,9 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.post(f"{BASE}/postcode")
     def postcode_answer(request: Request, csrf_token: str = Form(""), postcode: str = Form("")) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request, posted_csrf=csrf_token)
         if refused:
             return refused
-        if not pages.csrf_ok(session, csrf_token):
-            return pages.forged(request, session)
         written = postcode.strip()
         normal = normalise_postcode(written)
         if not written or normal is None:
@@ -105,12 +117,10 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.get(f"{BASE}/address", response_class=HTMLResponse)
     def address_form(request: Request) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request, needs=("postcode",))
         if refused:
             return refused
-        postcode = session.get("postcode")
-        if not postcode:
-            return journey_over(request, session)
+        postcode = session["postcode"]
         found = addresses_at(postcode)
         if not found:
             return pages.render(request, session, "message.html", "No addresses found", heading=f"No addresses found for {postcode}",
@@ -123,14 +133,10 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.post(f"{BASE}/address")
     def address_answer(request: Request, csrf_token: str = Form(""), uprn: str = Form("")) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request, posted_csrf=csrf_token, needs=("postcode",))
         if refused:
             return refused
-        if not pages.csrf_ok(session, csrf_token):
-            return pages.forged(request, session)
-        postcode = session.get("postcode")
-        if not postcode:
-            return journey_over(request, session)
+        postcode = session["postcode"]
         found = addresses_at(postcode)
         chosen = next((a for a in found if str(a["uprn"]) == uprn), None)
         if chosen is None:
@@ -154,7 +160,7 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.get(f"{BASE}/manual-address", response_class=HTMLResponse)
     def manual_form(request: Request) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request)
         if refused:
             return refused
         return pages.render(request, session, "manual_address.html", "What is the address of your business premises?",
@@ -163,11 +169,9 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
     @router.post(f"{BASE}/manual-address")
     def manual_answer(request: Request, csrf_token: str = Form(""), line1: str = Form(""), line2: str = Form(""),
                       town: str = Form(""), postcode: str = Form("")) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request, posted_csrf=csrf_token)
         if refused:
             return refused
-        if not pages.csrf_ok(session, csrf_token):
-            return pages.forged(request, session)
         form = {"line1": line1.strip(), "line2": line2.strip(), "town": town.strip(), "postcode": postcode.strip()}
         errors = {}
         if not form["line1"]:
@@ -200,53 +204,43 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
                                 back=f"{BASE}/manual-address")
         return choose_property(session, answer.uprn, notice=f"We found your address: {answer.address}")
 
+    def business_page(request: Request, session: dict[str, Any], **extra: Any) -> Response:
+        return pages.render(request, session, "business.html", "The business at this address",
+                            address=session["address"], business_name=session.get("name_on_record"),
+                            back=f"{BASE}/address", **extra)
+
     @router.get(f"{BASE}/business", response_class=HTMLResponse)
     def business_form(request: Request) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request, needs=("uprn",))
         if refused:
             return refused
-        if "uprn" not in session:
-            return journey_over(request, session)
-        return pages.render(request, session, "business.html", "The business at this address", address=session["address"],
-                            business_name=session.get("name_on_record"), back=f"{BASE}/address")
+        return business_page(request, session)
 
     @router.post(f"{BASE}/business")
     def business_answer(request: Request, csrf_token: str = Form(""), answer: str = Form("")) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request, posted_csrf=csrf_token, needs=("uprn",))
         if refused:
             return refused
-        if not pages.csrf_ok(session, csrf_token):
-            return pages.forged(request, session)
-        if "uprn" not in session:
-            return journey_over(request, session)
         if answer == "yes" and session.get("name_on_record"):
             session.update(business_name=session["name_on_record"], reference=None)
             return pages.redirect(f"{BASE}/confirmation", session)
         if answer == "no":
             return pages.redirect(f"{BASE}/name", session)
-        return pages.render(request, session, "business.html", "The business at this address", address=session["address"],
-                            business_name=session.get("name_on_record"), status=400, back=f"{BASE}/address",
-                            errors={"answer": "Select whether this is your business"})
+        return business_page(request, session, status=400, errors={"answer": "Select whether this is your business"})
 
     @router.get(f"{BASE}/name", response_class=HTMLResponse)
     def name_form(request: Request) -> Response:
-        session, _, refused = entry(request, "submit")
+        session, _, refused = step(request, "submit", needs=("uprn",))
         if refused:
             return refused
-        if "uprn" not in session:
-            return journey_over(request, session)
         return pages.render(request, session, "name.html", "What is the name of your business?", address=session["address"],
                             business_name=session.get("business_name"), back=f"{BASE}/business")
 
     @router.post(f"{BASE}/name")
     def name_answer(request: Request, csrf_token: str = Form(""), business_name: str = Form("")) -> Response:
-        session, _, refused = entry(request, "submit")
+        session, _, refused = step(request, "submit", posted_csrf=csrf_token, needs=("uprn",))
         if refused:
             return refused
-        if not pages.csrf_ok(session, csrf_token):
-            return pages.forged(request, session)
-        if "uprn" not in session:
-            return journey_over(request, session)
         name = " ".join(business_name.split())
         error = None
         if not name:
@@ -268,11 +262,9 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.get(f"{BASE}/check", response_class=HTMLResponse)
     def check_form(request: Request) -> Response:
-        session, _, refused = entry(request, "submit")
+        session, _, refused = step(request, "submit", needs=("uprn", "business_name"))
         if refused:
             return refused
-        if "uprn" not in session or not session.get("business_name"):
-            return journey_over(request, session)
         # one key for what this page shows: pressing Send twice sends once, sending again later sends anew
         session["send_key"] = secrets.token_hex(8)
         return pages.render(request, session, "check.html", "Check your answers", address=session["address"],
@@ -280,13 +272,9 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.post(f"{BASE}/check")
     def check_answer(request: Request, csrf_token: str = Form("")) -> Response:
-        session, person, refused = entry(request, "submit")
+        session, person, refused = step(request, "submit", posted_csrf=csrf_token, needs=("uprn", "business_name"))
         if refused or person is None:
             return refused or pages.forged(request, session)
-        if not pages.csrf_ok(session, csrf_token):
-            return pages.forged(request, session)
-        if "uprn" not in session or not session.get("business_name"):
-            return journey_over(request, session)
         if session.get("reference"):  # sent already: a second press of Send sends nothing more
             return pages.redirect(f"{BASE}/confirmation", session)
         if person.subject.startswith("resident:"):
@@ -308,11 +296,9 @@ def router_for(services: Services, pages: Pages, matcher: MatcherOfCurrentBuild)
 
     @router.get(f"{BASE}/confirmation", response_class=HTMLResponse)
     def confirmation(request: Request) -> Response:
-        session, _, refused = entry(request)
+        session, _, refused = step(request, needs=("uprn", "business_name"))
         if refused:
             return refused
-        if "uprn" not in session or not session.get("business_name"):
-            return journey_over(request, session)
         return_to = None
         if session.get("return_url"):
             answer = {"uprn": session["uprn"], "business_name": session["business_name"]}

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from business_index.api.auth import ANONYMOUS, Principal
+from business_index.api.auth import Principal
 from business_index.api.common import Services
 from business_index.clean.names import name_key
 from business_index.postcodes import normalise_postcode
@@ -27,14 +27,7 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def officer(request: Request) -> tuple[dict[str, Any], Principal | None, Response | None]:
-        session = pages.session(request)
-        person = pages.signed_in(session)
-        if person is None and services.auth.anonymous_read:
-            person = ANONYMOUS
-        # review and admin read too, as in the API
-        if person is None or not ("read" in person.scopes or person.sees_personal_data):
-            return session, None, pages.to_sign_in(request, session, "read")
-        return session, person, None
+        return pages.person(request, "read", "review", anonymous=True)  # review reads too, as in the API
 
     @router.get(BASE, response_class=HTMLResponse)
     def search(request: Request, name: str = "", postcode: str = "") -> Response:

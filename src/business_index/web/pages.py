@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from business_index.api.auth import AuthError, Principal, verify_token
+from business_index.api.auth import ANONYMOUS, AuthError, Principal, verify_token
 from business_index.api.common import Services, client_address
 from business_index.api.rate_limits import RateLimited
 from business_index.config import ServeConfig
@@ -76,6 +76,18 @@ class Pages:
     def allowed(self, person: Principal | None, *scopes: str) -> bool:
         """Whether ``person`` holds one of ``scopes`` (``admin`` holds every scope, as in the API)."""
         return person is not None and bool(person.scopes & {*scopes, "admin"})
+
+    def person(self, request: Request, *scopes: str, anonymous: bool = False
+               ) -> tuple[dict[str, Any], Principal | None, Response | None]:
+        """The session and who signed in with one of ``scopes`` (or, when ``anonymous`` and the
+        server allows anonymous reading, anyone); else the sign-in page to answer with."""
+        session = self.session(request)
+        person = self.signed_in(session)
+        if person is None and anonymous and self.services.auth.anonymous_read:
+            person = ANONYMOUS
+        if person is None or not self.allowed(person, *scopes):
+            return session, None, self.to_sign_in(request, session, scopes[0])
+        return session, person, None
 
     def limited(self, request: Request, session: dict[str, Any], kind: str) -> Response | None:
         """The page answering that this client is past its limit of ``kind``, or None."""

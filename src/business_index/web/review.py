@@ -29,11 +29,8 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def reviewer(request: Request) -> tuple[dict[str, Any], str | None, Response | None]:
-        session = pages.session(request)
-        person = pages.signed_in(session)
-        if not pages.allowed(person, "review") or person is None:
-            return session, None, pages.to_sign_in(request, session, "review")
-        return session, person.subject, None
+        session, person, refused = pages.person(request, "review")
+        return session, person.subject if person else None, refused
 
     @router.get(BASE, response_class=HTMLResponse)
     def queue(request: Request, status: str = "pending", uprn: str = "", page: int = 1) -> Response:
