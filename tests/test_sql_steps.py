@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from business_index.derive.establishments import APPROVED_NAME_SEARCH_STEPS, SUMMARY_STEPS
+from business_index.derive.name_index import NAME_INDEX_STEPS
 from business_index.link.business_inputs import BUSINESS_INPUT_STEPS
 from business_index.sql_steps import SqlStep, StepError, check_plan, plan, run_steps
 
@@ -56,5 +57,5 @@ def test_plan_says_what_each_step_reads_and_writes() -> None:
 
 def test_the_readme_shows_every_plan() -> None:
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    for line in plan((*BUSINESS_INPUT_STEPS, *SUMMARY_STEPS, *APPROVED_NAME_SEARCH_STEPS)):
+    for line in plan((*BUSINESS_INPUT_STEPS, *SUMMARY_STEPS, *APPROVED_NAME_SEARCH_STEPS, *NAME_INDEX_STEPS)):
         assert line in readme, line

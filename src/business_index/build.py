@@ -19,6 +19,7 @@ import duckdb
 from business_index.clean.names import name_key
 from business_index.config import Settings
 from business_index.derive.establishments import APPROVED_NAME_SEARCH_STEPS, SUMMARY_STEPS
+from business_index.derive.name_index import NAME_INDEX_STEPS
 from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
 from business_index.link.address_matching import MatchRules
@@ -223,6 +224,7 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
         step_seconds = run_steps(writer.connection, SUMMARY_STEPS)
         derive_property_names(writer.connection, settings.derive.name_precedence)
         step_seconds.update(run_steps(writer.connection, APPROVED_NAME_SEARCH_STEPS))
+        step_seconds.update(run_steps(writer.connection, NAME_INDEX_STEPS))
         timings.update({f"derive.{step}": seconds for step, seconds in step_seconds.items()})
         # only the declared tables are published (store/index_schema.py): the stages' working
         # tables and Splink's go

@@ -243,6 +243,9 @@ class ServeConfig(BaseSettings):
     # an index with at most this many live addresses answers postcode lookups from memory
     # (about 300 bytes an address per worker); a larger one asks DuckDB
     postcode_lookup_max_rows: int = Field(default=2_000_000, ge=0)
+    # an index whose name index has at most this many trigram rows searches names in memory
+    # (about 40 bytes a row per worker); a larger one asks the database's name index
+    name_index_max_rows: int = Field(default=20_000_000, ge=0)
 
     @field_validator("session_secret")
     @classmethod

@@ -80,7 +80,7 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
         if per_minute > 0}
     if config.page_submissions_per_hour > 0:
         limits["page_submissions"] = Limit(config.page_submissions_per_hour, 3600)
-    services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows), store=store,
+    services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows, config.name_index_max_rows), store=store,
                         approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config,
                         limiter=RateLimiter(limits, rate_limit_file))
     app = FastAPI(title="Business Index", version=__version__, description=DESCRIPTION,

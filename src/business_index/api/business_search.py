@@ -1,6 +1,6 @@
 """What the establishment, organisation and screening routes share: the search key of a name a
 caller wrote, and the short references to an establishment or an organisation that answers embed.
-The search itself is ``store.index_queries.search_rows`` and ``search_total``."""
+The search itself is ``store.name_lookup``."""
 
 from business_index.api import schemas
 from business_index.api.common import BadRequest

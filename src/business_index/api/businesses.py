@@ -17,7 +17,7 @@ from business_index.api.common import (
     guarded,
     query_postcode,
 )
-from business_index.store import index_queries
+from business_index.store import index_queries, name_lookup
 
 
 def router_for(services: Services) -> APIRouter:
@@ -31,11 +31,11 @@ def router_for(services: Services) -> APIRouter:
         """One page of a name search over establishments or organisations (``unit``), and the total."""
         key = query_name_key("name", name)
         normal = query_postcode("postcode", postcode)
-        con, _ = reader.cursor()
+        con, index = reader.cursor()
         personal, least = caller(request).sees_personal_data, config.search_min_similarity
-        return (index_queries.search_total(con, unit, key, normal, personal, least),
-                index_queries.search_rows(con, unit, key, normal, personal, least, columns, order, page_size,
-                                          (page - 1) * page_size))
+        matches = name_lookup.name_matches(con, unit, key, normal, personal, least, held=index.names)
+        return len(matches), name_lookup.matched_rows(con, unit, matches, columns, order, page_size,
+                                                      (page - 1) * page_size)
 
     @router.get("/api/v1/establishments", response_model=schemas.EstablishmentList, response_model_by_alias=True,
              responses=error_responses(429),

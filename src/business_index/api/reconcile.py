@@ -30,7 +30,7 @@ from business_index.api.common import BadRequest, Services, caller, error_respon
 from business_index.clean.names import name_key
 from business_index.link.address_lists import AddressInput, NotMatchable
 from business_index.postcodes import normalise_postcode
-from business_index.store import index_queries
+from business_index.store import index_queries, name_lookup
 
 BASE = "/reconcile"
 IDENTIFIER_SPACE = "https://business-index.example/ns/id"
@@ -117,7 +117,7 @@ def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
 
     def _match_name(request: Request, kind: str, text: str, given: dict[str, str], limit: int) -> list[dict[str, Any]]:
         unit = TYPES[kind][1]
-        con, _ = services.reader.cursor()
+        con, index = services.reader.cursor()
         named = index_queries.extension_rows(con, unit, [text]) if text[:1].upper() in ("O", "E") else {}  # type: ignore[arg-type]
         if text in named:  # an id as the query is that entity
             return [_candidate(text, named[text].name, kind, EXACT, True, "the id given")]
@@ -126,8 +126,9 @@ def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
             return []
         postcode = normalise_postcode(given.get("postcode") or "")
         personal = caller(request).sees_personal_data
-        rows = index_queries.search_rows(con, unit, key, None, personal, config.search_min_similarity,  # type: ignore[arg-type]
-                                         f"{unit}, name, score", f"score DESC, record_count DESC, {unit}", limit * 3, 0)
+        matches = name_lookup.name_matches(con, unit, key, None, personal, config.search_min_similarity, held=index.names)  # type: ignore[arg-type]
+        rows = name_lookup.matched_rows(con, unit, matches, f"{unit}, name, score",  # type: ignore[arg-type]
+                                        f"score DESC, record_count DESC, {unit}", limit * 3, 0)
         places = index_queries.extension_rows(con, unit, [str(r[0]) for r in rows]) if rows else {}  # type: ignore[arg-type]
         numbers = ({i: {c.company_number for c in found} for i, found in
                     index_queries.companies_of(con, [str(r[0]) for r in rows]).items()}

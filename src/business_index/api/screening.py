@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from business_index.api import schemas
 from business_index.api.business_search import establishment_ref, query_name_key
 from business_index.api.common import Services, caller, error_responses, guarded, query_postcode
-from business_index.store import index_queries
+from business_index.store import index_queries, name_lookup
 
 
 def router_for(services: Services) -> APIRouter:
@@ -23,10 +23,11 @@ def router_for(services: Services) -> APIRouter:
         key = query_name_key("name", request_body.name)
         normal = query_postcode("postcode", request_body.postcode)
         personal = caller(request).sees_personal_data
-        con, _ = reader.cursor()
-        rows = index_queries.search_rows(con, "organisation_id", key, normal, personal, config.search_min_similarity,
-                                         "organisation_id, name, score",
-                                         "score DESC, record_count DESC, organisation_id", request_body.limit, 0)
+        con, index = reader.cursor()
+        matches = name_lookup.name_matches(con, "organisation_id", key, normal, personal,
+                                           config.search_min_similarity, held=index.names)
+        rows = name_lookup.matched_rows(con, "organisation_id", matches, "organisation_id, name, score",
+                                        "score DESC, record_count DESC, organisation_id", request_body.limit, 0)
         ids = [r[0] for r in rows]
         names = index_queries.recorded_names(con, ids, personal) if ids else {}
         counts = index_queries.records_by_source(con, "organisation_id", ids) if ids else {}

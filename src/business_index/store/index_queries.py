@@ -12,8 +12,7 @@ import duckdb
 
 from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
-
-SearchUnit = Literal["establishment_id", "organisation_id"]
+from business_index.store.name_lookup import SearchUnit
 
 
 class PropertyRow(NamedTuple):
@@ -175,42 +174,6 @@ def linked_records(con: duckdb.DuckDBPyConnection, uprn: int) -> list[LinkedReco
         JOIN record_names f USING (record_id)
         LEFT JOIN record_establishments re USING (record_id)
         WHERE l.uprn = ? ORDER BY b.source, b.record_id""", [uprn]).fetchall()]
-
-
-def search_sql(unit: SearchUnit, personal: bool, min_similarity: float) -> str:
-    """Typo-tolerant search of establishments or organisations (``unit``): the best similarity
-    between the query and any name their records carry (names of individuals only when the caller
-    may see personal data) at least ``min_similarity``, optionally only those with a record at a
-    postcode. Parameters: the name key twice, the postcode twice."""
-    table = "establishments" if unit == "establishment_id" else "organisations"
-    personal_filter = "" if personal else "AND NOT s.personal"
-    return f"""
-        WITH keys AS (
-            SELECT s.{unit}, max(jaro_winkler_similarity(s.key, ?)) AS score
-            FROM name_search s
-            WHERE s.{unit} IS NOT NULL {personal_filter}
-            GROUP BY s.{unit} HAVING max(jaro_winkler_similarity(s.key, ?)) >= {float(min_similarity)})
-        SELECT u.*, round(k.score, 4) AS score
-        FROM keys k JOIN {table} u USING ({unit})
-        WHERE ? IS NULL OR u.{unit} IN (
-            SELECT c.{unit} FROM record_establishments c
-            JOIN business_records b USING (record_id)
-            LEFT JOIN addresses a ON a.uprn = (SELECT l.uprn FROM record_links l WHERE l.record_id = b.record_id)
-            WHERE replace(coalesce(a.postcode, b.postcode), ' ', '') = replace(?, ' ', ''))"""
-
-
-def search_rows(con: duckdb.DuckDBPyConnection, unit: SearchUnit, key: str, postcode: str | None, personal: bool,
-                min_similarity: float, columns: str, order: str, limit: int, offset: int) -> list[tuple[Any, ...]]:
-    """One page (``columns`` in ``order``) of a name search over ``unit``."""
-    return con.execute(f"SELECT {columns} FROM ({search_sql(unit, personal, min_similarity)}) "
-                       f"ORDER BY {order} LIMIT ? OFFSET ?", [key, key, postcode, postcode, limit, offset]).fetchall()
-
-
-def search_total(con: duckdb.DuckDBPyConnection, unit: SearchUnit, key: str, postcode: str | None, personal: bool,
-                 min_similarity: float) -> int:
-    """How many establishments or organisations (``unit``) a name search finds in all."""
-    return int(con.execute(f"SELECT count(*) FROM ({search_sql(unit, personal, min_similarity)})",
-                           [key, key, postcode, postcode]).fetchall()[0][0])
 
 
 def establishment_row(con: duckdb.DuckDBPyConnection, establishment_id: str) -> EstablishmentRow | None:

@@ -8,7 +8,8 @@ two builds.
 Postcode lookups are the busiest question by far (the shop-front licence journey), so when an
 index has no more than ``postcode_lookup_max_rows`` live addresses the reader holds them in
 memory, grouped by postcode and already in display order, built once per build; larger indexes
-answer from DuckDB.
+answer from DuckDB. The name index (``store/name_lookup``) is held alike up to
+``name_index_max_rows`` trigram rows. ``describe_build`` is shared with the PostgreSQL reader.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import duckdb
 from business_index.config import DeriveConfig
 from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.index_writer import SCHEMA_VERSION
+from business_index.store.name_lookup import NameIndex
 
 # an index from before the precedence was recorded was built with the default
 DEFAULT_PRECEDENCE = [str(kind) for kind in DeriveConfig().name_precedence]
@@ -43,21 +45,55 @@ class IndexUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class OpenIndex:
-    connection: duckdb.DuckDBPyConnection
-    inode: int
+    # the back-end's own: the DuckDB connection this build is attached to, or its PostgreSQL schema
+    handle: Any
+    # what tells this build from the next at its source: the index file's inode, or the schema's name
+    version: object
     build_id: str
     built_at: str
     # the [derive] name_precedence the build ranked names by, so answers can rank approved names alike
     name_precedence: list[str]
     # postcode -> its live addresses (ADDRESS_ROW_COLUMNS) in ADDRESS_ORDER; None: ask DuckDB
     addresses_by_postcode: dict[str, list[tuple[Any, ...]]] | None
+    # the name index held in memory; None: ask the database
+    names: NameIndex | None
     council: str = ""  # the council the index was built for ([council] name)
 
 
+def describe_build(cursor: Any, handle: Any, version: object, postcode_lookup_max_rows: int,
+                   name_index_max_rows: int) -> OpenIndex:
+    """What a reader keeps of one build, read through ``cursor`` (DuckDB's, or the PostgreSQL
+    reader's, which speaks the same SQL): its facts, and the postcode lookups and name index held
+    in memory when the build is small enough; ``IndexUnavailable`` when it is not an index this
+    software reads."""
+    info = dict(cursor.execute("SELECT key, value FROM build_info").fetchall())
+    if info.get("schema_version") != str(SCHEMA_VERSION):
+        raise IndexUnavailable(f"index schema {info.get('schema_version')}, this software reads schema "
+                               f"{SCHEMA_VERSION}: rebuild it with `bx build`")
+    precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
+    grams = cursor.execute("SELECT count(*) FROM name_grams").fetchall()[0][0]
+    names = NameIndex.load(cursor) if grams <= name_index_max_rows else None
+    return OpenIndex(handle, version, info.get("build_id", ""), info.get("built_at", ""), precedence,
+                     _postcode_lookups(cursor, postcode_lookup_max_rows), names, info.get("council", ""))
+
+
+def _postcode_lookups(cursor: Any, max_rows: int) -> dict[str, list[tuple[Any, ...]]] | None:
+    live = cursor.execute(f"SELECT count(*) FROM addresses a WHERE {LIVE}").fetchall()[0][0]
+    if live > max_rows:
+        return None
+    grouped: dict[str, list[tuple[Any, ...]]] = {}
+    for row in cursor.execute(f"""
+            SELECT {ADDRESS_ROW_COLUMNS} FROM addresses a LEFT JOIN property_names p USING (uprn)
+            WHERE {LIVE} AND a.postcode IS NOT NULL ORDER BY a.postcode, {ADDRESS_ORDER}""").fetchall():
+        grouped.setdefault(row[2], []).append(tuple(row))
+    return grouped
+
+
 class IndexReader:
-    def __init__(self, path: Path, postcode_lookup_max_rows: int = 0):
+    def __init__(self, path: Path, postcode_lookup_max_rows: int = 0, name_index_max_rows: int = 0):
         self.path = path
         self.postcode_lookup_max_rows = postcode_lookup_max_rows
+        self.name_index_max_rows = name_index_max_rows
         self._lock = threading.Lock()
         self._current: OpenIndex | None = None
 
@@ -68,28 +104,14 @@ class IndexReader:
         try:
             connection.execute(f"ATTACH '{_quoted(self.path)}' AS {INDEX_CATALOG} (READ_ONLY)")
             connection.execute(f"USE {INDEX_CATALOG}")
-            info = dict(connection.execute("SELECT key, value FROM build_info").fetchall())
+            return describe_build(connection, connection, inode, self.postcode_lookup_max_rows,
+                                  self.name_index_max_rows)
         except duckdb.Error:
             connection.close()
             raise IndexUnavailable("not a Business Index index (build one with `bx build`)") from None
-        if info.get("schema_version") != str(SCHEMA_VERSION):
+        except IndexUnavailable:
             connection.close()
-            raise IndexUnavailable(f"index schema {info.get('schema_version')}, this software reads schema "
-                                   f"{SCHEMA_VERSION}: rebuild it with `bx build`")
-        precedence = json.loads(info.get("derive.name_precedence", "null")) or DEFAULT_PRECEDENCE
-        return OpenIndex(connection, inode, info.get("build_id", ""), info.get("built_at", ""), precedence,
-                         self._load_postcodes(connection), info.get("council", ""))
-
-    def _load_postcodes(self, connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]] | None:
-        live = connection.execute(f"SELECT count(*) FROM addresses a WHERE {LIVE}").fetchall()[0][0]
-        if live > self.postcode_lookup_max_rows:
-            return None
-        grouped: dict[str, list[tuple[Any, ...]]] = {}
-        for row in connection.execute(f"""
-                SELECT {ADDRESS_ROW_COLUMNS} FROM addresses a LEFT JOIN property_names p USING (uprn)
-                WHERE {LIVE} AND a.postcode IS NOT NULL ORDER BY a.postcode, {ADDRESS_ORDER}""").fetchall():
-            grouped.setdefault(row[2], []).append(row)
-        return grouped
+            raise
 
     def current(self) -> OpenIndex:
         """The newest published index (opened once per build); ``IndexUnavailable`` when there is
@@ -99,14 +121,14 @@ class IndexReader:
         except OSError:
             raise IndexUnavailable("the index file is missing") from None
         with self._lock:
-            if self._current is None or self._current.inode != inode:
+            if self._current is None or self._current.version != inode:
                 self._current = self._open(inode)
             return self._current
 
     def cursor(self) -> tuple[duckdb.DuckDBPyConnection, OpenIndex]:
         """A cursor of its own for one request, and the build it reads."""
         index = self.current()
-        cursor = index.connection.cursor()
+        cursor = index.handle.cursor()
         cursor.execute(f"USE {INDEX_CATALOG}")
         return cursor, index
 

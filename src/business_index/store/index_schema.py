@@ -46,7 +46,7 @@ PUBLISHED: tuple[Table, ...] = (
        "pao_text street_description locality town postcode single_line_address classification organisation "
        f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}",
        written_by="store/index_writer",
-       read_by=("build derive/establishments derive/property_names link/business_inputs "
+       read_by=("store/name_lookup build derive/establishments derive/property_names link/business_inputs "
                 "link/address_lists link/companies link/deterministic link/features store/export store/index_queries "
                 "store/index_reader")),
     _t("address_aliases", "sources", "an address (LPI) of a property, approved or not",
@@ -63,7 +63,7 @@ PUBLISHED: tuple[Table, ...] = (
        "holder_is_individual name_withheld address_lines address_text postcode uprn property_ref account_ref "
        "licence_ref licence_type status description rateable_value start_date end_date last_seen_date extra",
        written_by="store/index_writer",
-       read_by=("build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic "
+       read_by=("store/name_lookup build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic "
                 "link/business_inputs link/businesses link/deterministic link/features link/properties "
                 "store/export store/index_queries")),
     _t("approved_names", "store", "a name the data team approved for a property, at build time",
@@ -72,7 +72,7 @@ PUBLISHED: tuple[Table, ...] = (
     _t("record_links", "link", "a record placed at a property, with the rule and probability",
        "record_id uprn link_rule match_probability",
        written_by="link/deterministic link/properties",
-       read_by=("derive/establishments derive/property_names evaluate/synthetic link/business_inputs "
+       read_by=("store/name_lookup derive/establishments derive/property_names evaluate/synthetic link/business_inputs "
                 "store/export store/index_queries")),
     _t("unmatched_records", "link", "a record no rule placed, with why and its best candidates",
        "record_id given_uprn reason best_candidates",
@@ -94,7 +94,7 @@ PUBLISHED: tuple[Table, ...] = (
     _t("record_establishments", "link", "a record with its establishment and organisation",
        "record_id record_key establishment_id organisation_id",
        written_by="link/businesses",
-       read_by=("build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic link/companies "
+       read_by=("store/name_lookup build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic link/companies "
                 "store/export store/index_queries")),
     _t("id_changes", "link", "a merge or split of an id since the previous build",
        "kind previous_id current_id records change",
@@ -124,7 +124,11 @@ PUBLISHED: tuple[Table, ...] = (
        written_by="derive/establishments", read_by="derive/property_names store/index_queries"),
     _t("name_search", "derive", "a name key an establishment's records carry, personal or public",
        "establishment_id organisation_id key personal",
-       written_by="derive/establishments", read_by="store/index_queries"),
+       written_by="derive/establishments", read_by="derive/name_index store/name_lookup"),
+    _t("name_grams", "derive", "a trigram of a name key (the name index)", "gram key",
+       written_by="derive/name_index", read_by="store/index_reader store/name_lookup"),
+    _t("name_gram_frequency", "derive", "a trigram of the name index, with how many keys hold it", "gram keys",
+       written_by="derive/name_index", read_by="store/name_lookup"),
     _t("name_candidates", "derive", "a name a property could be known by, with its provenance",
        "uprn name source_kind source record_id name_date sort_date establishment_id",
        written_by="derive/property_names", read_by=""),

@@ -25,7 +25,7 @@ from business_index.records import AddressAlias, AddressRecord, BusinessRecord, 
 # 2: establishments and organisations replace business ids (record_establishments, establishments,
 # organisations, premises_history, name_search, id_changes)
 # 3: only the tables declared in index_schema.py are published (record_names; no working tables)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = """
 CREATE TABLE build_info (key VARCHAR PRIMARY KEY, value VARCHAR);

@@ -15,7 +15,7 @@ from business_index.api.auth import Principal
 from business_index.api.common import Services
 from business_index.clean.names import name_key
 from business_index.postcodes import normalise_postcode
-from business_index.store import index_queries
+from business_index.store import index_queries, name_lookup
 from business_index.web.pages import Pages
 
 BASE = "/businesses"
@@ -47,10 +47,11 @@ def router_for(services: Services, pages: Pages) -> APIRouter:
             if limited:
                 return limited
             if not errors:
-                con, _ = services.reader.cursor()
-                values["results"] = index_queries.search_rows(
-                    con, "organisation_id", str(key), normal, person.sees_personal_data,
-                    services.config.search_min_similarity, "organisation_id, name, score, establishment_count",
+                con, index = services.reader.cursor()
+                matches = name_lookup.name_matches(con, "organisation_id", str(key), normal,
+                                                   person.sees_personal_data, services.config.search_min_similarity, held=index.names)
+                values["results"] = name_lookup.matched_rows(
+                    con, "organisation_id", matches, "organisation_id, name, score, establishment_count",
                     "score DESC, record_count DESC, organisation_id", RESULTS, 0)
         return pages.render(request, session, "look_up.html", "Find a business or supplier", errors=errors,
                             status=400 if errors else 200, **values)
