@@ -1,18 +1,21 @@
 """The questions the API asks of a published index, as typed functions: each takes a cursor of
-one build (``IndexReader.cursor``) and returns rows named by what they hold. The routes shape
-answers; the SQL, and which published tables it reads, lives here.
+one build (``IndexReader.cursor`` or ``PostgresIndexReader.cursor``) and returns rows named by what
+they hold. The routes shape answers; the SQL, and which published tables it reads, lives here.
+
+The SQL is written once for both back-ends: ``?`` parameters, ``array_agg`` and ``ARRAY[...]``
+rather than DuckDB's list syntax, ``strpos`` rather than ``contains``, and a nested column (a list
+of structs, which PostgreSQL holds as jsonb) read whole with ``to_json`` and taken apart here.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any, Literal, NamedTuple
 
-import duckdb
-
 from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.index_reader import ADDRESS_ORDER, ADDRESS_ROW_COLUMNS, LIVE
-from business_index.store.name_lookup import SearchUnit
+from business_index.store.name_lookup import Cursor, SearchUnit
 
 
 class PropertyRow(NamedTuple):
@@ -98,7 +101,7 @@ class LiveProperty(NamedTuple):
 ESTABLISHMENT_REF_COLUMNS = "establishment_id, name, uprn, address, first_seen, last_seen, still_open"
 
 
-def find_addresses(con: duckdb.DuckDBPyConnection, postcode: str | None, uprn: int | None, words: str | None,
+def find_addresses(con: Cursor, postcode: str | None, uprn: int | None, words: str | None,
                    classification: str | None, limit: int, offset: int) -> tuple[int, list[tuple[Any, ...]]]:
     """Live addresses (``ADDRESS_ROW_COLUMNS``, in ``ADDRESS_ORDER``) matching every criterion given:
     a normal postcode, a UPRN, words of any of its addresses, a classification code prefix; and
@@ -115,7 +118,7 @@ def find_addresses(con: duckdb.DuckDBPyConnection, postcode: str | None, uprn: i
         conditions.append("starts_with(a.classification, ?)")
         params.append(classification.upper())
     if words and words.strip():
-        conditions.append("a.uprn IN (SELECT uprn FROM address_aliases WHERE contains(single_line_address, ?))")
+        conditions.append("a.uprn IN (SELECT uprn FROM address_aliases WHERE strpos(single_line_address, ?) > 0)")
         params.append(" ".join(words.upper().split()))
     if not params:
         raise ValueError("give at least one criterion")
@@ -127,7 +130,7 @@ def find_addresses(con: duckdb.DuckDBPyConnection, postcode: str | None, uprn: i
     return int(total), rows
 
 
-def property_row(con: duckdb.DuckDBPyConnection, uprn: int) -> PropertyRow | None:
+def property_row(con: Cursor, uprn: int) -> PropertyRow | None:
     """A property (live or not) with its derived name, provenance and operator; None if unknown."""
     rows = con.execute("""
         SELECT a.uprn, a.parent_uprn, a.single_line_address, a.postcode, a.classification, p.business_name,
@@ -137,7 +140,7 @@ def property_row(con: duckdb.DuckDBPyConnection, uprn: int) -> PropertyRow | Non
     return PropertyRow(*rows[0]) if rows else None
 
 
-def live_property(con: duckdb.DuckDBPyConnection, uprn: int) -> LiveProperty | None:
+def live_property(con: Cursor, uprn: int) -> LiveProperty | None:
     """A live property's address, its gazetteer organisation and derived name; None if not live."""
     rows = con.execute(f"""
         SELECT a.single_line_address, a.organisation, p.business_name, p.name_source_kind, p.establishment_id
@@ -146,7 +149,7 @@ def live_property(con: duckdb.DuckDBPyConnection, uprn: int) -> LiveProperty | N
     return LiveProperty(*rows[0]) if rows else None
 
 
-def gazetteer_organisations(con: duckdb.DuckDBPyConnection, uprns: list[int]) -> dict[int, str | None]:
+def gazetteer_organisations(con: Cursor, uprns: list[int]) -> dict[int, str | None]:
     """The organisation name the gazetteer gives each of ``uprns`` (None where it gives none)."""
     if not uprns:
         return {}
@@ -154,7 +157,7 @@ def gazetteer_organisations(con: duckdb.DuckDBPyConnection, uprns: list[int]) ->
                             [uprns]).fetchall())
 
 
-def premises_history(con: duckdb.DuckDBPyConnection, uprn: int) -> list[HistoryRow]:
+def premises_history(con: Cursor, uprn: int) -> list[HistoryRow]:
     """Every establishment seen at a property: the current one first, then the latest seen."""
     return [HistoryRow(*r) for r in con.execute("""
         SELECT h.establishment_id, h.name, h.organisation_id, o.name, h.first_seen, h.last_seen,
@@ -164,7 +167,7 @@ def premises_history(con: duckdb.DuckDBPyConnection, uprn: int) -> list[HistoryR
         [uprn]).fetchall()]
 
 
-def linked_records(con: duckdb.DuckDBPyConnection, uprn: int) -> list[LinkedRecordRow]:
+def linked_records(con: Cursor, uprn: int) -> list[LinkedRecordRow]:
     """The records linked to a property, with how and the establishment each belongs to. Holds
     personal fields: the caller decides what to show."""
     return [LinkedRecordRow(*r) for r in con.execute("""
@@ -176,7 +179,7 @@ def linked_records(con: duckdb.DuckDBPyConnection, uprn: int) -> list[LinkedReco
         WHERE l.uprn = ? ORDER BY b.source, b.record_id""", [uprn]).fetchall()]
 
 
-def establishment_row(con: duckdb.DuckDBPyConnection, establishment_id: str) -> EstablishmentRow | None:
+def establishment_row(con: Cursor, establishment_id: str) -> EstablishmentRow | None:
     rows = con.execute("""
         SELECT e.establishment_id, e.name, e.name_variants, e.uprn, e.address, e.postcode, e.first_seen,
                e.last_seen, e.still_open, e.organisation_id, o.name
@@ -185,13 +188,13 @@ def establishment_row(con: duckdb.DuckDBPyConnection, establishment_id: str) -> 
     return EstablishmentRow(*rows[0]) if rows else None
 
 
-def organisation_row(con: duckdb.DuckDBPyConnection, organisation_id: str) -> OrganisationRow | None:
+def organisation_row(con: Cursor, organisation_id: str) -> OrganisationRow | None:
     rows = con.execute("""SELECT organisation_id, name, name_variants, first_seen, last_seen
                           FROM organisations WHERE organisation_id = ?""", [organisation_id]).fetchall()
     return OrganisationRow(*rows[0]) if rows else None
 
 
-def records_by_source(con: duckdb.DuckDBPyConnection, unit: SearchUnit, ids: list[str]) -> dict[str, dict[str, int]]:
+def records_by_source(con: Cursor, unit: SearchUnit, ids: list[str]) -> dict[str, dict[str, int]]:
     """For each establishment or organisation (``unit``) of ``ids``: its records per source."""
     table = "establishment_source_counts" if unit == "establishment_id" else "organisation_source_counts"
     counts: dict[str, dict[str, int]] = {}
@@ -202,7 +205,7 @@ def records_by_source(con: duckdb.DuckDBPyConnection, unit: SearchUnit, ids: lis
     return counts
 
 
-def establishments_of(con: duckdb.DuckDBPyConnection, organisation_ids: list[str]
+def establishments_of(con: Cursor, organisation_ids: list[str]
                       ) -> dict[str, list[EstablishmentRefRow]]:
     """Each organisation's establishments, still open first, then by name."""
     units: dict[str, list[EstablishmentRefRow]] = {}
@@ -214,19 +217,19 @@ def establishments_of(con: duckdb.DuckDBPyConnection, organisation_ids: list[str
     return units
 
 
-def recorded_names(con: duckdb.DuckDBPyConnection, organisation_ids: list[str], personal: bool) -> dict[str, list[str]]:
+def recorded_names(con: Cursor, organisation_ids: list[str], personal: bool) -> dict[str, list[str]]:
     """Every spelling each organisation's records use: their public names, or with ``personal``
     every name and trading name as recorded."""
     spelled = "b.name, b.trading_name" if personal else "f.public_name"
     return {organisation_id: list(names) for organisation_id, names in con.execute(f"""
-        SELECT re.organisation_id, list(DISTINCT n ORDER BY n) FROM record_establishments re
+        SELECT re.organisation_id, array_agg(DISTINCT t.n ORDER BY t.n) FROM record_establishments re
         JOIN business_records b USING (record_id) JOIN record_names f USING (record_id),
-        unnest([{spelled}]) AS t(n)
-        WHERE re.organisation_id IN (SELECT unnest(?::VARCHAR[])) AND n IS NOT NULL
-        GROUP BY 1""", [organisation_ids]).fetchall()}
+        unnest(ARRAY[{spelled}]) AS t(n)
+        WHERE re.organisation_id IN (SELECT unnest(?::VARCHAR[])) AND t.n IS NOT NULL
+        GROUP BY re.organisation_id""", [organisation_ids]).fetchall()}
 
 
-def property_points(con: duckdb.DuckDBPyConnection, uprns: list[int]) -> dict[int, tuple[float, float]]:
+def property_points(con: Cursor, uprns: list[int]) -> dict[int, tuple[float, float]]:
     """The gazetteer's coordinates (easting and northing) of each of ``uprns`` that has them."""
     return {int(u): (float(x), float(y)) for u, x, y in con.execute("""
         SELECT uprn, x_coordinate, y_coordinate FROM addresses
@@ -241,21 +244,21 @@ class SourceQuality(NamedTuple):
     quarantined: int
 
 
-def source_quality(con: duckdb.DuckDBPyConnection) -> list[SourceQuality]:
+def source_quality(con: Cursor) -> list[SourceQuality]:
     """Per source: rows read, loaded and quarantined."""
     return [SourceQuality(*r) for r in con.execute("""
         SELECT source, sum(read)::BIGINT, sum(loaded)::BIGINT, sum(quarantined)::BIGINT FROM source_files
         GROUP BY source ORDER BY source""").fetchall()]
 
 
-def quarantine_reasons(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None, str, int]]:
+def quarantine_reasons(con: Cursor) -> list[tuple[str, str | None, str, int]]:
     """(source, field, reason, rows) of the quarantine, most rows first."""
     return con.execute("""
-        SELECT source, field, reason, count(*) FROM quarantine GROUP BY ALL ORDER BY 4 DESC, 1, 3
+        SELECT source, field, reason, count(*) FROM quarantine GROUP BY source, field, reason ORDER BY 4 DESC, 1, 3
         LIMIT 200""").fetchall()
 
 
-def quarantined_rows(con: duckdb.DuckDBPyConnection, source: str, reason: str, limit: int
+def quarantined_rows(con: Cursor, source: str, reason: str, limit: int
                      ) -> list[tuple[str, int, str | None, str, str]]:
     """(file, line, field, reason, raw) of the quarantined rows of one source and reason."""
     return con.execute("""
@@ -263,45 +266,48 @@ def quarantined_rows(con: duckdb.DuckDBPyConnection, source: str, reason: str, l
         ORDER BY file, line LIMIT ?""", [source, reason, limit]).fetchall()
 
 
-def links_by_rule(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+def links_by_rule(con: Cursor) -> list[tuple[str, int]]:
     """How many records each linking rule placed, and how many were left unmatched."""
     rows = con.execute("SELECT link_rule, count(*) FROM record_links GROUP BY 1 ORDER BY 2 DESC").fetchall()
     unmatched = con.execute("SELECT count(*) FROM unmatched_records").fetchall()[0][0]
     return [(str(rule), int(n)) for rule, n in rows] + [("left unmatched", int(unmatched))]
 
 
-def name_sources(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+def name_sources(con: Cursor) -> list[tuple[str, int]]:
     """Where the properties' derived business names come from."""
     return [(str(kind or "no name"), int(n)) for kind, n in con.execute(
         "SELECT name_source_kind, count(*) FROM property_names GROUP BY 1 ORDER BY 2 DESC").fetchall()]
 
 
-def unmatched_sample(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[Any, ...]]:
+def unmatched_sample(con: Cursor, limit: int) -> list[tuple[Any, ...]]:
     """Records no rule placed: source, line, the address as written, why, and the best candidates
     (UPRN and probability) with their addresses."""
-    return con.execute("""
-        SELECT b.source, b.line,
-               CASE WHEN len(b.address_lines) > 0 THEN array_to_string(b.address_lines, ', ') ELSE b.address_text END,
-               b.postcode,
-               u.reason,
-               [c.uprn::VARCHAR || ' ' || coalesce(a.single_line_address, '') || ' (' || c.match_probability::VARCHAR || ')'
-                FOR c IN coalesce(u.best_candidates, [])] AS candidates
+    rows = [(source, line, address or text, postcode, reason, json.loads(best) if best else [])
+            for source, line, address, text, postcode, reason, best in con.execute("""
+        SELECT b.source, b.line, nullif(array_to_string(b.address_lines, ', '), ''), b.address_text, b.postcode,
+               u.reason, to_json(u.best_candidates)
         FROM unmatched_records u JOIN business_records b USING (record_id)
-        LEFT JOIN addresses a ON a.uprn = u.best_candidates[1].uprn
-        ORDER BY b.source, b.line LIMIT ?""", [limit]).fetchall()
+        ORDER BY b.source, b.line LIMIT ?""", [limit]).fetchall()]
+    addresses = dict(con.execute("""
+        SELECT uprn, single_line_address FROM addresses WHERE uprn IN (SELECT unnest(?::BIGINT[]))""",
+        [[int(c["uprn"]) for *_, best in rows for c in best]]).fetchall())
+    return [(*row[:5], [f"{c['uprn']} {addresses.get(int(c['uprn']), '')} ({c['match_probability']})" for c in row[5]])
+            for row in rows]
 
 
-def most_spelled(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple[str, str | None, int, int]]:
+def most_spelled(con: Cursor, limit: int) -> list[tuple[str, str | None, int, int]]:
     """The organisations whose records spell their name the most ways for each premises (a chain's
     branches each have a name; one supplier written eighteen ways at three premises stands out):
     (id, name, spellings, establishments)."""
     return con.execute("""
-        SELECT organisation_id, name, len(name_variants), establishment_count FROM organisations
-        ORDER BY len(name_variants) / greatest(establishment_count, 1) DESC, len(name_variants) DESC, organisation_id
+        SELECT organisation_id, name, coalesce(array_length(name_variants, 1), 0) AS spellings, establishment_count
+        FROM organisations
+        ORDER BY CAST(coalesce(array_length(name_variants, 1), 0) AS DOUBLE PRECISION) / greatest(establishment_count, 1)
+                 DESC, spellings DESC, organisation_id
         LIMIT ?""", [limit]).fetchall()
 
 
-def build_facts(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def build_facts(con: Cursor) -> dict[str, str]:
     return dict(con.execute("SELECT key, value FROM build_info ORDER BY key").fetchall())
 
 
@@ -314,7 +320,7 @@ class ExtensionRow(NamedTuple):
     spellings: int
 
 
-def extension_rows(con: duckdb.DuckDBPyConnection, unit: SearchUnit | Literal["uprn"], ids: list[str]
+def extension_rows(con: Cursor, unit: SearchUnit | Literal["uprn"], ids: list[str]
                    ) -> dict[str, ExtensionRow]:
     """For each establishment, organisation or property (``unit``) of ``ids``: its name, UPRNs and
     addresses, the rateable value of its open rates accounts, its licences and how many public
@@ -322,42 +328,46 @@ def extension_rows(con: duckdb.DuckDBPyConnection, unit: SearchUnit | Literal["u
     if unit == "uprn":
         members = """SELECT l.uprn::VARCHAR AS id, l.record_id FROM record_links l
                      WHERE l.uprn::VARCHAR IN (SELECT unnest(?::VARCHAR[]))"""
-        names = """SELECT uprn::VARCHAR AS id, business_name AS name, [uprn] AS uprns FROM property_names
+        names = """SELECT uprn::VARCHAR AS id, business_name AS name FROM property_names
                    WHERE uprn::VARCHAR IN (SELECT unnest(?::VARCHAR[]))"""
+        places = """SELECT uprn::VARCHAR AS id, uprn FROM property_names
+                    WHERE uprn::VARCHAR IN (SELECT unnest(?::VARCHAR[]))"""
     else:
         table = "establishments" if unit == "establishment_id" else "organisations"
         members = f"""SELECT {unit} AS id, record_id FROM record_establishments
                       WHERE {unit} IN (SELECT unnest(?::VARCHAR[]))"""
-        uprns = ("[uprn]" if unit == "establishment_id" else
-                 "(SELECT list(DISTINCT e.uprn ORDER BY e.uprn) FROM establishments e "
-                 "WHERE e.organisation_id = u.organisation_id AND e.uprn IS NOT NULL)")
-        names = f"""SELECT {unit} AS id, name, {uprns} AS uprns FROM {table} u
-                    WHERE {unit} IN (SELECT unnest(?::VARCHAR[]))"""
+        names = f"""SELECT {unit} AS id, name FROM {table} WHERE {unit} IN (SELECT unnest(?::VARCHAR[]))"""
+        places = f"""SELECT {unit} AS id, uprn FROM establishments
+                     WHERE {unit} IN (SELECT unnest(?::VARCHAR[])) AND uprn IS NOT NULL"""
     rows = con.execute(f"""
         WITH members AS ({members}), named AS ({names}),
         -- a hereditament's value once, though its account and its list entry both state it
         rated AS (
-            SELECT id, sum(value) AS rateable_value FROM (
+            SELECT hereditaments.id, sum(hereditaments.value) AS rateable_value FROM (
                 SELECT m.id, coalesce(b.property_ref, b.record_id::VARCHAR) AS hereditament, max(b.rateable_value) AS value
                 FROM members m JOIN business_records b USING (record_id)
                 WHERE b.source_kind = 'rates' AND b.end_date IS NULL AND b.rateable_value IS NOT NULL
-                GROUP BY 1, 2)
+                GROUP BY 1, 2) AS hereditaments
             GROUP BY 1),
         counted AS (
             SELECT m.id, count(*) FILTER (WHERE b.record_type = 'licence') AS licences,
                    count(DISTINCT lower(rn.public_name)) AS spellings
             FROM members m JOIN business_records b USING (record_id) LEFT JOIN record_names rn USING (record_id)
             GROUP BY 1)
-        SELECT n.id, n.name, coalesce(list_filter(n.uprns, lambda u: u IS NOT NULL), []),
-               coalesce((SELECT list(a.single_line_address ORDER BY a.uprn) FROM addresses a
-                         WHERE list_contains(n.uprns, a.uprn)), []),
-               rated.rateable_value, coalesce(r.licences, 0), coalesce(r.spellings, 0)
+        SELECT n.id, n.name, rated.rateable_value, coalesce(r.licences, 0), coalesce(r.spellings, 0)
         FROM named n LEFT JOIN counted r USING (id) LEFT JOIN rated USING (id)""", [ids, ids]).fetchall()
-    return {str(r[0]): ExtensionRow(r[1], [int(u) for u in r[2]], list(r[3]), r[4], int(r[5]), int(r[6]))
+    located: dict[str, list[tuple[int, str]]] = {}
+    for unit_id, uprn, address in con.execute(f"""
+            SELECT DISTINCT p.id, p.uprn, a.single_line_address FROM ({places}) AS p
+            LEFT JOIN addresses a ON a.uprn = p.uprn ORDER BY p.id, p.uprn""", [ids]).fetchall():
+        located.setdefault(str(unit_id), []).append((int(uprn), address))
+    return {str(r[0]): ExtensionRow(r[1], [u for u, _ in located.get(str(r[0]), [])],
+                                    [a for _, a in located.get(str(r[0]), []) if a is not None], r[2], int(r[3]),
+                                    int(r[4]))
             for r in rows}
 
 
-def name_prefix(con: duckdb.DuckDBPyConnection, unit: SearchUnit, prefix: str, limit: int) -> list[tuple[str, str]]:
+def name_prefix(con: Cursor, unit: SearchUnit, prefix: str, limit: int) -> list[tuple[str, str]]:
     """Establishments or organisations (``unit``) whose name starts with ``prefix`` (any case),
     the most recorded first: (id, name)."""
     table = "establishments" if unit == "establishment_id" else "organisations"
@@ -376,14 +386,15 @@ class CompanyRow(NamedTuple):
     previous_names: list[str]
 
 
-def companies_of(con: duckdb.DuckDBPyConnection, organisation_ids: list[str]) -> dict[str, list[CompanyRow]]:
+def companies_of(con: Cursor, organisation_ids: list[str]) -> dict[str, list[CompanyRow]]:
     """Each organisation's registered companies (from a Companies House source), with every name
     the company had before."""
     found: dict[str, list[CompanyRow]] = {}
-    for organisation_id, *values in con.execute("""
+    for organisation_id, *values, previous in con.execute("""
             SELECT o.organisation_id, c.company_number, c.name, c.status, c.category, c.incorporated,
-                   [p.name FOR p IN c.previous_names]
+                   to_json(c.previous_names)
             FROM organisation_companies o JOIN companies c USING (company_number)
             WHERE o.organisation_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1, 2""", [organisation_ids]).fetchall():
-        found.setdefault(organisation_id, []).append(CompanyRow(*values))
+        found.setdefault(organisation_id, []).append(
+            CompanyRow(*values, [p["name"] for p in json.loads(previous or "[]")]))  # type: ignore[call-arg]
     return found
