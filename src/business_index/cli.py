@@ -380,8 +380,45 @@ def _auth_settings(config):  # type: ignore[no-untyped-def]
 
 
 @app.command()
+def publish(
+    index: Annotated[Path, typer.Option("--index", help="A built index (bx build).")],
+    to: Annotated[str, typer.Option("--to", help="The PostgreSQL database: postgresql://user@host/db")],
+    keep: Annotated[int, typer.Option(help="Builds kept in the database, this one among them.", min=1)] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Load a built index into PostgreSQL as the current build, for `bx serve --database` (several
+    servers, one index). One transaction: servers see the previous build or this one, never part of
+    one; publishing the same build again only makes it current."""
+    import json
+    from dataclasses import asdict
+
+    from business_index.store.postgres_index import PublishError
+    from business_index.store.postgres_index import publish as publish_index
+
+    _check_index(index)
+    try:
+        report = publish_index(index, to, keep)
+    except PublishError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(asdict(report), indent=2))
+        return
+    if report.already_there:
+        console.print(f"Build {report.build_id} was already published: it is the current build again.")
+    else:
+        console.print(f"Published build {report.build_id} ({report.tables} tables, {report.rows:,} rows) "
+                      f"as schema {report.schema} in {report.seconds} s; it is the current build.")
+    if report.dropped:
+        console.print(f"Dropped older builds: {', '.join(report.dropped)}")
+
+
+@app.command()
 def serve(
-    index: Annotated[Path, typer.Option("--index", help="A built index; a newer build published there is picked up.")],
+    index: Annotated[Path | None, typer.Option(
+        "--index", help="A built index; a newer build published there is picked up.")] = None,
+    database: Annotated[str | None, typer.Option(
+        "--database", help="Serve the current build `bx publish` loaded into this PostgreSQL database "
+                           "(postgresql://...) instead of a file; a newer build published there is picked up.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
@@ -410,14 +447,22 @@ def serve(
 
     from business_index.config import ServeConfig
     from business_index.store.index_reader import IndexReader, IndexUnavailable
+    from business_index.store.postgres_index import PostgresIndexReader, is_database_url
     from business_index.store.submissions import StoreError, SubmissionStore, default_store_url
 
-    if not index.exists():
+    if (index is None) == (database is None):
+        _fail("give either --index (a built index file) or --database (a PostgreSQL database bx publish loaded)")
+    if database is not None and not is_database_url(database):
+        _fail(f"--database {database}: give a postgresql:// URL")
+    if index is not None and not index.exists():
         _fail(f"{index}: no such index (build one with `bx build`)")
-    try:
-        IndexReader(index).current()  # refuse now a file that is not an index this software reads
+    try:  # refuse now an index this software cannot read
+        if index is not None:
+            IndexReader(index).current()
+        else:
+            PostgresIndexReader(str(database)).current()
     except IndexUnavailable as exc:
-        _fail(f"{index}: {exc}")
+        _fail(f"{index or 'the database'}: {exc}")
     given: dict[str, Any] = {"anonymous_read": anonymous_read, "store": store, "header_timeout_seconds": header_timeout,
              "max_header_bytes": max_header_bytes, "cors_origins": tuple(cors_origin) if cors_origin else None}
     try:
@@ -430,14 +475,15 @@ def serve(
     if not auth.configured and not config.anonymous_read:
         _fail("no token secret or key is configured, so every request would be refused: set BX_JWT_SECRET "
               "(or BX_JWT_PUBLIC_KEY, BX_JWKS_FILE, BX_JWKS_URL), or serve with --anonymous-read")
-    url = config.store or default_store_url(index.resolve())
+    # submissions live in the index's database when it is one, else in a file beside the index
+    url = config.store or (str(database) if database else default_store_url(Path(str(index)).resolve()))
     try:
         SubmissionStore(url).ping()  # fail now, not on the first submission
     except (StoreError, OSError) as exc:
         _fail(str(exc))
     # the workers read the settings back from the environment (config.ServeConfig)
     os.environ.update(config.model_copy(update={"store": url}).environment())
-    os.environ["BX_INDEX"] = str(index.resolve())
+    os.environ["BX_INDEX"] = str(database) if database else str(Path(str(index)).resolve())
     if not os.environ.get("BX_SESSION_SECRET") and not os.environ.get("BX_JWT_SECRET"):
         # one key for every worker's page sessions (else each would sign its own, and forms would
         # fail on the others); it lasts as long as this server
@@ -459,7 +505,8 @@ def serve(
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
         # workers watch this process and leave when it dies (kill -9 gives it no chance to stop them)
         os.environ["BX_SUPERVISOR_PID"] = str(os.getpid())
-    console.print(f"Business Index API on http://{host}:{port}/api/v1/docs (index {index})")
+    console.print(f"Business Index API on http://{host}:{port}/api/v1/docs "
+                  f"(index {index or 'in PostgreSQL: the current published build'})")
     try:
         uvicorn.run("business_index.cli:asgi_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", server_header=False, http=GuardedHttpToolsProtocol,
@@ -516,7 +563,10 @@ def asgi_app():  # type: ignore[no-untyped-def]
     config = ServeConfig()
     shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")  # the per-run folder of a server with workers
     assert config.store is not None
-    return create_app(Path(index), _auth_settings(config), SubmissionStore(config.store), config,
+    from business_index.store.postgres_index import is_database_url
+
+    return create_app(index if is_database_url(index) else Path(index), _auth_settings(config),
+                      SubmissionStore(config.store), config,
                       rate_limit_file=Path(shared) / "rate-limits.sqlite3" if shared else None)
 
 

@@ -12,7 +12,7 @@ from business_index.api import schemas
 from business_index.api.common import Services, error_response, error_responses, guarded
 from business_index.api.middleware import ADDRESS_MATCHES_PATH
 from business_index.link.address_lists import AddressInput, AddressMatch, IndexAddressMatcher, NotMatchable
-from business_index.store.index_reader import IndexReader
+from business_index.store.index_reader import Reader
 
 # how long a batch waits for this worker's matcher before the answer is 503 (a batch of 1,000 takes
 # well under a second)
@@ -23,7 +23,7 @@ class MatcherOfCurrentBuild:
     """One matcher per worker, for the build the reader serves; a new build gets a new matcher.
     A matcher's scratch database serves one batch at a time."""
 
-    def __init__(self, reader: IndexReader):
+    def __init__(self, reader: Reader):
         self.reader = reader
         self._lock = threading.Lock()
         self._build: str | None = None
@@ -39,7 +39,7 @@ class MatcherOfCurrentBuild:
                 if self._matcher is not None:
                     self._matcher.close()
                     self._matcher = None
-                self._matcher, self._build = IndexAddressMatcher(self.reader.path), build
+                self._matcher, self._build = IndexAddressMatcher(self.reader.local_index()), build
             return self._matcher.match(inputs)
         finally:
             self._lock.release()

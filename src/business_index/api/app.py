@@ -45,7 +45,8 @@ from business_index.api.common import (
 from business_index.api.middleware import LimitsAndMetrics
 from business_index.api.rate_limits import Limit, RateLimited, RateLimiter
 from business_index.config import ServeConfig
-from business_index.store.index_reader import IndexReader, IndexUnavailable
+from business_index.store.index_reader import IndexReader, IndexUnavailable, Reader
+from business_index.store.postgres_index import PostgresIndexReader, is_database_url
 from business_index.store.submissions import (
     AlreadyDecided,
     IdempotencyConflict,
@@ -68,19 +69,26 @@ Send `Authorization: Bearer <JWT>`; each operation names the scope it needs (`re
 with `review` or `admin`. Errors are `{"errors": [{"field": ..., "message": ...}]}`."""
 
 
-def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = None,
+def create_app(index: Path | str, auth: AuthSettings, store: SubmissionStore | None = None,
                config: ServeConfig | None = None, rate_limit_file: Path | None = None) -> Any:
-    """The ASGI app over a published index (wrapped in the limits-and-metrics middleware). Rate
-    limits are counted in ``rate_limit_file`` when given (shared by workers), else in memory."""
+    """The ASGI app over a published index (wrapped in the limits-and-metrics middleware): a file
+    built by ``bx build``, or a ``postgresql://`` database ``bx publish`` loaded. Rate limits are
+    counted in ``rate_limit_file`` when given (shared by workers), else in memory."""
     config = config or ServeConfig()
-    store = store or SubmissionStore(default_store_url(index))
+    reader: Reader
+    if is_database_url(index):
+        reader = PostgresIndexReader(str(index), config.postcode_lookup_max_rows, config.name_index_max_rows)
+        store = store or SubmissionStore(str(index))
+    else:
+        reader = IndexReader(Path(index), config.postcode_lookup_max_rows, config.name_index_max_rows)
+        store = store or SubmissionStore(default_store_url(Path(index)))
     limits = {kind: Limit(per_minute, 60) for kind, per_minute in (
         ("auth_failures", config.auth_failures_per_minute), ("search", config.searches_per_minute),
         ("screening", config.screenings_per_minute), ("address_matches", config.address_match_batches_per_minute))
         if per_minute > 0}
     if config.page_submissions_per_hour > 0:
         limits["page_submissions"] = Limit(config.page_submissions_per_hour, 3600)
-    services = Services(reader=IndexReader(index, config.postcode_lookup_max_rows, config.name_index_max_rows), store=store,
+    services = Services(reader=reader, store=store,
                         approved=ApprovedNames(store, config.approved_names_refresh_seconds), auth=auth, config=config,
                         limiter=RateLimiter(limits, rate_limit_file))
     app = FastAPI(title="Business Index", version=__version__, description=DESCRIPTION,
@@ -187,6 +195,8 @@ def create_app(index: Path, auth: AuthSettings, store: SubmissionStore | None = 
     app.openapi = openapi  # type: ignore[method-assign]
     app.state.services = services
     app.router.on_shutdown.append(store.close)  # the PostgreSQL connections this worker holds
+    if isinstance(reader, PostgresIndexReader):
+        app.router.on_shutdown.append(reader.close)
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type",

@@ -17,7 +17,7 @@ from business_index.api.rate_limits import RateLimited, RateLimiter
 from business_index.api.schemas import Errors
 from business_index.config import ServeConfig
 from business_index.postcodes import normalise_postcode
-from business_index.store.index_reader import IndexReader
+from business_index.store.index_reader import Reader
 from business_index.store.submissions import SubmissionStore
 
 SECURITY_SCHEME = "bearerAuth"
@@ -37,7 +37,7 @@ def error_response(status: int, field: str | None, message: str) -> JSONResponse
 
 @dataclass(frozen=True)
 class Services:
-    reader: IndexReader
+    reader: Reader
     store: SubmissionStore
     approved: ApprovedNames
     auth: AuthSettings

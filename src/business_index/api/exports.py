@@ -40,7 +40,7 @@ def router_for(services: Services) -> APIRouter:
         folder = FilePath(tempfile.mkdtemp(prefix="bx-export-"))
         out = folder / f"{what}.{format}"
         try:
-            export_file(services.reader.path, what, out, format)
+            export_file(services.reader.local_index(), what, out, format)
         except ValueError as exc:
             _remove(folder)
             raise BadRequest("format", str(exc)) from None

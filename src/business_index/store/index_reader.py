@@ -19,7 +19,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -89,6 +89,20 @@ def _postcode_lookups(cursor: Any, max_rows: int) -> dict[str, list[tuple[Any, .
     return grouped
 
 
+class Reader(Protocol):
+    """What the API reads an index through: a file (``IndexReader``) or PostgreSQL
+    (``store.postgres_index.PostgresIndexReader``)."""
+
+    def current(self) -> OpenIndex: ...
+
+    def cursor(self) -> tuple[Any, OpenIndex]: ...
+
+    def local_index(self) -> Path:
+        """The current build as a DuckDB file, for what runs in DuckDB itself (the address
+        matcher, exports)."""
+        ...
+
+
 class IndexReader:
     def __init__(self, path: Path, postcode_lookup_max_rows: int = 0, name_index_max_rows: int = 0):
         self.path = path
@@ -131,6 +145,9 @@ class IndexReader:
         cursor = index.handle.cursor()
         cursor.execute(f"USE {INDEX_CATALOG}")
         return cursor, index
+
+    def local_index(self) -> Path:
+        return self.path
 
 
 def _quoted(path: Path) -> str:

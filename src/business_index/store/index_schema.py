@@ -140,3 +140,26 @@ PUBLISHED: tuple[Table, ...] = (
                 "store/index_reader")),
 )
 PUBLISHED_NAMES = frozenset(t.name for t in PUBLISHED)
+
+# the columns readers look rows up by (store/index_queries, store/name_lookup): a database that
+# needs indexes for that (PostgreSQL, store/postgres_index) makes one on each; DuckDB scans
+LOOKUPS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "addresses": (("uprn",), ("postcode",)),
+    "address_aliases": (("uprn",),),
+    "business_records": (("record_id",),),
+    "record_links": (("record_id",), ("uprn",)),
+    "record_names": (("record_id",),),
+    "record_establishments": (("record_id",), ("establishment_id",), ("organisation_id",)),
+    "establishments": (("establishment_id",), ("organisation_id",)),
+    "organisations": (("organisation_id",),),
+    "establishment_source_counts": (("establishment_id",),),
+    "organisation_source_counts": (("organisation_id",),),
+    "premises_history": (("uprn",),),
+    "property_names": (("uprn",),),
+    "name_search": (("key",),),
+    "name_grams": (("gram",),),
+    "name_gram_frequency": (("gram",),),
+    "companies": (("company_number",),),
+    "organisation_companies": (("organisation_id",),),
+    "quarantine": (("source", "reason"),),
+}

@@ -194,6 +194,7 @@ class SubmissionStore:
             finally:
                 connection.close()
         else:
+            import psycopg
             from psycopg_pool import PoolTimeout
 
             with ExitStack() as leases:
@@ -201,8 +202,14 @@ class SubmissionStore:
                     server = leases.enter_context(self._pool().connection(timeout=POOL_WAIT_SECONDS))
                 except PoolTimeout as exc:
                     raise StoreError(f"cannot connect to the submissions store {self.describe()}: {exc}") from None
-                with server.transaction():
-                    yield server
+                try:
+                    with server.transaction():
+                        yield server
+                except psycopg.OperationalError as exc:
+                    # the server went away mid-transaction (a restart, a failover): nothing was
+                    # committed, the pool drops the broken connection, and the caller may retry
+                    raise StoreError(f"the submissions store {self.describe()} was lost: "
+                                     f"{type(exc).__name__}") from None
 
     def _pool(self) -> Any:
         """The PostgreSQL connections of this process, opened on first use and kept."""

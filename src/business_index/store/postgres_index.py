@@ -1,0 +1,361 @@
+"""A published index in PostgreSQL, so that several servers share one index.
+
+``publish`` loads a built DuckDB index into a schema of its own (``bx_<build id>``), in one
+transaction that also makes it the current build and drops the builds older than the newest
+``keep``: a reader sees the old build or the new one, never part of one, and a publish that fails
+leaves nothing behind. Publishing a build that is already there only makes it current again, so a
+retry is safe. ``business_index.builds`` lists the builds held, the newest published first.
+
+Columns keep their meaning across: text is compared byte by byte (``COLLATE "C"``, as DuckDB
+does), lists of values are arrays, and a nested column (lists of structs, JSON) is ``json`` holding
+DuckDB's own ``to_json`` text, so ``to_json`` reads back the same text from either back-end. The
+original DuckDB type of each column is kept in ``bx_columns``, so a local DuckDB copy of a build
+(``PostgresIndexReader.local_index``, for the address matcher and exports) gets its types back.
+
+``PostgresIndexReader`` serves a build from PostgreSQL as ``IndexReader`` serves a file: it looks
+at ``business_index.builds`` at most once a second and switches when a newer build is published;
+each request keeps the build it started with. Its cursor speaks the SQL the DuckDB cursor speaks
+(``?`` parameters); a server that cannot be reached is ``IndexUnavailable`` (503 with Retry-After),
+and the pool reconnects by itself when the server is back.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from business_index.store.index_reader import IndexUnavailable, OpenIndex, describe_build
+from business_index.store.index_schema import LOOKUPS, PUBLISHED
+
+CATALOG = "business_index"  # the schema of the builds list
+SCHEMA_PREFIX = "bx_"
+POOL_SIZE = 10  # connections a server process keeps per build at most
+POOL_WAIT_SECONDS = 5  # a request waits this long for a connection before the index counts as down
+CHECK_SECONDS = 1.0  # how often a reader looks for a newer build
+COPY_ROWS = 10_000  # rows read from DuckDB at a time while publishing
+PUBLISH_LOCK = 7_311_204  # the advisory lock publishers take, so two never interleave
+
+_SCALAR = {"VARCHAR": 'text COLLATE "C"', "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
+           "BOOLEAN": "boolean", "DATE": "date", "DOUBLE": "double precision", "FLOAT": "real",
+           "TIMESTAMP": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz", '"NULL"': "text"}
+
+
+def is_database_url(index: object) -> bool:
+    """Whether an index given to serve is a PostgreSQL database rather than a file."""
+    return isinstance(index, str) and index.startswith(("postgresql://", "postgres://"))
+
+
+class PublishError(RuntimeError):
+    """An index that cannot be published: not an index, or the database refused it."""
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    build_id: str
+    schema: str
+    tables: int
+    rows: int
+    seconds: float
+    already_there: bool
+    dropped: list[str]
+
+
+def postgres_type(duckdb_type: str) -> str:
+    """The PostgreSQL column type a DuckDB column type is published as."""
+    if duckdb_type in _SCALAR:
+        return _SCALAR[duckdb_type]
+    if duckdb_type.endswith("[]") and duckdb_type[:-2] in _SCALAR and duckdb_type[:-2] != '"NULL"':
+        return _SCALAR[duckdb_type[:-2]].replace(' COLLATE "C"', "") + "[]"
+    if duckdb_type == "JSON" or duckdb_type.startswith(("STRUCT", "MAP", "UNION")) or duckdb_type.endswith("[]"):
+        return "json"
+    raise PublishError(f"a column of type {duckdb_type} cannot be published to PostgreSQL")
+
+
+def _nested(duckdb_type: str) -> bool:
+    return postgres_type(duckdb_type) == "json"
+
+
+def schema_for(build_id: str) -> str:
+    """The schema a build is published in: its id, made safe as an identifier."""
+    safe = re.sub(r"[^a-z0-9_]", "_", build_id.lower())[:50]
+    if not safe:
+        raise PublishError("the index has no build id")
+    return SCHEMA_PREFIX + safe
+
+
+def _connect(url: str, **options: Any) -> Any:
+    import psycopg
+
+    try:
+        return psycopg.connect(url, **options)
+    except psycopg.OperationalError as exc:
+        raise PublishError(f"cannot connect to PostgreSQL: {str(exc).strip().splitlines()[0]}") from None
+
+
+def _ensure_catalog(server: Any) -> None:
+    server.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}")
+    server.execute(f"""CREATE TABLE IF NOT EXISTS {CATALOG}.builds (
+        schema_name text PRIMARY KEY, build_id text NOT NULL, built_at text, published_at timestamptz NOT NULL,
+        publish_order bigserial)""")
+
+
+def publish(index: Path, url: str, keep: int = 3) -> PublishReport:
+    """Load the index at ``index`` into PostgreSQL at ``url`` and make it the current build,
+    keeping the newest ``keep`` builds (this one among them)."""
+    if keep < 1:
+        raise PublishError("keep at least one build")
+    started = time.perf_counter()
+    try:
+        source = duckdb.connect(str(index), read_only=True)
+    except duckdb.Error as exc:
+        raise PublishError(f"{index}: cannot open the index: {exc}") from None
+    try:
+        try:
+            info = dict(source.execute("SELECT key, value FROM build_info").fetchall())
+        except duckdb.Error:
+            raise PublishError(f"{index}: not a Business Index index (build one with `bx build`)") from None
+        build_id, schema = info.get("build_id", ""), schema_for(info.get("build_id", ""))
+        held = {name for (name,) in source.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+        tables = [t.name for t in PUBLISHED if t.name in held]
+        with _connect(url) as server:
+            with server.transaction():
+                _ensure_catalog(server)
+            with server.transaction():
+                server.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
+                there = server.execute(f"SELECT 1 FROM {CATALOG}.builds WHERE schema_name = %s", [schema]).fetchall()
+                rows = 0
+                if not there:
+                    # a schema of that name not in the list is not a build of ours that finished
+                    server.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                    server.execute(f"CREATE SCHEMA {schema}")
+                    server.execute(f"""CREATE TABLE {schema}.bx_columns (
+                        table_name text, column_name text, position integer, duckdb_type text)""")
+                    for table in tables:
+                        rows += _copy_table(source, server, schema, table)
+                    server.execute("ANALYZE")
+                server.execute(f"""INSERT INTO {CATALOG}.builds (schema_name, build_id, built_at, published_at)
+                                   VALUES (%s, %s, %s, now())
+                                   ON CONFLICT (schema_name) DO UPDATE SET published_at = now(),
+                                   publish_order = nextval(pg_get_serial_sequence('{CATALOG}.builds', 'publish_order'))""",
+                               [schema, build_id, info.get("built_at")])
+                dropped = [s for (s,) in server.execute(f"""
+                    SELECT schema_name FROM {CATALOG}.builds ORDER BY publish_order DESC OFFSET %s""",
+                    [keep]).fetchall()]
+                for old in dropped:
+                    server.execute(f"DROP SCHEMA IF EXISTS {old} CASCADE")
+                    server.execute(f"DELETE FROM {CATALOG}.builds WHERE schema_name = %s", [old])
+    finally:
+        source.close()
+    return PublishReport(build_id, schema, len(tables), rows, round(time.perf_counter() - started, 2),
+                         bool(there), dropped)
+
+
+def _copy_table(source: duckdb.DuckDBPyConnection, server: Any, schema: str, table: str) -> int:
+    columns = source.execute("""SELECT column_name, data_type FROM duckdb_columns()
+                                 WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index""",
+                             [table]).fetchall()
+    server.execute(f"CREATE TABLE {schema}.{table} ("
+                   + ", ".join(f'"{name}" {postgres_type(kind)}' for name, kind in columns) + ")")
+    with server.cursor().copy(f"COPY {schema}.bx_columns FROM STDIN") as copy:
+        for position, (name, kind) in enumerate(columns):
+            copy.write_row((table, name, position, kind))
+    # a nested value goes across as DuckDB's JSON text, so both back-ends give the same to_json
+    selected = ", ".join(f'to_json("{name}")::VARCHAR' if _nested(kind) else f'"{name}"' for name, kind in columns)
+    rows = 0
+    result = source.execute(f"SELECT {selected} FROM {table}")
+    with server.cursor().copy(f"COPY {schema}.{table} FROM STDIN") as copy:
+        while chunk := result.fetchmany(COPY_ROWS):
+            for row in chunk:
+                copy.write_row(row)
+            rows += len(chunk)
+    for columns_looked_up in LOOKUPS.get(table, ()):
+        server.execute(f"CREATE INDEX ON {schema}.{table} ({', '.join(columns_looked_up)})")
+    return rows
+
+
+def published_builds(url: str) -> list[tuple[str, str, Any]]:
+    """(schema, build id, published at) of the builds held, the current one first."""
+    with _connect(url) as server:
+        exists = server.execute("SELECT to_regclass(%s)", [f"{CATALOG}.builds"]).fetchall()[0][0]
+        if exists is None:
+            return []
+        return [tuple(r) for r in server.execute(  # type: ignore[misc]
+            f"SELECT schema_name, build_id, published_at FROM {CATALOG}.builds ORDER BY publish_order DESC").fetchall()]
+
+
+def _placeholders(sql: str) -> str:
+    # the index's SQL holds no literal % or ?; a DuckDB parameter is a PostgreSQL one
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[Any, ...]]):
+        self._rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+class PostgresCursor:
+    """Runs the index's SQL against one build's schema; each statement borrows a pooled
+    connection for as long as it runs."""
+
+    def __init__(self, pool: Any, schema: str):
+        self._pool = pool
+        self.schema = schema
+
+    def execute(self, sql: str, parameters: Sequence[object] = ()) -> _Rows:
+        with _available(), self._pool.connection(timeout=POOL_WAIT_SECONDS) as server:
+            found = server.execute(_placeholders(sql), list(parameters))
+            return _Rows(list(found.fetchall()) if found.description else [])
+
+
+@contextmanager
+def _available() -> Iterator[None]:
+    """A server that cannot be reached, or a pool with no connection free in time, is an index
+    that is unavailable for now: 503 with Retry-After, never a 500."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        yield
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise IndexUnavailable(f"the index database cannot be reached ({type(exc).__name__})") from None
+
+
+def _configure(server: Any) -> None:
+    from psycopg.types.string import TextLoader
+
+    # json comes back as the text stored (DuckDB's to_json), as DuckDB's cursor gives it
+    for name in ("json", "jsonb"):
+        server.adapters.register_loader(name, TextLoader)
+
+
+class PostgresIndexReader:
+    """The current build published in PostgreSQL at ``url``, as ``IndexReader`` gives a file's."""
+
+    def __init__(self, url: str, postcode_lookup_max_rows: int = 0, name_index_max_rows: int = 0,
+                 check_seconds: float = CHECK_SECONDS):
+        self.url = url
+        self.path: Path | None = None  # no file: see local_index
+        self.postcode_lookup_max_rows = postcode_lookup_max_rows
+        self.name_index_max_rows = name_index_max_rows
+        self.check_seconds = check_seconds
+        self._lock = threading.Lock()
+        self._current: OpenIndex | None = None
+        self._checked = 0.0
+        self._pools: dict[str, Any] = {}  # schema -> its pool; the current build's and the one before
+        self._local: dict[str, Path] = {}
+        self._local_lock = threading.Lock()
+
+    def _pool(self, schema: str) -> Any:
+        from psycopg_pool import ConnectionPool
+
+        if schema not in self._pools:
+            self._pools[schema] = ConnectionPool(
+                self.url, min_size=1, max_size=POOL_SIZE, open=True, timeout=POOL_WAIT_SECONDS,
+                name=f"index-{schema}", configure=_configure, reconnect_timeout=0,
+                kwargs={"autocommit": True, "options": f"-c search_path={schema}"})
+            for old in list(self._pools)[:-2]:  # requests still on the build before keep its pool
+                self._pools.pop(old).close(timeout=0)
+        return self._pools[schema]
+
+    def _current_schema(self) -> str:
+        with _available(), _connect_quietly(self.url) as server:
+            rows = server.execute(f"""SELECT schema_name FROM {CATALOG}.builds
+                                      ORDER BY publish_order DESC LIMIT 1""").fetchall()
+        if not rows:
+            raise IndexUnavailable("no build is published in this database (publish one with `bx publish`)")
+        return str(rows[0][0])
+
+    def current(self) -> OpenIndex:
+        """The newest published build; ``IndexUnavailable`` when none can be read. While the
+        database cannot be reached, a build already open stays current (answers held in memory go
+        on; the rest are 503)."""
+        with self._lock:
+            now = time.monotonic()
+            if self._current is not None and now - self._checked < self.check_seconds:
+                return self._current
+            try:
+                schema = self._current_schema()
+            except IndexUnavailable:
+                if self._current is None:
+                    raise
+                self._checked = now
+                return self._current
+            if self._current is None or self._current.version != schema:
+                self._current = describe_build(PostgresCursor(self._pool(schema), schema), schema, schema,
+                                               self.postcode_lookup_max_rows, self.name_index_max_rows)
+            self._checked = now
+            return self._current
+
+    def cursor(self) -> tuple[PostgresCursor, OpenIndex]:
+        index = self.current()
+        return PostgresCursor(self._pool(str(index.handle)), str(index.handle)), index
+
+    def local_index(self) -> Path:
+        """The current build as a DuckDB file of this process (made once per build, types as
+        built), for what runs in DuckDB itself: the address matcher and exports."""
+        index = self.current()
+        schema = str(index.handle)
+        with self._local_lock:
+            if schema not in self._local:
+                folder = Path(tempfile.mkdtemp(prefix="bx-local-index-"))
+                self._local = {schema: _local_copy(self._pool(schema), folder / "index.duckdb")}
+            return self._local[schema]
+
+    def close(self) -> None:
+        for pool in self._pools.values():
+            pool.close(timeout=0)
+        self._pools.clear()
+
+
+@contextmanager
+def _connect_quietly(url: str) -> Iterator[Any]:
+    import psycopg
+
+    with psycopg.connect(url, connect_timeout=POOL_WAIT_SECONDS, autocommit=True) as server:
+        yield server
+
+
+def _local_copy(pool: Any, target: Path) -> Path:
+    """Every published table of one build, from PostgreSQL into a DuckDB file, with the types it
+    was built with (through CSV: PostgreSQL's COPY out, DuckDB's reader in)."""
+    with pool.connection(timeout=POOL_WAIT_SECONDS) as server:
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for table, name, kind in server.execute(
+                "SELECT table_name, column_name, duckdb_type FROM bx_columns ORDER BY table_name, position").fetchall():
+            columns.setdefault(table, []).append((name, kind))
+        building = target.with_name(target.name + ".building")
+        with duckdb.connect(str(building)) as local:
+            for table, described in columns.items():
+                # arrays and json go across as JSON text, and are cast back to their DuckDB types
+                selected = ", ".join(f'to_json("{n}")' if _nested(k) or k.endswith("[]") else f'"{n}"'
+                                     for n, k in described)
+                csv = target.with_name(f"{table}.csv")
+                with csv.open("wb") as out, server.cursor().copy(
+                        f"COPY (SELECT {selected} FROM {table}) TO STDOUT WITH (FORMAT csv)") as copy:
+                    for block in copy:
+                        out.write(block)
+                local.execute(f"CREATE TABLE {table} (" + ", ".join(f'"{n}" {k}' for n, k in described) + ")")
+                as_text = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(described)))
+                cast = ", ".join(f"c{i}::JSON::{k}" if _nested(k) or k.endswith("[]") else f"c{i}::{k}"
+                                 for i, (_, k) in enumerate(described))
+                local.execute(f"""INSERT INTO {table} SELECT {cast} FROM read_csv(?, header = false,
+                                  columns = {{{as_text}}}, auto_detect = false, delim = ',', quote = '"', escape = '"',
+                                  allow_quoted_nulls = false, max_line_size = 100000000)""",
+                              [str(csv)])
+                csv.unlink()
+            local.execute("CHECKPOINT")
+    building.replace(target)
+    return target
