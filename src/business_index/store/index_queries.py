@@ -220,13 +220,18 @@ def establishments_of(con: Cursor, organisation_ids: list[str]
 def recorded_names(con: Cursor, organisation_ids: list[str], personal: bool) -> dict[str, list[str]]:
     """Every spelling each organisation's records use: their public names, or with ``personal``
     every name and trading name as recorded."""
-    spelled = "b.name, b.trading_name" if personal else "f.public_name"
+    # the members first: joining names to every record before choosing the organisations scans them all
+    spelled = ("""SELECT m.organisation_id, b.name AS n FROM members m JOIN business_records b USING (record_id)
+                  UNION SELECT m.organisation_id, b.trading_name FROM members m JOIN business_records b USING (record_id)"""
+               if personal else
+               """SELECT m.organisation_id, f.public_name AS n FROM members m JOIN record_names f USING (record_id)""")
     return {organisation_id: list(names) for organisation_id, names in con.execute(f"""
-        SELECT re.organisation_id, array_agg(DISTINCT t.n ORDER BY t.n) FROM record_establishments re
-        JOIN business_records b USING (record_id) JOIN record_names f USING (record_id),
-        unnest(ARRAY[{spelled}]) AS t(n)
-        WHERE re.organisation_id IN (SELECT unnest(?::VARCHAR[])) AND t.n IS NOT NULL
-        GROUP BY re.organisation_id""", [organisation_ids]).fetchall()}
+        WITH members AS (
+            SELECT record_id, organisation_id FROM record_establishments
+            WHERE organisation_id IN (SELECT unnest(?::VARCHAR[]))),
+        spelled AS ({spelled})
+        SELECT organisation_id, array_agg(DISTINCT n ORDER BY n) FROM spelled WHERE n IS NOT NULL
+        GROUP BY organisation_id""", [organisation_ids]).fetchall()}
 
 
 def property_points(con: Cursor, uprns: list[int]) -> dict[int, tuple[float, float]]:
