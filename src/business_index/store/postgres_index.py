@@ -22,6 +22,7 @@ and the pool reconnects by itself when the server is back.
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -279,25 +280,34 @@ class PostgresIndexReader:
         return str(rows[0][0])
 
     def current(self) -> OpenIndex:
-        """The newest published build; ``IndexUnavailable`` when none can be read. While the
-        database cannot be reached, a build already open stays current (answers held in memory go
-        on; the rest are 503)."""
-        with self._lock:
-            now = time.monotonic()
-            if self._current is not None and now - self._checked < self.check_seconds:
-                return self._current
+        """The newest published build; ``IndexUnavailable`` when none can be read. One thread at a
+        time looks for a newer build (and loads it), while the others go on answering from the
+        build they have; while the database cannot be reached, a build already open stays current
+        (answers held in memory go on; the rest are 503)."""
+        current = self._current
+        if current is not None and time.monotonic() - self._checked < self.check_seconds:
+            return current
+        if current is not None and not self._lock.acquire(blocking=False):
+            return current  # another thread is looking for a newer build
+        if current is None:
+            self._lock.acquire()
+        try:
+            if self._current is not None and time.monotonic() - self._checked < self.check_seconds:
+                return self._current  # looked at while this thread waited
             try:
                 schema = self._current_schema()
             except IndexUnavailable:
                 if self._current is None:
                     raise
-                self._checked = now
+                self._checked = time.monotonic()
                 return self._current
             if self._current is None or self._current.version != schema:
                 self._current = describe_build(PostgresCursor(self._pool(schema), schema), schema, schema,
                                                self.postcode_lookup_max_rows, self.name_index_max_rows)
-            self._checked = now
+            self._checked = time.monotonic()
             return self._current
+        finally:
+            self._lock.release()
 
     def cursor(self) -> tuple[PostgresCursor, OpenIndex]:
         index = self.current()
@@ -311,13 +321,22 @@ class PostgresIndexReader:
         with self._local_lock:
             if schema not in self._local:
                 folder = Path(tempfile.mkdtemp(prefix="bx-local-index-"))
-                self._local = {schema: _local_copy(self._pool(schema), folder / "index.duckdb")}
+                made = _local_copy(self._pool(schema), folder / "index.duckdb")
+                self._remove_local_copies()  # a matcher still reading the old one keeps its open file
+                self._local = {schema: made}
             return self._local[schema]
+
+    def _remove_local_copies(self) -> None:
+        for path in self._local.values():
+            shutil.rmtree(path.parent, ignore_errors=True)
+        self._local = {}
 
     def close(self) -> None:
         for pool in self._pools.values():
             pool.close(timeout=0)
         self._pools.clear()
+        with self._local_lock:
+            self._remove_local_copies()
 
 
 @contextmanager
