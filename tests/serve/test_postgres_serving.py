@@ -145,7 +145,12 @@ def test_a_postgresql_restart_under_load_is_brief_503s_then_recovery(small_index
         time.sleep(1.5)
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg.pgdata, user=pg.system_user)  # type: ignore[attr-defined]
         time.sleep(2)
-        pg.ensure_postgres_running()  # type: ignore[attr-defined]
+        for _attempt in range(5):  # pg_ctl start can fail while the old postmaster's files go
+            try:
+                pg.ensure_postgres_running()  # type: ignore[attr-defined]
+                break
+            except subprocess.CalledProcessError:
+                time.sleep(1)
         time.sleep(1)
         stop.set()
         for worker in workers:
@@ -155,6 +160,6 @@ def test_a_postgresql_restart_under_load_is_brief_503s_then_recovery(small_index
         assert set(seen) <= {200, 201, 503}, (seen, log.read_text(errors="replace")[-3000:])
         assert seen[503] > 0, "the database was stopped, yet nothing was refused"
         assert not missing_retry_after
-        assert recovered[-5:] == [200] * 5, recovered
+        assert recovered == [200] * 10, recovered  # a dropped connection is replaced, the read repeated
     finally:
         _stop(server)

@@ -30,7 +30,7 @@ def _t(name: str, stage: str, row: str, columns: str, written_by: str, read_by: 
 LINEAGE = "source file line"
 PUBLISHED: tuple[Table, ...] = (
     _t("build_info", "store", "a fact of the build (id, time, versions, counts, settings)", "key value",
-       written_by="store/index_writer", read_by="store/index_queries store/index_reader"),
+       written_by="store/index_writer", read_by="store/index_queries store/index_reader store/postgres_index"),
     _t("sources", "store", "a source of sources.toml, with its data-protection facts",
        "name kind format description owner lawful_basis refreshed retention paths",
        written_by="store/index_writer", read_by=""),

@@ -216,9 +216,22 @@ class PostgresCursor:
         self.schema = schema
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> _Rows:
-        with _available(), self._pool.connection(timeout=POOL_WAIT_SECONDS) as server:
-            found = server.execute(_placeholders(sql), list(parameters))
-            return _Rows(list(found.fetchall()) if found.description else [])
+        import psycopg
+
+        with _available():
+            for attempt in (1, 2):
+                try:
+                    with self._pool.connection(timeout=POOL_WAIT_SECONDS) as server:
+                        found = server.execute(_placeholders(sql), list(parameters))
+                        return _Rows(list(found.fetchall()) if found.description else [])
+                except psycopg.OperationalError:
+                    # a connection the server dropped (a restart): the others in the pool were
+                    # dropped too, so test them all now rather than fail one request for each,
+                    # and, the server being back, read again once (a read is safe to repeat)
+                    self._pool.check()
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
 
 
 @contextmanager

@@ -207,7 +207,9 @@ class SubmissionStore:
                         yield server
                 except psycopg.OperationalError as exc:
                     # the server went away mid-transaction (a restart, a failover): nothing was
-                    # committed, the pool drops the broken connection, and the caller may retry
+                    # committed; the other connections of the pool are tested now (they were
+                    # dropped too), so the next requests get working ones; the caller may retry
+                    self._pool().check()
                     raise StoreError(f"the submissions store {self.describe()} was lost: "
                                      f"{type(exc).__name__}") from None
 
@@ -217,8 +219,11 @@ class SubmissionStore:
             if self._connections is None:
                 from psycopg_pool import ConnectionPool
 
+                # each connection is tested as it is lent (one round trip): after a restart of the
+                # server the first request gets a working connection, not a 503
                 self._connections = ConnectionPool(self.url, min_size=1, max_size=POOL_SIZE, open=True,
-                                                   timeout=POOL_WAIT_SECONDS, name="submissions")
+                                                   timeout=POOL_WAIT_SECONDS, name="submissions",
+                                                   check=ConnectionPool.check_connection)
             return self._connections
 
     def close(self) -> None:
