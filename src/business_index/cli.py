@@ -383,7 +383,8 @@ def _auth_settings(config):  # type: ignore[no-untyped-def]
 def publish(
     index: Annotated[Path, typer.Option("--index", help="A built index (bx build).")],
     to: Annotated[str, typer.Option("--to", help="The PostgreSQL database: postgresql://user@host/db")],
-    keep: Annotated[int, typer.Option(help="Builds kept in the database, this one among them.", min=1)] = 3,
+    keep: Annotated[int, typer.Option(help="Builds kept in the database, this one among them (at least 2: "
+                                           "servers leaving the build before may still read it).", min=2)] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Load a built index into PostgreSQL as the current build, for `bx serve --database` (several
@@ -453,14 +454,18 @@ def serve(
     if (index is None) == (database is None):
         _fail("give either --index (a built index file) or --database (a PostgreSQL database bx publish loaded)")
     if database is not None and not is_database_url(database):
-        _fail(f"--database {database}: give a postgresql:// URL")
+        _fail("--database: give a postgresql:// URL (the value given is not one)")
     if index is not None and not index.exists():
         _fail(f"{index}: no such index (build one with `bx build`)")
     try:  # refuse now an index this software cannot read
         if index is not None:
             IndexReader(index).current()
         else:
-            PostgresIndexReader(str(database)).current()
+            checking = PostgresIndexReader(str(database))
+            try:
+                checking.current()
+            finally:
+                checking.close()
     except IndexUnavailable as exc:
         _fail(f"{index or 'the database'}: {exc}")
     given: dict[str, Any] = {"anonymous_read": anonymous_read, "store": store, "header_timeout_seconds": header_timeout,

@@ -140,6 +140,8 @@ def test_store_urls(tmp_path) -> None:  # type: ignore[no-untyped-def]
     described = SubmissionStore.__new__(SubmissionStore)  # describe() without connecting anywhere
     described.url, described.dialect = "postgresql://bx:secret@db/bx", "postgresql"
     assert described.describe() == "postgresql://bx@db/bx"
+    described.url = "postgresql://db:5433/bi?user=bx&password=s3cret"
+    assert described.describe() == "postgresql://bx@db:5433/bi"
     with pytest.raises(Exception, match="unknown store URL"):
         SubmissionStore("mysql://x")
 

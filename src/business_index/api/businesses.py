@@ -51,7 +51,7 @@ def router_for(services: Services) -> APIRouter:
         first, with the similarity score of each."""
         total, rows = search_page(request, "establishment_id", name, postcode, page, page_size,
                                   "establishment_id, name, score, uprn, address, still_open, organisation_id, "
-                                  "record_count", "score DESC, still_open DESC, record_count DESC, establishment_id")
+                                  "record_count", "score DESC, still_open DESC NULLS LAST, record_count DESC, establishment_id")
         return schemas.EstablishmentList(
             establishments=[schemas.EstablishmentSummary(
                 establishment_id=r[0], name=r[1], score=r[2], uprn=r[3], address=r[4], still_open=bool(r[5]),

@@ -212,7 +212,7 @@ def establishments_of(con: Cursor, organisation_ids: list[str]
     for row in con.execute(f"""
             SELECT organisation_id, {ESTABLISHMENT_REF_COLUMNS} FROM establishments
             WHERE organisation_id IN (SELECT unnest(?::VARCHAR[]))
-            ORDER BY still_open DESC, name, establishment_id""", [organisation_ids]).fetchall():
+            ORDER BY still_open DESC NULLS LAST, name, establishment_id""", [organisation_ids]).fetchall():
         units.setdefault(row[0], []).append(EstablishmentRefRow(*row[1:]))
     return units
 
@@ -259,7 +259,7 @@ def source_quality(con: Cursor) -> list[SourceQuality]:
 def quarantine_reasons(con: Cursor) -> list[tuple[str, str | None, str, int]]:
     """(source, field, reason, rows) of the quarantine, most rows first."""
     return con.execute("""
-        SELECT source, field, reason, count(*) FROM quarantine GROUP BY source, field, reason ORDER BY 4 DESC, 1, 3
+        SELECT source, field, reason, count(*) FROM quarantine GROUP BY source, field, reason ORDER BY 4 DESC, 1, 3, 2 NULLS FIRST
         LIMIT 200""").fetchall()
 
 
@@ -273,7 +273,7 @@ def quarantined_rows(con: Cursor, source: str, reason: str, limit: int
 
 def links_by_rule(con: Cursor) -> list[tuple[str, int]]:
     """How many records each linking rule placed, and how many were left unmatched."""
-    rows = con.execute("SELECT link_rule, count(*) FROM record_links GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    rows = con.execute("SELECT link_rule, count(*) FROM record_links GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
     unmatched = con.execute("SELECT count(*) FROM unmatched_records").fetchall()[0][0]
     return [(str(rule), int(n)) for rule, n in rows] + [("left unmatched", int(unmatched))]
 
@@ -281,7 +281,7 @@ def links_by_rule(con: Cursor) -> list[tuple[str, int]]:
 def name_sources(con: Cursor) -> list[tuple[str, int]]:
     """Where the properties' derived business names come from."""
     return [(str(kind or "no name"), int(n)) for kind, n in con.execute(
-        "SELECT name_source_kind, count(*) FROM property_names GROUP BY 1 ORDER BY 2 DESC").fetchall()]
+        "SELECT name_source_kind, count(*) FROM property_names GROUP BY 1 ORDER BY 2 DESC, 1 NULLS FIRST").fetchall()]
 
 
 def unmatched_sample(con: Cursor, limit: int) -> list[tuple[Any, ...]]:
@@ -348,7 +348,7 @@ def extension_rows(con: Cursor, unit: SearchUnit | Literal["uprn"], ids: list[st
         WITH members AS ({members}), named AS ({names}),
         -- a hereditament's value once, though its account and its list entry both state it
         rated AS (
-            SELECT hereditaments.id, sum(hereditaments.value) AS rateable_value FROM (
+            SELECT hereditaments.id, CAST(sum(hereditaments.value) AS BIGINT) AS rateable_value FROM (
                 SELECT m.id, coalesce(b.property_ref, b.record_id::VARCHAR) AS hereditament, max(b.rateable_value) AS value
                 FROM members m JOIN business_records b USING (record_id)
                 WHERE b.source_kind = 'rates' AND b.end_date IS NULL AND b.rateable_value IS NOT NULL

@@ -64,7 +64,8 @@ class NameIndex:
         units: dict[str, list[tuple[str | None, str | None, bool]]] = {}
         for establishment_id, organisation_id, key, personal in con.execute(
                 "SELECT establishment_id, organisation_id, key, personal FROM name_search").fetchall():
-            units.setdefault(key, []).append((establishment_id, organisation_id, bool(personal)))
+            # an unknown flag counts as personal, as the SQL path ("NOT s.personal") leaves it out
+            units.setdefault(key, []).append((establishment_id, organisation_id, personal is not False))
         return cls(keys, postings, units)
 
     def candidate_keys(self, key: str) -> list[str]:

@@ -21,12 +21,14 @@ and the pool reconnects by itself when the server is back.
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +46,11 @@ POOL_WAIT_SECONDS = 5  # a request waits this long for a connection before the i
 CHECK_SECONDS = 1.0  # how often a reader looks for a newer build
 COPY_ROWS = 10_000  # rows read from DuckDB at a time while publishing
 PUBLISH_LOCK = 7_311_204  # the advisory lock publishers take, so two never interleave
+LOCAL_COPY_PREFIX = "bx-local-index-"
 
-_SCALAR = {"VARCHAR": 'text COLLATE "C"', "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
+_log = logging.getLogger(__name__)
+
+_SCALAR = {"VARCHAR": "text COLLATE {collation}", "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint",
            "BOOLEAN": "boolean", "DATE": "date", "DOUBLE": "double precision", "FLOAT": "real",
            "TIMESTAMP": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz", '"NULL"': "text"}
 
@@ -70,12 +75,18 @@ class PublishReport:
     dropped: list[str]
 
 
-def postgres_type(duckdb_type: str) -> str:
+SCHEMA_NAME = re.compile(r"^bx_[a-z0-9_]{1,50}$")
+# byte-order comparison, as DuckDB's; PostgreSQL 17's pg_c_utf8 also lowers every letter as DuckDB
+# does ("C" lowers only ASCII: É stays É), so it is used where the server has it
+UNICODE_C_COLLATION, C_COLLATION = "pg_c_utf8", '"C"'
+
+
+def postgres_type(duckdb_type: str, collation: str = C_COLLATION) -> str:
     """The PostgreSQL column type a DuckDB column type is published as."""
     if duckdb_type in _SCALAR:
-        return _SCALAR[duckdb_type]
+        return _SCALAR[duckdb_type].format(collation=collation)
     if duckdb_type.endswith("[]") and duckdb_type[:-2] in _SCALAR and duckdb_type[:-2] != '"NULL"':
-        return _SCALAR[duckdb_type[:-2]].replace(' COLLATE "C"', "") + "[]"
+        return _SCALAR[duckdb_type[:-2]].replace(" COLLATE {collation}", "") + "[]"
     if duckdb_type == "JSON" or duckdb_type.startswith(("STRUCT", "MAP", "UNION")) or duckdb_type.endswith("[]"):
         return "json"
     raise PublishError(f"a column of type {duckdb_type} cannot be published to PostgreSQL")
@@ -91,6 +102,14 @@ def schema_for(build_id: str) -> str:
     if not safe:
         raise PublishError("the index has no build id")
     return SCHEMA_PREFIX + safe
+
+
+def checked_schema(name: object) -> str:
+    """A schema name read back from the database, refused unless it is one of our builds' (it goes
+    into DROP SCHEMA and search_path: a planted row naming "public" must not reach them)."""
+    if not isinstance(name, str) or not SCHEMA_NAME.match(name):
+        raise IndexUnavailable("the list of published builds names a schema that is not a build's")
+    return name
 
 
 def _connect(url: str, **options: Any) -> Any:
@@ -112,8 +131,9 @@ def _ensure_catalog(server: Any) -> None:
 def publish(index: Path, url: str, keep: int = 3) -> PublishReport:
     """Load the index at ``index`` into PostgreSQL at ``url`` and make it the current build,
     keeping the newest ``keep`` builds (this one among them)."""
-    if keep < 1:
-        raise PublishError("keep at least one build")
+    if keep < 2:
+        # a server still answering from the build before for up to a second must find it there
+        raise PublishError("keep at least two builds (this one and the one servers are leaving)")
     started = time.perf_counter()
     try:
         source = duckdb.connect(str(index), read_only=True)
@@ -128,45 +148,51 @@ def publish(index: Path, url: str, keep: int = 3) -> PublishReport:
         held = {name for (name,) in source.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
         tables = [t.name for t in PUBLISHED if t.name in held]
-        with _connect(url) as server:
-            with server.transaction():
-                _ensure_catalog(server)
-            with server.transaction():
-                server.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
-                there = server.execute(f"SELECT 1 FROM {CATALOG}.builds WHERE schema_name = %s", [schema]).fetchall()
-                rows = 0
-                if not there:
-                    # a schema of that name not in the list is not a build of ours that finished
-                    server.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-                    server.execute(f"CREATE SCHEMA {schema}")
-                    server.execute(f"""CREATE TABLE {schema}.bx_columns (
-                        table_name text, column_name text, position integer, duckdb_type text)""")
-                    for table in tables:
-                        rows += _copy_table(source, server, schema, table)
-                    server.execute("ANALYZE")
-                server.execute(f"""INSERT INTO {CATALOG}.builds (schema_name, build_id, built_at, published_at)
-                                   VALUES (%s, %s, %s, now())
-                                   ON CONFLICT (schema_name) DO UPDATE SET published_at = now(),
-                                   publish_order = nextval(pg_get_serial_sequence('{CATALOG}.builds', 'publish_order'))""",
-                               [schema, build_id, info.get("built_at")])
-                dropped = [s for (s,) in server.execute(f"""
-                    SELECT schema_name FROM {CATALOG}.builds ORDER BY publish_order DESC OFFSET %s""",
-                    [keep]).fetchall()]
-                for old in dropped:
-                    server.execute(f"DROP SCHEMA IF EXISTS {old} CASCADE")
-                    server.execute(f"DELETE FROM {CATALOG}.builds WHERE schema_name = %s", [old])
+        with _connect(url) as server, server.transaction():
+            server.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
+            _ensure_catalog(server)
+            utf8 = server.execute("SHOW server_encoding").fetchall()[0][0] == "UTF8"
+            collation = UNICODE_C_COLLATION if utf8 and server.info.server_version >= 170000 else C_COLLATION
+            found = server.execute(f"SELECT build_id FROM {CATALOG}.builds WHERE schema_name = %s",
+                                   [schema]).fetchall()
+            there = bool(found)
+            if there and found[0][0] != build_id:
+                raise PublishError(f"build {build_id} would be published as {schema}, which holds build "
+                                   f"{found[0][0]}")
+            rows = 0
+            if not there:
+                # a schema of that name not in the list is not a build of ours that finished
+                server.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+                server.execute(f"CREATE SCHEMA {schema}")
+                server.execute(f"""CREATE TABLE {schema}.bx_columns (
+                    table_name text, column_name text, position integer, duckdb_type text)""")
+                for table in tables:
+                    rows += _copy_table(source, server, schema, table, collation)
+                    server.execute(f"ANALYZE {schema}.{table}")
+            server.execute(f"""INSERT INTO {CATALOG}.builds (schema_name, build_id, built_at, published_at)
+                               VALUES (%s, %s, %s, now())
+                               ON CONFLICT (schema_name) DO UPDATE SET published_at = now(),
+                               publish_order = nextval(pg_get_serial_sequence('{CATALOG}.builds', 'publish_order'))""",
+                           [schema, build_id, info.get("built_at")])
+            dropped = [s for (s,) in server.execute(f"""
+                SELECT schema_name FROM {CATALOG}.builds ORDER BY publish_order DESC OFFSET %s""",
+                [keep]).fetchall()]
+            for old in dropped:
+                server.execute(f"DROP SCHEMA IF EXISTS {checked_schema(old)} CASCADE")
+                server.execute(f"DELETE FROM {CATALOG}.builds WHERE schema_name = %s", [old])
     finally:
         source.close()
     return PublishReport(build_id, schema, len(tables), rows, round(time.perf_counter() - started, 2),
                          bool(there), dropped)
 
 
-def _copy_table(source: duckdb.DuckDBPyConnection, server: Any, schema: str, table: str) -> int:
+def _copy_table(source: duckdb.DuckDBPyConnection, server: Any, schema: str, table: str,
+                collation: str = C_COLLATION) -> int:
     columns = source.execute("""SELECT column_name, data_type FROM duckdb_columns()
                                  WHERE schema_name = 'main' AND table_name = ? ORDER BY column_index""",
                              [table]).fetchall()
     server.execute(f"CREATE TABLE {schema}.{table} ("
-                   + ", ".join(f'"{name}" {postgres_type(kind)}' for name, kind in columns) + ")")
+                   + ", ".join(f'"{name}" {postgres_type(kind, collation)}' for name, kind in columns) + ")")
     with server.cursor().copy(f"COPY {schema}.bx_columns FROM STDIN") as copy:
         for position, (name, kind) in enumerate(columns):
             copy.write_row((table, name, position, kind))
@@ -207,13 +233,27 @@ class _Rows:
         return self._rows
 
 
+def connection_lost(error: BaseException) -> bool:
+    """Whether a PostgreSQL error means the connection itself is gone (the server restarted or
+    shut down, the network dropped it): the one failure worth repeating a read for. A pool with
+    no connection free, a cancelled statement or a deadlock is not."""
+    import psycopg
+    from psycopg_pool import PoolClosed, PoolTimeout
+
+    if isinstance(error, (PoolTimeout, PoolClosed)) or not isinstance(error, psycopg.OperationalError):
+        return False
+    state = error.sqlstate
+    return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+
 class PostgresCursor:
     """Runs the index's SQL against one build's schema; each statement borrows a pooled
     connection for as long as it runs."""
 
-    def __init__(self, pool: Any, schema: str):
+    def __init__(self, pool: Any, schema: str, gone: Callable[[], None] = lambda: None):
         self._pool = pool
         self.schema = schema
+        self._gone = gone  # told when the build's tables are no longer there
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> _Rows:
         import psycopg
@@ -224,13 +264,17 @@ class PostgresCursor:
                     with self._pool.connection(timeout=POOL_WAIT_SECONDS) as server:
                         found = server.execute(_placeholders(sql), list(parameters))
                         return _Rows(list(found.fetchall()) if found.description else [])
-                except psycopg.OperationalError:
-                    # a connection the server dropped (a restart): the others in the pool were
-                    # dropped too, so test them all now rather than fail one request for each,
-                    # and, the server being back, read again once (a read is safe to repeat)
-                    self._pool.check()
-                    if attempt == 2:
+                except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+                    # the build was dropped under this request (published over, beyond --keep)
+                    self._gone()
+                    raise IndexUnavailable("the build this request began on is no longer published") from None
+                except psycopg.OperationalError as exc:
+                    if attempt == 2 or not connection_lost(exc):
                         raise
+                    # the server dropped this connection (a restart) and so the pool's others:
+                    # test them all now rather than fail one request for each, and read again
+                    # once (a read is safe to repeat)
+                    self._pool.check()
         raise AssertionError("unreachable")
 
 
@@ -239,20 +283,23 @@ def _available() -> Iterator[None]:
     """A server that cannot be reached, or a pool with no connection free in time, is an index
     that is unavailable for now: 503 with Retry-After, never a 500."""
     import psycopg
-    from psycopg_pool import PoolTimeout
 
     try:
         yield
-    except (psycopg.OperationalError, PoolTimeout) as exc:
+    except psycopg.OperationalError as exc:  # PoolTimeout and PoolClosed among them
         raise IndexUnavailable(f"the index database cannot be reached ({type(exc).__name__})") from None
 
 
-def _configure(server: Any) -> None:
-    from psycopg.types.string import TextLoader
+def _configure_for(schema: str) -> Callable[[Any], None]:
+    def configure(server: Any) -> None:
+        from psycopg.types.string import TextLoader
 
-    # json comes back as the text stored (DuckDB's to_json), as DuckDB's cursor gives it
-    for name in ("json", "jsonb"):
-        server.adapters.register_loader(name, TextLoader)
+        # json comes back as the text stored (DuckDB's to_json), as DuckDB's cursor gives it
+        for name in ("json", "jsonb"):
+            server.adapters.register_loader(name, TextLoader)
+        # the build's tables by their own names; the schema was checked to be one of ours
+        server.execute(f"SET search_path TO {checked_schema(schema)}")
+    return configure
 
 
 class PostgresIndexReader:
@@ -261,42 +308,63 @@ class PostgresIndexReader:
     def __init__(self, url: str, postcode_lookup_max_rows: int = 0, name_index_max_rows: int = 0,
                  check_seconds: float = CHECK_SECONDS):
         self.url = url
-        self.path: Path | None = None  # no file: see local_index
         self.postcode_lookup_max_rows = postcode_lookup_max_rows
         self.name_index_max_rows = name_index_max_rows
         self.check_seconds = check_seconds
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one thread at a time looks for a newer build
         self._current: OpenIndex | None = None
         self._checked = 0.0
-        self._pools: dict[str, Any] = {}  # schema -> its pool; the current build's and the one before
+        # the pools of the current build and of the build before it (requests that began there),
+        # in the order they became current
+        self._pools: dict[str, Any] = {}
+        self._pools_lock = threading.Lock()
         self._local: dict[str, Path] = {}
         self._local_lock = threading.Lock()
+        remove_stale_local_copies()
 
-    def _pool(self, schema: str) -> Any:
+    def _new_pool(self, schema: str) -> Any:
         from psycopg_pool import ConnectionPool
 
-        if schema not in self._pools:
-            self._pools[schema] = ConnectionPool(
-                self.url, min_size=1, max_size=POOL_SIZE, open=True, timeout=POOL_WAIT_SECONDS,
-                name=f"index-{schema}", configure=_configure, reconnect_timeout=0,
-                kwargs={"autocommit": True, "options": f"-c search_path={schema}"})
-            for old in list(self._pools)[:-2]:  # requests still on the build before keep its pool
+        return ConnectionPool(self.url, min_size=1, max_size=POOL_SIZE, open=True, timeout=POOL_WAIT_SECONDS,
+                              name=f"index-{schema}", configure=_configure_for(schema),
+                              kwargs={"autocommit": True})
+
+    def _became_current(self, schema: str, pool: Any) -> None:
+        with self._pools_lock:
+            self._pools.pop(schema, None)
+            self._pools[schema] = pool
+            retired = list(self._pools)[:-2]
+            for old in retired:
                 self._pools.pop(old).close(timeout=0)
-        return self._pools[schema]
+
+    def _pool_of(self, schema: str) -> Any:
+        with self._pools_lock:
+            pool = self._pools.get(schema)
+        if pool is None:  # two builds were published while this request began: it starts again
+            raise IndexUnavailable("the build this request began on is no longer served")
+        return pool
 
     def _current_schema(self) -> str:
-        with _available(), _connect_quietly(self.url) as server:
-            rows = server.execute(f"""SELECT schema_name FROM {CATALOG}.builds
-                                      ORDER BY publish_order DESC LIMIT 1""").fetchall()
+        query = f"SELECT schema_name FROM {CATALOG}.builds ORDER BY publish_order DESC LIMIT 1"
+        current = self._current
+        if current is not None:  # through the pool of the build served now: no new connection
+            rows = PostgresCursor(self._pool_of(str(current.handle)), str(current.handle)).execute(query).fetchall()
+        else:
+            with _available(), _connect_quietly(self.url) as server:
+                rows = server.execute(query).fetchall()
         if not rows:
             raise IndexUnavailable("no build is published in this database (publish one with `bx publish`)")
-        return str(rows[0][0])
+        return checked_schema(rows[0][0])
+
+    def _stale(self) -> None:
+        self._checked = 0.0
 
     def current(self) -> OpenIndex:
         """The newest published build; ``IndexUnavailable`` when none can be read. One thread at a
         time looks for a newer build (and loads it), while the others go on answering from the
-        build they have; while the database cannot be reached, a build already open stays current
-        (answers held in memory go on; the rest are 503)."""
+        build they have. While the database cannot be reached, or a newer build cannot be read
+        (a schema from a newer version during a rolling upgrade), the build already open stays
+        current: answers held in memory go on, and the rest are 503 only if the database is down."""
         current = self._current
         if current is not None and time.monotonic() - self._checked < self.check_seconds:
             return current
@@ -309,14 +377,20 @@ class PostgresIndexReader:
                 return self._current  # looked at while this thread waited
             try:
                 schema = self._current_schema()
-            except IndexUnavailable:
+                if self._current is None or self._current.version != schema:
+                    pool = self._new_pool(schema)
+                    try:
+                        opened = describe_build(PostgresCursor(pool, schema), schema, schema,
+                                                self.postcode_lookup_max_rows, self.name_index_max_rows)
+                    except BaseException:
+                        pool.close(timeout=0)
+                        raise
+                    self._became_current(schema, pool)
+                    self._current = opened
+            except Exception as exc:  # noqa: BLE001 - whatever stops a switch, the open build serves on
                 if self._current is None:
                     raise
-                self._checked = time.monotonic()
-                return self._current
-            if self._current is None or self._current.version != schema:
-                self._current = describe_build(PostgresCursor(self._pool(schema), schema), schema, schema,
-                                               self.postcode_lookup_max_rows, self.name_index_max_rows)
+                _log.warning("staying on build %s: %s", self._current.build_id, exc)
             self._checked = time.monotonic()
             return self._current
         finally:
@@ -324,32 +398,50 @@ class PostgresIndexReader:
 
     def cursor(self) -> tuple[PostgresCursor, OpenIndex]:
         index = self.current()
-        return PostgresCursor(self._pool(str(index.handle)), str(index.handle)), index
+        schema = str(index.handle)
+        return PostgresCursor(self._pool_of(schema), schema, self._stale), index
 
     def local_index(self) -> Path:
         """The current build as a DuckDB file of this process (made once per build, types as
-        built), for what runs in DuckDB itself: the address matcher and exports."""
+        built), for what runs in DuckDB itself: the address matcher and exports. The copy of the
+        build before is kept until the next switch, for requests still reading it."""
         index = self.current()
         schema = str(index.handle)
         with self._local_lock:
             if schema not in self._local:
-                folder = Path(tempfile.mkdtemp(prefix="bx-local-index-"))
-                made = _local_copy(self._pool(schema), folder / "index.duckdb")
-                self._remove_local_copies()  # a matcher still reading the old one keeps its open file
-                self._local = {schema: made}
+                folder = Path(tempfile.mkdtemp(prefix=f"{LOCAL_COPY_PREFIX}{os.getpid()}-"))
+                try:
+                    with _available():
+                        made = _local_copy(self._pool_of(schema), folder / "index.duckdb")
+                except BaseException:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    raise
+                for old in list(self._local)[:-1]:
+                    shutil.rmtree(self._local.pop(old).parent, ignore_errors=True)
+                self._local[schema] = made
             return self._local[schema]
 
-    def _remove_local_copies(self) -> None:
-        for path in self._local.values():
-            shutil.rmtree(path.parent, ignore_errors=True)
-        self._local = {}
-
     def close(self) -> None:
-        for pool in self._pools.values():
-            pool.close(timeout=0)
-        self._pools.clear()
+        with self._pools_lock:
+            for pool in self._pools.values():
+                pool.close(timeout=0)
+            self._pools.clear()
         with self._local_lock:
-            self._remove_local_copies()
+            for path in self._local.values():
+                shutil.rmtree(path.parent, ignore_errors=True)
+            self._local.clear()
+
+
+def remove_stale_local_copies(folder: Path | None = None) -> None:
+    """Local copies left by workers that were killed (their process is gone)."""
+    for path in (folder or Path(tempfile.gettempdir())).glob(LOCAL_COPY_PREFIX + "*"):
+        try:
+            pid = int(path.name.removeprefix(LOCAL_COPY_PREFIX).split("-")[0])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 @contextmanager

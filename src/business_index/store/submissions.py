@@ -168,11 +168,14 @@ class SubmissionStore:
         """The URL without any password, for logs and /health."""
         if self.dialect == "sqlite":
             return self.url
-        head, sep, tail = self.url.partition("@")
-        if not sep:
-            return self.url
-        scheme, _, credentials = head.partition("://")
-        return f"{scheme}://{credentials.split(':')[0]}@{tail}"
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:  # whichever way the password was given: in the authority, or as ?password=
+            parts = {k: v for k, v in conninfo_to_dict(self.url).items() if k != "password" and v is not None}
+        except Exception:  # noqa: BLE001 - a URL libpq cannot parse: say nothing of it
+            return "postgresql://(unreadable URL)"
+        where = f"{parts.get('host', '')}{':' + str(parts['port']) if 'port' in parts else ''}"
+        return f"postgresql://{parts.get('user', '')}@{where}/{parts.get('dbname', '')}"
 
     # -- connections -----------------------------------------------------------------------------
 
@@ -197,6 +200,8 @@ class SubmissionStore:
             import psycopg
             from psycopg_pool import PoolTimeout
 
+            from business_index.store.postgres_index import connection_lost
+
             with ExitStack() as leases:
                 try:
                     server = leases.enter_context(self._pool().connection(timeout=POOL_WAIT_SECONDS))
@@ -206,9 +211,12 @@ class SubmissionStore:
                     with server.transaction():
                         yield server
                 except psycopg.OperationalError as exc:
-                    # the server went away mid-transaction (a restart, a failover): nothing was
-                    # committed; the other connections of the pool are tested now (they were
-                    # dropped too), so the next requests get working ones; the caller may retry
+                    if not connection_lost(exc):
+                        raise
+                    # the server went away (a restart, a failover): the transaction was rolled back,
+                    # or, lost during COMMIT, may have gone through (a submission with an
+                    # Idempotency-Key is safe to send again); the pool's other connections went
+                    # too and are tested now, so the next requests get working ones
                     self._pool().check()
                     raise StoreError(f"the submissions store {self.describe()} was lost: "
                                      f"{type(exc).__name__}") from None
