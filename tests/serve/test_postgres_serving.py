@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from business_index.api.auth import issue_token
+from business_index.store.postgres_index import POOL_WAIT_SECONDS
 from tests.serve.test_server_faults import _free_port, _wait_healthy
 from tests.store.test_index_reader import publish_copy
 
@@ -144,7 +145,8 @@ def test_a_postgresql_restart_under_load_is_brief_503s_then_recovery(small_index
             worker.start()
         time.sleep(1.5)
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg.pgdata, user=pg.system_user)  # type: ignore[attr-defined]
-        time.sleep(2)
+        # down for longer than a request waits for a connection (a shorter outage is only slower)
+        time.sleep(POOL_WAIT_SECONDS + 2)
         for _attempt in range(5):  # pg_ctl start can fail while the old postmaster's files go
             try:
                 pg.ensure_postgres_running()  # type: ignore[attr-defined]
