@@ -346,7 +346,8 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     started = time.perf_counter()
     tell("establishments and organisations", "")
     model = _business_model_path(settings)
-    businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index))
+    businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index),
+                                    link.max_block_size)
     attach_companies(con)
     timings["link_businesses"] = time.perf_counter() - started
     return {"properties": asdict(properties), "businesses": asdict(businesses), "registers": registers}

@@ -11,3 +11,45 @@ def test_the_plan_reads_only_the_record_features_and_earlier_published_tables() 
     earlier = {t.name for t in PUBLISHED if t.stage in ("store", "sources")} | {"record_features", "record_links"}
     check_plan(BUSINESS_INPUT_STEPS, earlier)
     assert {"business_inputs", "named_inputs"} <= {table for step in BUSINESS_INPUT_STEPS for table in step.writes}
+
+
+def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_size: int) -> dict[int, str | None]:
+    """The blocking key on ``primary_name`` of rows (unique_id, primary_name, sector, postcode)."""
+    import duckdb
+
+    from business_index.link.business_inputs import blocking_key
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (unique_id INTEGER, primary_name VARCHAR, sector VARCHAR, postcode VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    return dict(con.execute(f"SELECT unique_id, {blocking_key(('primary_name',), max_block_size)} FROM t").fetchall())
+
+
+def test_a_block_within_the_size_keeps_its_key() -> None:
+    keys = _keys([(1, "ACME", "E8 1", "E8 1AA"), (2, "ACME", "E9 2", "E9 2BB"), (3, None, "E8 1", "E8 1AA")], 2)
+    assert keys[1] == keys[2] == "ACME" and keys[3] is None
+
+
+def test_a_block_too_large_is_split_by_sector_then_postcode_then_left_out() -> None:
+    rows = [(1, "ACME", "E8 1", "E8 1AA"), (2, "ACME", "E8 1", "E8 1AA"),  # a sector of two
+            (3, "ACME", "E9 2", "E9 2AA"), (4, "ACME", "E9 2", "E9 2AA"),  # a sector of four, postcodes of two
+            (5, "ACME", "E9 2", "E9 2BB"), (6, "ACME", "E9 2", "E9 2BB"),
+            (7, "ACME", "N1 1", "N1 1AA"), (8, "ACME", "N1 1", "N1 1AA"), (9, "ACME", "N1 1", "N1 1AA"),
+            (10, "ACME", None, None)]  # nowhere to split it by
+    keys = _keys(rows, 2)
+    assert keys[1] == keys[2] and keys[1] != keys[3]  # by sector
+    assert keys[3] == keys[4] and keys[5] == keys[6] and keys[4] != keys[5]  # by postcode
+    assert keys[7] is None and keys[8] is None and keys[9] is None and keys[10] is None  # still too large
+    assert len({keys[1], keys[3], keys[5]}) == 3
+    # and with room for all ten, one block
+    assert set(_keys(rows, 10).values()) == {"ACME"}
+
+
+def test_the_model_blocks_on_the_capped_keys() -> None:
+    import json
+
+    from business_index.link.business_model import BLOCKING_KEYS
+    from business_index.link.businesses import MODEL_FILE
+
+    rules = json.loads(MODEL_FILE.read_text(encoding="utf-8"))["splink_settings"]["blocking_rules_to_generate_predictions"]
+    assert [rule["blocking_rule"] for rule in rules] == [f'l."{key}" = r."{key}"' for key in BLOCKING_KEYS]

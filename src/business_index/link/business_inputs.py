@@ -10,9 +10,53 @@ word is common by how many records use it (more than 1 in 500), so the lists sca
 
 from __future__ import annotations
 
+from business_index.config import LinkConfig
+from business_index.link.business_model import BLOCKING_KEYS, SPLIT_BLOCKS_BY
 from business_index.sql_steps import SqlStep
 
-BUSINESS_INPUT_STEPS = (
+DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
+_KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or reference
+
+
+def blocking_key(columns: tuple[str, ...], max_block_size: int) -> str:
+    """SQL for one blocking key over ``columns``: their values, or NULL when one is missing; when
+    more than ``max_block_size`` records share them, the values and the first place of
+    ``SPLIT_BLOCKS_BY`` that splits them into blocks of at most that size; NULL (no pairs on this
+    key) when none does."""
+    present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+    whole = f" || {_KEY_SEPARATOR} || ".join(columns)
+    cases = [f"WHEN count(*) OVER (PARTITION BY {', '.join(columns)}) <= {max_block_size} THEN {whole}"]
+    for place in SPLIT_BLOCKS_BY:
+        cases.append(f"WHEN {place} IS NOT NULL AND count(*) OVER (PARTITION BY {', '.join(columns)}, {place}) "
+                     f"<= {max_block_size} THEN {whole} || {_KEY_SEPARATOR} || {place}")
+    return f"CASE WHEN NOT ({present}) THEN NULL {' '.join(cases)} END"
+
+
+_KEY_COLUMNS = {c for columns in BLOCKING_KEYS.values() for c in columns} | set(SPLIT_BLOCKS_BY)
+
+
+def business_input_steps(max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> tuple[SqlStep, ...]:
+    """The steps, with blocks of the business model's keys (``BLOCKING_KEYS``) of at most
+    ``max_block_size`` records."""
+    keys = ",\n               ".join(f"{blocking_key(columns, max_block_size)} AS {name}"
+                                    for name, columns in BLOCKING_KEYS.items())
+    named = SqlStep("named_inputs",
+                    reads=("business_inputs",),
+                    writes=("named_inputs",), sql=f"""
+        CREATE OR REPLACE TABLE named_inputs AS
+        -- the keys from the few columns they need, then joined: window counts over the wide rows
+        -- would carry every column through each partitioning
+        WITH keys AS (
+            SELECT unique_id,
+               {keys}
+            FROM (SELECT unique_id, {', '.join(sorted(_KEY_COLUMNS))} FROM business_inputs WHERE named))
+        SELECT b.* EXCLUDE (named), k.* EXCLUDE (unique_id)
+        FROM business_inputs b JOIN keys k USING (unique_id)
+        ORDER BY b.rowid  -- the order of business_inputs, as before the keys""")
+    return (*_INPUT_STEPS, named)
+
+
+_INPUT_STEPS = (
     SqlStep("known_companies",
             reads=("record_features",),
             writes=("known_companies",), sql="""
@@ -191,8 +235,6 @@ BUSINESS_INPUT_STEPS = (
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn"""),
-    SqlStep("named_inputs",
-            reads=("business_inputs",),
-            writes=("named_inputs",), sql="""
-        CREATE OR REPLACE TABLE named_inputs AS SELECT * EXCLUDE (named) FROM business_inputs WHERE named"""),
 )
+
+BUSINESS_INPUT_STEPS = business_input_steps()

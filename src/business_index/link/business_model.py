@@ -129,22 +129,33 @@ def _period() -> cl.CustomComparison:
     ])
 
 
+# Which pairs of records are scored: those that agree on one of these keys, each made of the
+# columns of ``named_inputs`` it names (``link/business_inputs.py`` writes them as ``block_*``
+# columns). A key shared by more than ``[link] max_block_size`` records (a common name across a
+# large area, "C|ESTATES" of every "C... Estates Ltd") is split by the places in SPLIT_BLOCKS_BY, the
+# first that brings its blocks within the size; records still in too large a block are not paired
+# on that key (other keys still pair them). The pairs a key makes then grow with the records, not
+# with their square.
+BLOCKING_KEYS: dict[str, tuple[str, ...]] = {
+    "block_premises": ("premises_key",),
+    "block_name": ("primary_name",),
+    "block_name_sorted": ("name_sorted",),
+    "block_name_first2": ("name_first2", "sector"),
+    # a slip in one word of a registered name must not keep two records from being compared
+    "block_company_head": ("company_head",),
+    "block_company_tail": ("company_tail",),
+    "block_property_ref": ("property_ref",),
+    "block_proprietor": ("proprietor_key",),
+}
+SPLIT_BLOCKS_BY = ("sector", "postcode")
+
+
 def business_settings() -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[_name(), _proprietor(), _premises(), _period()],
-        blocking_rules_to_generate_predictions=[
-            block_on("premises_key"),
-            block_on("primary_name"),
-            block_on("name_sorted"),
-            block_on("name_first2", "sector"),
-            # a slip in one word of a registered name must not keep two records from being compared
-            block_on("company_head"),
-            block_on("company_tail"),
-            block_on("property_ref"),
-            block_on("proprietor_key"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(key) for key in BLOCKING_KEYS],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],
