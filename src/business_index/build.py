@@ -11,6 +11,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,12 @@ from business_index.duckdb_utils import scalar
 from business_index.link.address_matching import MatchRules
 from business_index.link.businesses import MODEL_FILE, PreviousIds, model_problem, resolve_businesses
 from business_index.link.companies import attach_companies, read_registers
-from business_index.link.features import build_address_features, build_record_features
+from business_index.link.features import (
+    PARALLEL_FROM,
+    build_address_features,
+    build_record_features,
+    feature_pool,
+)
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import SourceKind
 from business_index.sources import ReadResult, read_source
@@ -194,6 +200,7 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
     timings: dict[str, float] = {}
     preflight(settings, index)
     writer = IndexWriter.create(index)
+    pool: Executor | None = None
     try:
         started = time.perf_counter()
         results: list[ReadResult] = []
@@ -201,6 +208,10 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
             tell(f"reading {source.name}", f" ({len(source.paths)} file{'s' if len(source.paths) > 1 else ''})")
             results.append(read_source(settings, source))
         timings["ingest"] = time.perf_counter() - started
+        # started now, so that its processes are ready when the features are parsed; only for
+        # enough rows to be worth sending to another process
+        if sum(r.loaded for r in results) >= PARALLEL_FROM:
+            pool = feature_pool(settings.build.workers)
         tell("writing the index", f" ({sum(r.loaded for r in results):,} rows)")
         started = time.perf_counter()
         summaries = _store(writer, settings, results)
@@ -214,7 +225,7 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
                 raise BuildRefused("this build shrank against the published index, so it was not published: "
                                    + "; ".join(shrunk) + ". If that is meant, build again with --allow-shrink")
         started = time.perf_counter()
-        link_report = _link(writer.connection, settings, index, timings, tell)
+        link_report = _link(writer.connection, settings, index, timings, tell, pool)
         tell("deriving names and summaries")
         started = time.perf_counter()
         writer.write_rows("approved_names", [
@@ -242,6 +253,9 @@ def build_index(settings: Settings, index: Path, progress: Progress | None = Non
     except BaseException:
         writer.abandon()
         raise
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     guards = {
         "empty_files": "refused; sources allowed to be empty: "
                        + (", ".join(s.name for s in settings.sources if s.allow_empty) or "none")
@@ -327,14 +341,16 @@ LATER_STEPS = ("writing the index", "comparable forms of records and addresses",
 
 
 def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timings: dict[str, float],
-          tell: Callable[[str, str], None]) -> dict:
+          tell: Callable[[str, str], None], pool: Executor | None = None) -> dict:
     link = settings.link
     stopwords = frozenset(word.upper() for word in link.address_stopwords)
     started = time.perf_counter()
     records = scalar(con, "SELECT count(*) FROM business_records")
     tell("comparable forms of records and addresses", f" ({records:,} records)")
-    streets = build_address_features(con, stopwords)
-    build_record_features(con, streets, stopwords, _publishing_sources(settings))
+    streets = build_address_features(con, stopwords, pool)
+    build_record_features(con, streets, stopwords, _publishing_sources(settings), pool)
+    if pool is not None:
+        pool.shutdown()  # its work is done: its memory back before linking
     timings["features"] = time.perf_counter() - started
     started = time.perf_counter()
     registers = _read_registers(con, settings)

@@ -8,6 +8,7 @@ relative to the TOML file. See the README for an example of every format.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import tomllib
 from datetime import date
@@ -188,6 +189,9 @@ class BuildConfig(_Strict):
     # a build whose addresses, or records of any source, fall below this share of the published
     # index's is refused (a truncated or wrong file), unless `bx build --allow-shrink` says it is meant
     shrink_limit: float = Field(default=0.5, ge=0.0, le=1.0)
+    # processes that parse addresses and names (the row work SQL cannot say) side by side; 1 parses
+    # them in the build's own process. Default: the machine's cores, at most 4
+    workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1)
 
 
 class ServeConfig(BaseSettings):
