@@ -7,11 +7,13 @@ businesses) -> derive (one name per property) -> store (publish atomically).
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -184,12 +186,34 @@ def _reason_counts(result: ReadResult) -> dict[str, dict[str, object]]:
     return dict(sorted(grouped.items(), key=lambda kv: -int(kv[1]["count"])))  # type: ignore[call-overload]
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, then restored. A build makes millions of
+    long-lived objects (rows read, parts parsed) and next to no reference cycles, and the collector
+    would walk them all again every few thousand allocations: a fifth of the time of reading and
+    parsing at 100,000 properties, and more the more there are. Memory is still freed as objects go
+    (by reference counting)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_index(settings: Settings, index: Path, progress: Progress | None = None,
                 approved_names: Sequence[ApprovedName] = (), allow_shrink: bool = False) -> BuildReport:
     """Ingest every source and publish the index atomically; raises ``SourceFileError`` on a file
     that cannot be read and ``BuildRefused`` on a setting that would do harm or a build that shrank
     against the published index (unless ``allow_shrink``). ``approved_names`` (from the
     submissions store) take part in choosing each property's name."""
+    with cyclic_gc_paused():
+        return _build_index(settings, index, progress, approved_names, allow_shrink)
+
+
+def _build_index(settings: Settings, index: Path, progress: Progress | None,
+                 approved_names: Sequence[ApprovedName], allow_shrink: bool) -> BuildReport:
     report_progress = progress or (lambda stage, done, total: None)
     # the build's steps, in order: one per source read, then the stages after ingest
     steps = [f"reading {s.name}" for s in settings.sources] + list(LATER_STEPS)

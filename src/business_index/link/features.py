@@ -9,6 +9,7 @@ parts taken from the LPI's structured fields, the property's organisation name k
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -202,7 +203,9 @@ def feature_pool(workers: int) -> Executor | None:
     forked: the build's process holds DuckDB's threads. Shut it down after use."""
     if workers <= 1:
         return None
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    # without the cyclic garbage collector, as in the build (``build.py``): the rows make no cycles
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=gc.disable)
     for _ in range(workers):  # start them now, so that they import this while the build reads its sources
         pool.submit(_ready)
     return pool
