@@ -18,42 +18,49 @@ DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
 _KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or reference
 
 
-def blocking_key(columns: tuple[str, ...], max_block_size: int) -> str:
-    """SQL for one blocking key over ``columns``: their values, or NULL when one is missing; when
-    more than ``max_block_size`` records share them, the values and the first place of
-    ``SPLIT_BLOCKS_BY`` that splits them into blocks of at most that size; NULL (no pairs on this
-    key) when none does."""
-    present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
-    whole = f" || {_KEY_SEPARATOR} || ".join(columns)
-    cases = [f"WHEN count(*) OVER (PARTITION BY {', '.join(columns)}) <= {max_block_size} THEN {whole}"]
-    for place in SPLIT_BLOCKS_BY:
-        cases.append(f"WHEN {place} IS NOT NULL AND count(*) OVER (PARTITION BY {', '.join(columns)}, {place}) "
-                     f"<= {max_block_size} THEN {whole} || {_KEY_SEPARATOR} || {place}")
-    return f"CASE WHEN NOT ({present}) THEN NULL {' '.join(cases)} END"
+def blocking_keys_sql(max_block_size: int) -> str:
+    """SQL for ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
+    named records: a key's value is its columns' values (NULL when one is missing); when more than
+    ``max_block_size`` records share them, the values and the first place of ``SPLIT_BLOCKS_BY``
+    that splits them into blocks of at most that size; NULL (no pairs on this key) when none does.
 
-
-_KEY_COLUMNS = {c for columns in BLOCKING_KEYS.values() for c in columns} | set(SPLIT_BLOCKS_BY)
+    Worked out on one long table (record, key, value), so that only the records of too large
+    blocks are counted by place, then turned back into a column per key."""
+    each = [f"""SELECT unique_id, '{name}' AS key, {f" || {_KEY_SEPARATOR} || ".join(columns)} AS whole,
+                       {", ".join(SPLIT_BLOCKS_BY)}
+                FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in columns)}"""
+            for name, columns in BLOCKING_KEYS.items()]
+    counts = ",\n".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.{place}) AS n_{place}"
+                        for place in SPLIT_BLOCKS_BY)
+    split = " ".join(f"WHEN {place} IS NOT NULL AND n_{place} <= {max_block_size} "
+                     f"THEN whole || {_KEY_SEPARATOR} || {place}" for place in SPLIT_BLOCKS_BY)
+    columns = ",\n".join(f"any_value(value) FILTER (WHERE key = '{name}') AS {name}" for name in BLOCKING_KEYS)
+    return f"""
+        CREATE OR REPLACE TEMP TABLE blocking_keys AS
+        WITH long AS MATERIALIZED ({" UNION ALL ".join(each)}),
+        too_large AS (SELECT key, whole FROM long GROUP BY key, whole HAVING count(*) > {max_block_size}),
+        split AS (SELECT l.*, {counts} FROM long l SEMI JOIN too_large USING (key, whole)),
+        valued AS (SELECT unique_id, key, whole AS value FROM long ANTI JOIN too_large USING (key, whole)
+                   UNION ALL
+                   SELECT unique_id, key, CASE {split} END FROM split)
+        SELECT unique_id, {columns} FROM valued GROUP BY unique_id"""
 
 
 def business_input_steps(max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> tuple[SqlStep, ...]:
     """The steps, with blocks of the business model's keys (``BLOCKING_KEYS``) of at most
     ``max_block_size`` records."""
-    keys = ",\n               ".join(f"{blocking_key(columns, max_block_size)} AS {name}"
-                                    for name, columns in BLOCKING_KEYS.items())
+    keys = SqlStep("blocking_keys",
+                   reads=("business_inputs",),
+                   writes=("blocking_keys",), sql=blocking_keys_sql(max_block_size))
     named = SqlStep("named_inputs",
-                    reads=("business_inputs",),
-                    writes=("named_inputs",), sql=f"""
+                    reads=("business_inputs", "blocking_keys"),
+                    writes=("named_inputs",), sql="""
         CREATE OR REPLACE TABLE named_inputs AS
-        -- the keys from the few columns they need, then joined: window counts over the wide rows
-        -- would carry every column through each partitioning
-        WITH keys AS (
-            SELECT unique_id,
-               {keys}
-            FROM (SELECT unique_id, {', '.join(sorted(_KEY_COLUMNS))} FROM business_inputs WHERE named))
         SELECT b.* EXCLUDE (named), k.* EXCLUDE (unique_id)
-        FROM business_inputs b JOIN keys k USING (unique_id)
+        FROM business_inputs b LEFT JOIN blocking_keys k USING (unique_id)
+        WHERE b.named
         ORDER BY b.rowid  -- the order of business_inputs, as before the keys""")
-    return (*_INPUT_STEPS, named)
+    return (*_INPUT_STEPS, keys, named)
 
 
 _INPUT_STEPS = (
