@@ -176,7 +176,7 @@ class LinkConfig(_Strict):
     # the most records that one key of the business model's blocking may pair with each other (every
     # pair of a block is scored, so a block's cost grows with its square): a larger block is split
     # by postcode sector, then postcode; records still in too large a block are not paired on that key
-    max_block_size: int = Field(default=2000, ge=2)
+    max_block_size: int = Field(default=500, ge=2)
     # a business model trained with `bx train`; default: the model shipped with the package
     business_model: Path | None = None
     # words that say nothing about where a place is, dropped when comparing addresses
