@@ -175,7 +175,8 @@ class LinkConfig(_Strict):
     business_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     # the most records that one key of the business model's blocking may pair with each other (every
     # pair of a block is scored, so a block's cost grows with its square): a larger block is split
-    # by postcode sector, then postcode; records still in too large a block are not paired on that key
+    # (by postcode sector, then postcode; a registered name's by letters of its first word, then
+    # place); records still in too large a block are not paired on that key (link/business_model.py)
     max_block_size: int = Field(default=500, ge=2)
     # a business model trained with `bx train`; default: the model shipped with the package
     business_model: Path | None = None

@@ -22,9 +22,9 @@ def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_
     from business_index.link.business_model import BLOCKING_KEYS
 
     con = duckdb.connect()
-    others = [c for columns in BLOCKING_KEYS.values() for c in columns if c not in ("primary_name", "sector")]
+    others = [c for key in BLOCKING_KEYS.values() for c in key.columns if c not in ("primary_name", "sector")]
     con.execute("CREATE TABLE business_inputs (unique_id INTEGER, named BOOLEAN, primary_name VARCHAR, sector VARCHAR, "
-                f"postcode VARCHAR, {', '.join(f'{c} VARCHAR' for c in dict.fromkeys(others) if c != 'postcode')})")
+                f"postcode VARCHAR, company_key VARCHAR, {', '.join(f'{c} VARCHAR' for c in dict.fromkeys(others) if c != 'postcode')})")
     con.executemany("INSERT INTO business_inputs (unique_id, named, primary_name, sector, postcode) "
                     "VALUES (?, true, ?, ?, ?)", rows)
     con.execute(blocking_keys_sql(max_block_size))
@@ -59,3 +59,34 @@ def test_the_model_blocks_on_the_capped_keys() -> None:
 
     rules = json.loads(MODEL_FILE.read_text(encoding="utf-8"))["splink_settings"]["blocking_rules_to_generate_predictions"]
     assert [rule["blocking_rule"] for rule in rules] == [f'l."{key}" = r."{key}"' for key in BLOCKING_KEYS]
+
+
+def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_original() -> None:
+    import duckdb
+
+    from business_index.link.business_inputs import blocking_keys_sql
+    from business_index.link.business_model import BLOCKING_KEYS
+
+    companies = ["CROWN ESTATES", "CROWM ESTATES",  # a slip in the last letter of the first word
+                 "COOWN ESTATES",  # and in its second letter
+                 "CLAY ESTATES", "CEDAR ESTATES", "CIVIC ESTATES", "CUBE ESTATES"]  # others of the block
+    con = duckdb.connect()
+    columns = dict.fromkeys(c for key in BLOCKING_KEYS.values() for c in key.columns)
+    con.execute(f"CREATE TABLE business_inputs (unique_id INTEGER, named BOOLEAN, company_key VARCHAR, "
+                f"postcode VARCHAR, {', '.join(f'{c} VARCHAR' for c in columns if c != 'postcode')})")
+    for i, company in enumerate(companies):
+        con.execute("INSERT INTO business_inputs (unique_id, named, company_key, company_tail, sector) "
+                    "VALUES (?, true, ?, ?, ?)", [i, company, "C|ESTATES", f"E{i} 1"])  # each in a sector of its own
+    con.execute(blocking_keys_sql(3))
+    keys = {i: (tail, end) for i, tail, end in con.execute(
+        "SELECT unique_id, block_company_tail, block_company_tail_end FROM blocking_keys").fetchall()}
+
+    def meet(a: int, b: int) -> bool:
+        return any(x is not None and x == y for x, y in zip(keys[a], keys[b], strict=True))
+
+    assert meet(0, 1) and meet(0, 2)
+    assert not meet(0, 3) and not meet(2, 4)
+    # a block within the size: one key, and no second one
+    con.execute(blocking_keys_sql(100))
+    assert set(con.execute("SELECT block_company_tail, block_company_tail_end FROM blocking_keys").fetchall()) == \
+        {("C|ESTATES", None)}

@@ -11,7 +11,7 @@ word is common by how many records use it (more than 1 in 500), so the lists sca
 from __future__ import annotations
 
 from business_index.config import LinkConfig
-from business_index.link.business_model import BLOCKING_KEYS, SPLIT_BLOCKS_BY
+from business_index.link.business_model import BLOCKING_KEYS
 from business_index.sql_steps import SqlStep
 
 DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
@@ -21,26 +21,31 @@ _KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or refere
 def blocking_keys_sql(max_block_size: int) -> str:
     """SQL for ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
     named records: a key's value is its columns' values (NULL when one is missing); when more than
-    ``max_block_size`` records share them, the values and the first place of ``SPLIT_BLOCKS_BY``
-    that splits them into blocks of at most that size; NULL (no pairs on this key) when none does.
+    ``max_block_size`` records share them, the values and the first of the key's splits that brings
+    the record's block within that size; NULL (no pairs on this key) when none does.
 
     Worked out on one long table (record, key, value), so that only the records of too large
-    blocks are counted by place, then turned back into a column per key."""
-    each = [f"""SELECT unique_id, '{name}' AS key, {f" || {_KEY_SEPARATOR} || ".join(columns)} AS whole,
-                       {", ".join(SPLIT_BLOCKS_BY)}
-                FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in columns)}"""
-            for name, columns in BLOCKING_KEYS.items()]
-    counts = ",\n".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.{place}) AS n_{place}"
-                        for place in SPLIT_BLOCKS_BY)
-    split = " ".join(f"WHEN {place} IS NOT NULL AND n_{place} <= {max_block_size} "
-                     f"THEN whole || {_KEY_SEPARATOR} || {place}" for place in SPLIT_BLOCKS_BY)
+    blocks are counted by split, then turned back into a column per key."""
+    most = max(len(key.splits) for key in BLOCKING_KEYS.values())
+    each = []
+    for name, key in BLOCKING_KEYS.items():
+        splits = [f"({split})::VARCHAR" for split in key.splits] + ["NULL"] * (most - len(key.splits))
+        each.append(f"""
+            SELECT unique_id, '{name}' AS key, {key.only_split} AS only_split,
+                   {f" || {_KEY_SEPARATOR} || ".join(key.columns)} AS whole,
+                   {", ".join(f"{split} AS split_{i}" for i, split in enumerate(splits))}
+            FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in key.columns)}""")
+    counts = ", ".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS n_{i}" for i in range(most))
+    split = " ".join(f"WHEN split_{i} IS NOT NULL AND n_{i} <= {max_block_size} "
+                     f"THEN whole || {_KEY_SEPARATOR} || '{i}' || {_KEY_SEPARATOR} || split_{i}" for i in range(most))
     columns = ",\n".join(f"any_value(value) FILTER (WHERE key = '{name}') AS {name}" for name in BLOCKING_KEYS)
     return f"""
         CREATE OR REPLACE TEMP TABLE blocking_keys AS
         WITH long AS MATERIALIZED ({" UNION ALL ".join(each)}),
         too_large AS (SELECT key, whole FROM long GROUP BY key, whole HAVING count(*) > {max_block_size}),
         split AS (SELECT l.*, {counts} FROM long l SEMI JOIN too_large USING (key, whole)),
-        valued AS (SELECT unique_id, key, whole AS value FROM long ANTI JOIN too_large USING (key, whole)
+        valued AS (SELECT unique_id, key, CASE WHEN NOT only_split THEN whole END AS value
+                   FROM long ANTI JOIN too_large USING (key, whole)
                    UNION ALL
                    SELECT unique_id, key, CASE {split} END FROM split)
         SELECT unique_id, {columns} FROM valued GROUP BY unique_id"""
