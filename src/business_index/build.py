@@ -239,6 +239,7 @@ def _build_index(settings: Settings, index: Path, progress: Progress | None,
         tell("writing the index", f" ({sum(r.loaded for r in results):,} rows)")
         started = time.perf_counter()
         summaries = _store(writer, settings, results)
+        results.clear()  # every row is in the index now: the rows read go before the linking's peak
         writer.name_files_as_written({str(settings.resolve(p)): str(p) for s in settings.sources for p in s.paths})
         timings["store"] = time.perf_counter() - started
         if not allow_shrink:
