@@ -23,7 +23,9 @@ def _build(config: str, index: str, queue: multiprocessing.Queue) -> None:  # ty
 
     started = time.perf_counter()
     report = build_index(load_settings(Path(config)), Path(index))
+    businesses = report.linking.get("businesses", {})
     queue.put({"seconds": round(time.perf_counter() - started, 1), "stages": report.seconds,
+               "link_businesses_steps": businesses.get("seconds"), "pairs_scored": businesses.get("pairs_scored"),
                "counts": report.counts,
                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
 

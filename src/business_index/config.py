@@ -8,6 +8,7 @@ relative to the TOML file. See the README for an example of every format.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import tomllib
 from datetime import date
@@ -172,6 +173,11 @@ class LinkConfig(_Strict):
     address_match_margin: float = Field(default=0.0, ge=0.0)
     # two records are one business at or above this match probability
     business_match_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
+    # the most records that one key of the business model's blocking may pair with each other (every
+    # pair of a block is scored, so a block's cost grows with its square): a larger block is split
+    # (by postcode sector, then postcode; a registered name's by letters of its first word, then
+    # place); records still in too large a block are not paired on that key (link/business_model.py)
+    max_block_size: int = Field(default=500, ge=2)
     # a business model trained with `bx train`; default: the model shipped with the package
     business_model: Path | None = None
     # words that say nothing about where a place is, dropped when comparing addresses
@@ -184,6 +190,9 @@ class BuildConfig(_Strict):
     # a build whose addresses, or records of any source, fall below this share of the published
     # index's is refused (a truncated or wrong file), unless `bx build --allow-shrink` says it is meant
     shrink_limit: float = Field(default=0.5, ge=0.0, le=1.0)
+    # processes that parse addresses and names (the row work SQL cannot say) side by side; 1 parses
+    # them in the build's own process. Default: the machine's cores, at most 4
+    workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1)
 
 
 class ServeConfig(BaseSettings):

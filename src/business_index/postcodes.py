@@ -5,12 +5,14 @@ blocking and near-miss comparisons use."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _FULL = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)([0-9][A-Z]{2})$")
 _OUTWARD = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 _IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][0-9A-Z]?)\s*([0-9][A-Z]{2})\b")
 
 
+@lru_cache(maxsize=65536)  # a borough's postcodes, each written on many rows
 def normalise_postcode(text: str | None) -> str | None:
     """``e81ab`` -> ``E8 1AB``; None when it is not a full UK postcode."""
     if not text:

@@ -32,7 +32,7 @@ FLOOR_PHRASES = (
     (re.compile(r"\bTOP\s*(FLOORS?|FLRS?|FL)\b"), TOP_FLOOR),
     (re.compile(r"\bBASEMENT\b"), "BASEMENT"),
 )
-_FLOOR_KEYS = ("FL", "BASEMENT", "/", "AND G")
+_FLOOR_KEYS = ("FL", "BASEMENT", "/", "AND G", "ANDG")
 # floors from the lowest up: "TOP FLOOR" means the highest of them a building has
 FLOOR_ORDER = ("BASEMENT", "BASEMENT AND GROUND FLOOR", "GROUND FLOOR", "FIRST FLOOR", "SECOND FLOOR", "THIRD FLOOR",
                "FOURTH FLOOR")

@@ -25,20 +25,39 @@ def _table() -> tuple[tuple[tuple[str, tuple[tuple[str, ...], ...]], ...], dict[
     return uses, fits, naming
 
 
-def _has_phrase(words: list[str], phrase: tuple[str, ...]) -> bool:
-    n = len(phrase)
-    return any(tuple(words[i:i + n]) == phrase for i in range(len(words) - n + 1))
+@lru_cache(maxsize=1)
+def _phrases_by_first_word() -> dict[str, tuple[tuple[int, int, tuple[str, ...]], ...]]:
+    """Every phrase of the word list under its first word, with the order of its use and its own
+    order among the use's phrases, so that a description's words are looked up, not scanned."""
+    by_word: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
+    for use_order, (_, phrases) in enumerate(_table()[0]):
+        for phrase_order, phrase in enumerate(phrases):
+            by_word.setdefault(phrase[0], []).append((use_order, phrase_order, phrase))
+    return {word: tuple(found) for word, found in by_word.items()}
 
 
+def _first_phrase(words: list[str] | tuple[str, ...]) -> tuple[int, int, int, int] | None:
+    """The first phrase among ``words`` in the word list's order (its use's order, then the
+    phrase's, then where it stands): (use order, phrase order, start, length), or None."""
+    index = _phrases_by_first_word()
+    best: tuple[int, int, int, int] | None = None
+    for start, word in enumerate(words):
+        for use_order, phrase_order, phrase in index.get(word, ()):
+            n = len(phrase)
+            if tuple(words[start:start + n]) == phrase:
+                found = (use_order, phrase_order, start, n)
+                if best is None or found < best:
+                    best = found
+    return best
+
+
+@lru_cache(maxsize=65536)
 def premises_use(description: str | None) -> str | None:
     """The use a description names ("SHOP AND PREMISES" -> "retail"), or None when it names none."""
     if not description:
         return None
-    words = _WORD.findall(description.upper().replace("'", ""))
-    for use, phrases in _table()[0]:
-        if any(_has_phrase(words, phrase) for phrase in phrases):
-            return use
-    return None
+    found = _first_phrase(_WORD.findall(description.upper().replace("'", "")))
+    return _table()[0][found[0]][0] if found else None
 
 
 def use_fits(trading_use: str | None, rated_use: str | None) -> bool:
@@ -64,14 +83,12 @@ def business_named_by(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     name no use and "COLVESTONE WORKS" names a building, so nothing. Returns the words other than
     the use phrase and filler."""
     words = [w for w in words if w]
+    found = _first_phrase(words)
+    if found is None:
+        return ()
+    use_order, _, start, n = found
     uses, _, naming = _table()
-    for use, phrases in uses:
-        for phrase in phrases:
-            n = len(phrase)
-            for i in range(len(words) - n + 1):
-                if tuple(words[i:i + n]) == phrase:
-                    if use not in naming:
-                        return ()
-                    rest = words[:i] + words[i + n:]
-                    return tuple(w for w in rest if w not in _NOT_A_NAME and not any(c.isdigit() for c in w))
-    return ()
+    if uses[use_order][0] not in naming:
+        return ()
+    rest = words[:start] + words[start + n:]
+    return tuple(w for w in rest if w not in _NOT_A_NAME and not any(c.isdigit() for c in w))

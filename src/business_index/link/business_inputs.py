@@ -10,9 +10,65 @@ word is common by how many records use it (more than 1 in 500), so the lists sca
 
 from __future__ import annotations
 
+from business_index.config import LinkConfig
+from business_index.link.business_model import BLOCKING_KEYS
 from business_index.sql_steps import SqlStep
 
-BUSINESS_INPUT_STEPS = (
+DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
+_KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or reference
+
+
+def blocking_keys_sql(max_block_size: int) -> str:
+    """SQL for ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
+    named records: a key's value is its columns' values (NULL when one is missing); when more than
+    ``max_block_size`` records share them, the values and the first of the key's splits that brings
+    the record's block within that size; NULL (no pairs on this key) when none does.
+
+    Worked out on one long table (record, key, value), so that only the records of too large
+    blocks are counted by split, then turned back into a column per key."""
+    most = max(len(key.splits) for key in BLOCKING_KEYS.values())
+    each = []
+    for name, key in BLOCKING_KEYS.items():
+        splits = [f"({split})::VARCHAR" for split in key.splits] + ["NULL"] * (most - len(key.splits))
+        each.append(f"""
+            SELECT unique_id, '{name}' AS key, {key.only_split} AS only_split,
+                   {f" || {_KEY_SEPARATOR} || ".join(key.columns)} AS whole,
+                   {", ".join(f"{split} AS split_{i}" for i, split in enumerate(splits))}
+            FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in key.columns)}""")
+    counts = ", ".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS n_{i}" for i in range(most))
+    split = " ".join(f"WHEN split_{i} IS NOT NULL AND n_{i} <= {max_block_size} "
+                     f"THEN whole || {_KEY_SEPARATOR} || '{i}' || {_KEY_SEPARATOR} || split_{i}" for i in range(most))
+    columns = ",\n".join(f"any_value(value) FILTER (WHERE key = '{name}') AS {name}" for name in BLOCKING_KEYS)
+    return f"""
+        CREATE OR REPLACE TEMP TABLE blocking_keys AS
+        WITH long AS MATERIALIZED ({" UNION ALL ".join(each)}),
+        too_large AS (SELECT key, whole FROM long GROUP BY key, whole HAVING count(*) > {max_block_size}),
+        split AS (SELECT l.*, {counts} FROM long l SEMI JOIN too_large USING (key, whole)),
+        valued AS (SELECT unique_id, key, CASE WHEN NOT only_split THEN whole END AS value
+                   FROM long ANTI JOIN too_large USING (key, whole)
+                   UNION ALL
+                   SELECT unique_id, key, CASE {split} END FROM split)
+        SELECT unique_id, {columns} FROM valued GROUP BY unique_id"""
+
+
+def business_input_steps(max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> tuple[SqlStep, ...]:
+    """The steps, with blocks of the business model's keys (``BLOCKING_KEYS``) of at most
+    ``max_block_size`` records."""
+    keys = SqlStep("blocking_keys",
+                   reads=("business_inputs",),
+                   writes=("blocking_keys",), sql=blocking_keys_sql(max_block_size))
+    named = SqlStep("named_inputs",
+                    reads=("business_inputs", "blocking_keys"),
+                    writes=("named_inputs",), sql="""
+        CREATE OR REPLACE TABLE named_inputs AS
+        SELECT b.* EXCLUDE (named), k.* EXCLUDE (unique_id)
+        FROM business_inputs b LEFT JOIN blocking_keys k USING (unique_id)
+        WHERE b.named
+        ORDER BY b.rowid  -- the order of business_inputs, as before the keys""")
+    return (*_INPUT_STEPS, keys, named)
+
+
+_INPUT_STEPS = (
     SqlStep("known_companies",
             reads=("record_features",),
             writes=("known_companies",), sql="""
@@ -191,8 +247,6 @@ BUSINESS_INPUT_STEPS = (
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn"""),
-    SqlStep("named_inputs",
-            reads=("business_inputs",),
-            writes=("named_inputs",), sql="""
-        CREATE OR REPLACE TABLE named_inputs AS SELECT * EXCLUDE (named) FROM business_inputs WHERE named"""),
 )
+
+BUSINESS_INPUT_STEPS = business_input_steps()

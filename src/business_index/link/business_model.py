@@ -10,6 +10,7 @@ a rare one, and frequent words are never deleted from names.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
@@ -129,22 +130,48 @@ def _period() -> cl.CustomComparison:
     ])
 
 
+@dataclass(frozen=True)
+class BlockingKey:
+    """One key on which records are paired: the columns of ``named_inputs`` it is made of, and
+    how a block of more than ``[link] max_block_size`` records is split: SQL over
+    ``business_inputs``, the first that brings a record's block within the size."""
+
+    columns: tuple[str, ...]
+    splits: tuple[str, ...] = ("sector", "postcode")
+    only_split: bool = False  # pairs only the records of split blocks (a second split of a key)
+
+
+# the first word of the registered name that ``company_tail`` keeps only the initial of
+_FIRST_WORD = "split_part(company_key, ' ', 1)"
+
+# Which pairs of records are scored: those that agree on one of these keys (``link/business_inputs.py``
+# writes them as ``block_*`` columns). A key shared by more than ``[link] max_block_size`` records (a
+# common name across a large area) is split, and records still in too large a block are not paired on
+# that key (other keys still pair them). The pairs a key makes then grow with the records, not with
+# their square.
+BLOCKING_KEYS: dict[str, BlockingKey] = {
+    "block_premises": BlockingKey(("premises_key",)),
+    "block_name": BlockingKey(("primary_name",)),
+    "block_name_sorted": BlockingKey(("name_sorted",)),
+    "block_name_first2": BlockingKey(("name_first2", "sector")),
+    # a slip in one word of a registered name must not keep two records from being compared
+    "block_company_head": BlockingKey(("company_head",)),
+    # "C|ESTATES" holds every "C... Estates" company: split by the second letter of the first word,
+    # and again by its last letter, so that a slip in the first word still meets its original in
+    # one of the two wherever the two records are
+    "block_company_tail": BlockingKey(("company_tail",), (f"substr({_FIRST_WORD}, 2, 1)", "sector", "postcode")),
+    "block_company_tail_end": BlockingKey(("company_tail",), (f"right({_FIRST_WORD}, 1)",), only_split=True),
+    "block_property_ref": BlockingKey(("property_ref",)),
+    "block_proprietor": BlockingKey(("proprietor_key",)),
+}
+
+
 def business_settings() -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[_name(), _proprietor(), _premises(), _period()],
-        blocking_rules_to_generate_predictions=[
-            block_on("premises_key"),
-            block_on("primary_name"),
-            block_on("name_sorted"),
-            block_on("name_first2", "sector"),
-            # a slip in one word of a registered name must not keep two records from being compared
-            block_on("company_head"),
-            block_on("company_tail"),
-            block_on("property_ref"),
-            block_on("proprietor_key"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(key) for key in BLOCKING_KEYS],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=[],

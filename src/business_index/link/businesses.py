@@ -24,7 +24,11 @@ import duckdb
 from splink import DuckDBAPI, Linker
 
 from business_index.duckdb_utils import insert_rows, scalar
-from business_index.link.business_inputs import BUSINESS_INPUT_STEPS
+from business_index.link.business_inputs import (
+    BUSINESS_INPUT_STEPS,
+    DEFAULT_MAX_BLOCK_SIZE,
+    business_input_steps,
+)
 from business_index.link.business_model import (
     FIXED_M_PROBABILITIES,
     FIXED_U_PROBABILITIES,
@@ -99,14 +103,16 @@ def train_business_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
 
 
 def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_path: Path = MODEL_FILE,
-                       previous_ids: PreviousIds | None = None) -> BusinessReport:
+                       previous_ids: PreviousIds | None = None,
+                       max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> BusinessReport:
     """Fill ``record_establishments`` (record_id, record_key, establishment_id, organisation_id),
-    ``id_changes`` and ``business_inputs``."""
+    ``id_changes`` and ``business_inputs``; the model pairs records in blocks of at most
+    ``max_block_size`` (``business_model.BLOCKING_KEYS``)."""
     quiet_splink()
     previous = previous_ids or PreviousIds()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    run_steps(con, BUSINESS_INPUT_STEPS)
+    run_steps(con, business_input_steps(max_block_size))
     seconds["inputs"] = time.perf_counter() - started
     model = json.loads(model_path.read_text(encoding="utf-8"))
     if model.get("business_index_model_version") != MODEL_VERSION:

@@ -172,25 +172,29 @@ def join_across_sources(con: duckdb.DuckDBPyConnection, establishments: UnionFin
     that closed before it opened, though the two names look alike."""
     joined: set[int] = set()
     report: dict[str, int] = {}
-    for label, where, names in TIERS:
-        # places first, into a table of its own (cheap columns), then names on the few pairs left:
-        # one query doing both lets the planner evaluate the list comparisons on every candidate
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE placed_pairs AS
-            SELECT l.unique_id AS l_id, r.unique_id AS r_id
-            FROM {candidates_table} p
-            JOIN named_inputs l ON l.unique_id = p.l_id
-            JOIN named_inputs r ON r.unique_id = p.r_id
-            WHERE l.unique_id < r.unique_id AND l.source <> r.source AND {where}
-              -- a mast or cash machine "at" a factory is its operator's, never the factory's
-              AND coalesce(l.premises_use, '') <> 'ancillary' AND coalesce(r.premises_use, '') <> 'ancillary'""")
+    # each candidate pair with both records' rows, as two structs ``l`` and ``r`` that the tiers'
+    # SQL reads as it would two joined rows, and whether each tier places them: joined once here, on
+    # the candidates' ids, so that no tier's condition (``l.sector = r.sector``) can be planned as a
+    # join of every record in a sector
+    places = ",\n".join(f"coalesce({where}, false) AS tier_{i}" for i, (_, where, _) in enumerate(TIERS))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE candidate_rows AS
+        SELECT l, r, {places}
+        FROM {candidates_table} p
+        JOIN named_inputs l ON l.unique_id = p.l_id
+        JOIN named_inputs r ON r.unique_id = p.r_id
+        WHERE l.unique_id < r.unique_id AND l.source <> r.source
+          -- a mast or cash machine "at" a factory is its operator's, never the factory's
+          AND coalesce(l.premises_use, '') <> 'ancillary' AND coalesce(r.premises_use, '') <> 'ancillary'""")
+    for i, (label, _, names) in enumerate(TIERS):
+        # names only for the pairs the tier places: CASE evaluates its THEN on those rows alone,
+        # where an AND may be reordered to compare the lists of every candidate
         scored = [(a, b, shared) for a, b, shared in con.execute(f"""
             SELECT l.unique_id, r.unique_id,
                    len(list_intersect(list_distinct(l.address_tokens), list_distinct(r.address_tokens)))
-            FROM placed_pairs p
-            JOIN named_inputs l ON l.unique_id = p.l_id
-            JOIN named_inputs r ON r.unique_id = p.r_id
-            WHERE {names} AND NOT ({names_differ} AND NOT {PERIODS_MEET})""").fetchall()
+            FROM candidate_rows
+            WHERE CASE WHEN tier_{i} THEN coalesce({names} AND NOT ({names_differ} AND NOT {PERIODS_MEET}), false)
+                       ELSE false END""").fetchall()
             if a not in joined and b not in joined]
         # a pair already in one establishment still counts as a candidate: a record joined to its
         # own business is not joined to a second one that its name happens to resemble

@@ -159,12 +159,15 @@ def _join_all(establishments: UnionFind[int], pairs: list[tuple[int, int]]) -> i
 def _join_list_entries(con: duckdb.DuckDBPyConnection, establishments: UnionFind[int]) -> int:
     """A VOA list entry names whoever occupies the hereditament now: it is the establishment of the
     hereditament's one open liability in the council's rates."""
-    scored = con.execute(f"""
-        SELECT l.unique_id, r.unique_id, 0
-        FROM business_inputs l JOIN business_inputs r
-             ON l.uprn = r.uprn OR ltrim(l.property_ref, '0') = ltrim(r.property_ref, '0')
+    # the same UPRN or the same rates reference: two equi-joins, not one join on an OR (which is
+    # planned as a comparison of every liability with every list entry)
+    pairs = [f"""
+        SELECT l.unique_id AS l_id, r.unique_id AS r_id
+        FROM business_inputs l JOIN business_inputs r ON {on}
         WHERE l.record_type = 'ndr_account' AND r.record_type = 'voa_list_entry'
-          AND l.active_to >= {STILL_LIABLE} AND NOT {DIFFERENT_UPRNS}""").fetchall()
+          AND l.active_to >= {STILL_LIABLE} AND NOT {DIFFERENT_UPRNS}"""
+             for on in ("l.uprn = r.uprn", "ltrim(l.property_ref, '0') = ltrim(r.property_ref, '0')")]
+    scored = con.execute(f"SELECT l_id, r_id, 0 FROM ({pairs[0]} UNION {pairs[1]}) ORDER BY l_id, r_id").fetchall()
     return _join_all(establishments, unambiguous_pairs(scored, establishments))
 
 

@@ -9,8 +9,11 @@ parts taken from the LPI's structured fields, the property's organisation name k
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import gc
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -85,28 +88,40 @@ def public_name(record_type: str, name: str | None, trading_name: str | None, pu
     return " ".join(trading.split())
 
 
-def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> frozenset[str]:
-    """Write ``address_features``; returns the gazetteer's street names (normalised) for record parsing."""
+def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[str] = DEFAULT_STOPWORDS,
+                           pool: Executor | None = None) -> frozenset[str]:
+    """Write ``address_features``; returns the gazetteer's street names (normalised) for record
+    parsing. With a ``pool`` (``feature_pool``), rows are parsed in its processes, in order."""
     rows = con.execute(f"""
         SELECT l.uprn, a.parent_uprn, l.lpi_key, l.logical_status, l.single_line_address, l.postcode,
-               a.classification, a.organisation, a.logical_status AS blpu_status
+               a.classification, a.organisation,
+               -- the approved LPI's structured fields (the property's own row), when this LPI is one
+               s.lpi_key IS NOT NULL AS structured, s.sao_text, s.sao_start_number, s.sao_start_suffix,
+               s.sao_end_number, s.sao_end_suffix, s.pao_start_number, s.pao_start_suffix, s.pao_end_number,
+               s.pao_end_suffix, s.street_description
         FROM address_aliases l JOIN addresses a USING (uprn)
+        LEFT JOIN (SELECT DISTINCT ON (lpi_key) * FROM addresses WHERE lpi_key IS NOT NULL) s
+             ON s.lpi_key = l.lpi_key
         WHERE l.logical_status IN {USABLE_LPI_STATUSES} AND a.logical_status IN {LIVE_STATUSES_SQL}
         ORDER BY l.uprn, l.lpi_key
     """).fetchall()
-    parts_by_lpi = {row[0]: row[1:] for row in con.execute("""
-        SELECT lpi_key, sao_text, sao_start_number, sao_start_suffix, sao_end_number, sao_end_suffix,
-               pao_start_number, pao_start_suffix, pao_end_number, pao_end_suffix, street_description
-        FROM addresses WHERE lpi_key IS NOT NULL""").fetchall()}
-    columns: dict[str, list[Any]] = {k: [] for k in (
-        "unique_id", "uprn", "parent_uprn", "lpi_key", "lpi_status", "kind", "postcode", "sector", "district",
-        "sub_premises", "number", "number_base", "street", "tokens", "org_key", "floors")}
+    columns, streets = _merge(_map_chunks(pool, _address_chunk, rows, stopwords))
+    columns["unique_id"] = list(range(1, len(rows) + 1))
+    features = pa.table(columns, schema=_ADDRESS_SCHEMA)  # noqa: F841 - read by DuckDB by name
+    con.execute("CREATE OR REPLACE TABLE address_features AS SELECT * FROM features")
+    return frozenset(streets)
+
+
+def _address_chunk(rows: list[tuple[Any, ...]], stopwords: frozenset[str]) -> tuple[dict[str, list[Any]], list[str]]:
+    """The feature columns (all but ``unique_id``) of some rows of the ``build_address_features``
+    query, and the streets they name, in order."""
+    columns: dict[str, list[Any]] = {k: [] for k in _ADDRESS_SCHEMA.names if k != "unique_id"}
     streets: dict[str, None] = {}
-    for i, (uprn, parent, lpi_key, status, line, postcode, classification, organisation, _) in enumerate(rows):
-        structured = parts_by_lpi.get(lpi_key)
-        if structured is not None:  # the approved LPI: use its fields, not a re-parse of its text
+    for (uprn, parent, lpi_key, status, line, postcode, classification, organisation, structured,
+         *fields) in rows:
+        if structured:  # the approved LPI: use its fields, not a re-parse of its text
             tokens = address_tokens(line, stopwords)
-            sao_text, s1, s1x, s2, s2x, p1, p1x, p2, p2x, street_description = structured
+            sao_text, s1, s1x, s2, s2x, p1, p1x, p2, p2x, street_description = fields
             sub = " ".join(x for x in (tidy(sao_text) if sao_text else "", number_token(s1, s1x, s2, s2x)) if x)
             sub_parts = parse_address([sub]) if sub else None
             sub_parsed = sub_parts.sub_premises if sub_parts else None
@@ -120,7 +135,6 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
             tokens, floors = parsed.tokens, parsed.floors
         if street:
             streets[street] = None
-        columns["unique_id"].append(i + 1)
         columns["uprn"].append(uprn)
         columns["parent_uprn"].append(parent)
         columns["lpi_key"].append(lpi_key)
@@ -136,23 +150,26 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         columns["tokens"].append(list(tokens))
         columns["org_key"].append(name_key(organisation))
         columns["floors"].append(list(floors))
-    features = pa.table(columns, schema=_ADDRESS_SCHEMA)  # noqa: F841 - read by DuckDB by name
-    con.execute("CREATE OR REPLACE TABLE address_features AS SELECT * FROM features")
-    return frozenset(streets)
+    return columns, list(streets)
 
 
 def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozenset[str],
                           stopwords: frozenset[str] = DEFAULT_STOPWORDS,
-                          publishing_sources: frozenset[str] = frozenset()) -> None:
-    """Write ``record_features``; ``publishing_sources`` are the sources whose names are published."""
+                          publishing_sources: frozenset[str] = frozenset(), pool: Executor | None = None) -> None:
+    """Write ``record_features``; ``publishing_sources`` are the sources whose names are published.
+    With a ``pool`` (``feature_pool``), records are parsed in its processes, in order."""
     rows = con.execute("""
         SELECT record_id, name, trading_name, holder_name, holder_is_individual, address_lines, address_text,
                postcode, record_type, description, source
         FROM business_records ORDER BY record_id""").fetchall()
-    columns: dict[str, list[Any]] = {k: [] for k in (
-        "unique_id", "postcode", "sector", "district", "sub_premises", "number", "number_base", "street", "tokens",
-        "floors", "public_name", "public_key", "name_keys", "company_keys", "primary_name", "name_sorted", "name_first2", "proprietor_key", "individual", "not_a_property",
-        "premises_use", "premises_business_words")}
+    columns, _ = _merge(_map_chunks(pool, _record_chunk, rows, known_streets, stopwords, publishing_sources))
+    create_table_from_columns(con, "record_features", columns, _RECORD_SCHEMA)
+
+
+def _record_chunk(rows: list[tuple[Any, ...]], known_streets: frozenset[str], stopwords: frozenset[str],
+                  publishing_sources: frozenset[str]) -> tuple[dict[str, list[Any]], list[str]]:
+    """The feature columns of some rows of the ``build_record_features`` query, in order."""
+    columns: dict[str, list[Any]] = {k: [] for k in _RECORD_SCHEMA.names}
     for record_id, name, trading, holder, individual, lines, text, postcode, record_type, description, source in rows:
         address_lines = list(lines) if lines else ([text] if text else [])
         pc = (normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
@@ -178,7 +195,52 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         before = (parts.tokens[:parts.tokens.index(parts.number)]
                   if parts.number in parts.tokens and not parts.sub_premises else ())
         columns["premises_business_words"].append(list(business_named_by(before)))
-    create_table_from_columns(con, "record_features", columns, _RECORD_SCHEMA)
+    return columns, []
+
+
+def feature_pool(workers: int) -> Executor | None:
+    """Processes for parsing rows (``[build] workers``), or None to parse in this one. Spawned, not
+    forked: the build's process holds DuckDB's threads. Shut it down after use."""
+    if workers <= 1:
+        return None
+    # without the cyclic garbage collector, as in the build (``build.py``): the rows make no cycles
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=gc.disable)
+    for _ in range(workers):  # start them now, so that they import this while the build reads its sources
+        pool.submit(_ready)
+    return pool
+
+
+def _ready() -> None:
+    """Nothing: a task whose unpickling imports this module in a new process."""
+
+
+_Chunk = TypeVar("_Chunk")
+
+
+def _map_chunks(pool: Executor | None, work: Callable[..., _Chunk], rows: list[tuple[Any, ...]],
+                *shared: Any) -> list[_Chunk]:
+    """``work(chunk, *shared)`` over consecutive chunks of ``rows``, in order: in ``pool`` when
+    given (a few chunks per process, so that one slow chunk does not hold the rest), else here."""
+    if pool is None or len(rows) < PARALLEL_FROM:
+        return [work(rows, *shared)]
+    size = -(-len(rows) // (2 * getattr(pool, "_max_workers", 2)))
+    return list(pool.map(work, [rows[i:i + size] for i in range(0, len(rows), size)],
+                         *[[value] * -(-len(rows) // size) for value in shared]))
+
+
+PARALLEL_FROM = 5000  # rows: fewer are parsed here, sooner than they could be sent to another process
+
+
+def _merge(chunks: list[tuple[dict[str, list[Any]], list[str]]]) -> tuple[dict[str, list[Any]], list[str]]:
+    """The columns of consecutive chunks, in order, and their streets (each once, first seen first)."""
+    columns = chunks[0][0]
+    streets = dict.fromkeys(chunks[0][1])
+    for more, named in chunks[1:]:
+        for name, values in more.items():
+            columns[name].extend(values)
+        streets.update(dict.fromkeys(named))
+    return columns, list(streets)
 
 
 def _append_address(columns: dict[str, list[Any]], postcode: str | None, parts: AddressParts) -> None:

@@ -361,6 +361,8 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
             postcode = postcode or chosen.get("POSTCODE")
         else:
             missing_lpi += 1
+        tidied_postcode = tidy_postcode(postcode)
+        line = address_line(parts, tidied_postcode) if chosen else ""
         organisation = blpu.get("ORGANISATION") or organisations.get(uprn)
         classification = blpu.get("BLPU_CLASS") or classifications.get(uprn)
         street_record = streets.get(parts.get("usrn")) or {}
@@ -386,8 +388,8 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
             street_description=parts.get("street_description"),  # type: ignore[arg-type]
             locality=parts.get("locality"),  # type: ignore[arg-type]
             town=parts.get("town"),  # type: ignore[arg-type]
-            postcode=tidy_postcode(postcode),
-            single_line_address=address_line(parts, tidy_postcode(postcode)) if chosen else "",
+            postcode=tidied_postcode,
+            single_line_address=line,
             classification=classification,  # type: ignore[arg-type]
             organisation=organisation,  # type: ignore[arg-type]
             x_coordinate=blpu.get("X_COORDINATE"),  # type: ignore[arg-type]
@@ -402,14 +404,16 @@ def _assemble(source: SourceConfig, gazetteer: _Gazetteer, result: ReadResult) -
         for lpi in lpis:
             lpi_postcode = tidy_postcode(lpi.get("POSTCODE") or postcode)
             if lpi is chosen:
-                lpi_parts = parts
+                # the property's own line, unless this LPI's postcode differs from the property's
+                lpi_line = line if lpi_postcode == tidied_postcode else address_line(parts, lpi_postcode)
             else:
                 descriptor = descriptors.get((lpi.get("USRN"), str(lpi.get("LANGUAGE") or "ENG"))) or {}  # type: ignore[arg-type]
                 lpi_parts = _address_parts(lpi, descriptor)
+                lpi_line = address_line(lpi_parts, lpi_postcode)
             result.aliases.append(AddressAlias(
                 uprn=uprn, lpi_key=str(lpi["LPI_KEY"]), logical_status=int(lpi.get("LOGICAL_STATUS") or 0),  # type: ignore[call-overload]
                 language=str(lpi.get("LANGUAGE") or "ENG"),
-                single_line_address=address_line(lpi_parts, lpi_postcode), postcode=lpi_postcode,
+                single_line_address=lpi_line, postcode=lpi_postcode,
                 start_date=lpi.get("START_DATE"), end_date=lpi.get("END_DATE"),  # type: ignore[arg-type]
                 lineage=lpi_lineage[str(lpi["LPI_KEY"])],
             ))
