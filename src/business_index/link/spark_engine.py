@@ -69,8 +69,11 @@ class SparkNameEngine:
 
     def spark(self) -> SparkSession:
         if self.session is None:
+            from pyspark.sql import SparkSession
+
+            running = SparkSession.getActiveSession()
             self.session = self._start()
-            self._own_session = True
+            self._own_session = running is None  # stop() ends only a session made here
         # DuckDB's len(NULL list) is NULL; Spark's size(NULL) is too only with this off
         self.session.conf.set("spark.sql.legacy.sizeOfNull", "false")
         self.session.conf.set("spark.sql.shuffle.partitions", str(self.shuffle_partitions))
