@@ -92,9 +92,10 @@ class SparkNameEngine:
         builder = SparkSession.builder.appName("business-index")
         if master is not None:
             builder = builder.master(master)
-        defaults = {"spark.jars": similarity_jar_location(),
-                    "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+        defaults = {"spark.sql.shuffle.partitions": str(self.shuffle_partitions),
                     "spark.ui.showConsoleProgress": "false"}
+        if "PYSPARK_GATEWAY_PORT" not in os.environ:  # under spark-submit, its --jars gives the jar
+            defaults["spark.jars"] = similarity_jar_location()
         if master is not None and master.startswith("local"):
             defaults.update({"spark.ui.enabled": "false", "spark.driver.memory": "4g"})
         for key, value in {**defaults, **self.conf}.items():
