@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from business_index.link.businesses import MODEL_FILE
+from business_index.link.spark_engine import JARO_WINKLER_FUNCTION
 from business_index.link.spark_sql import UntranslatableSql, duckdb_to_spark, spark_model_settings
 
 LISTS = ("name_keys", "company_keys", "name_tokens", "uncommon_words", "address_tokens")
@@ -28,18 +29,21 @@ LISTS = ("name_keys", "company_keys", "name_tokens", "uncommon_words", "address_
      "IF(address_tokens_l IS NULL, NULL, FORALL(name_tokens_r, e__ -> e__ IS NULL OR "
      "ARRAY_CONTAINS(address_tokens_l, e__)))"),
     ("damerau_levenshtein(a_l, a_r) <= 1", "DAMERAU_LEVENSHTEIN(a_l, a_r) <= 1"),
+    ("jaro_winkler_similarity(a_l, a_r) >= 0.9", "BX_JARO_WINKLER(a_l, a_r) >= 0.9"),
     ("list_max(list_transform(name_keys_l, lambda x: len(x)))", "ARRAY_MAX(TRANSFORM(name_keys_l, x -> LENGTH(x)))"),
     ('"primary_name_l" = "primary_name_r"', "`primary_name_l` = `primary_name_r`"),
 ])
 def test_each_rewrite(duckdb_sql: str, spark_sql: str) -> None:
-    assert duckdb_to_spark(duckdb_sql, LISTS) == spark_sql
+    assert duckdb_to_spark(duckdb_sql, LISTS, JARO_WINKLER_FUNCTION) == spark_sql
 
 
-def test_jaro_winkler_is_duckdbs_to_the_last_bit(spark_engine) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("function", [JARO_WINKLER_FUNCTION, None])
+def test_jaro_winkler_is_duckdbs_to_the_last_bit(spark_engine, function: str | None) -> None:  # type: ignore[no-untyped-def]
     """Splink's Scala jaro_winkler matches characters in another order ('DALSTONE CAFE' /
     'DALSTON CAFE': 0.943 against DuckDB's 0.951); the translation is DuckDB's, bit for bit, on
     short strings of few letters (many repeats, so matching order and transpositions matter),
-    empty strings, NULLs and letters beyond ASCII."""
+    empty strings, NULLs and letters beyond ASCII: this package's Java function, and the same in
+    Spark SQL."""
     rng = random.Random(3)
     pairs = [("".join(rng.choice("ABCDE ") for _ in range(rng.randint(0, 10))),
               "".join(rng.choice("ABCDE ") for _ in range(rng.randint(0, 10)))) for _ in range(3000)]
@@ -51,8 +55,8 @@ def test_jaro_winkler_is_duckdbs_to_the_last_bit(spark_engine) -> None:  # type:
     expected = dict(con.execute("SELECT id, jaro_winkler_similarity(a, b) FROM strings").fetchall())
     spark = spark_engine.spark()
     spark.createDataFrame(con.sql("SELECT * FROM strings").to_arrow_table()).createOrReplaceTempView("strings")
-    sql = duckdb_to_spark("jaro_winkler_similarity(a, b)")
-    assert "jaro_winkler(" not in sql.lower()
+    sql = duckdb_to_spark("jaro_winkler_similarity(a, b)", jaro_winkler=function)
+    assert not sql.lower().startswith("jaro_winkler(")  # not Splink's
     found = {row[0]: row[1] for row in spark.sql(f"SELECT id, {sql} FROM strings").collect()}
     assert found == expected
     assert expected[len(pairs) - 6] > 0.95 and expected[len(pairs) - 3] == 0.0
@@ -117,11 +121,12 @@ def _records(n: int, seed: int) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def test_every_model_condition_means_the_same_on_spark(spark_engine) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("function", [JARO_WINKLER_FUNCTION, None])
+def test_every_model_condition_means_the_same_on_spark(spark_engine, function: str | None) -> None:  # type: ignore[no-untyped-def]
     """Each level of the shipped model, DuckDB's SQL in DuckDB and its translation in Spark, over
     every pair of 60 made-up records: TRUE, FALSE and NULL alike."""
     settings = json.loads(MODEL_FILE.read_text())["splink_settings"]
-    spark_settings = spark_model_settings(settings, LISTS)
+    spark_settings = spark_model_settings(settings, LISTS, function)
     conditions = [(level["sql_condition"], translated["sql_condition"])
                   for comparison, spark_comparison in zip(settings["comparisons"], spark_settings["comparisons"],
                                                           strict=True)

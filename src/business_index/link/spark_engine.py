@@ -7,9 +7,10 @@ the pairs with the model's settings written as Spark SQL (``spark_sql.py``) and 
 the threshold, and the clusters (unique_id, cluster_id) come back as Arrow to make
 ``name_clusters``, from which establishments and organisations are made in DuckDB as before.
 
-Nothing is downloaded at run time: pyspark brings Spark, and Splink's Spark similarity functions
-(``jaro_winkler``, ``damerau_levenshtein``) are a jar inside the Splink wheel, put on the session's
-classpath here (or with ``spark-submit --jars``; see the README).
+Nothing is downloaded at run time: pyspark brings Spark, Splink's Spark similarity functions
+(``damerau_levenshtein``) are a jar inside the Splink wheel, and DuckDB's Jaro-Winkler
+(``bx_jaro_winkler``) is a jar inside this package (``spark_udfs/``, its Java source beside it);
+both are put on the session's classpath here (or with ``spark-submit --jars``; see the README).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     from business_index.config import LinkConfig
 
 DEFAULT_LOCAL_MASTER = "local[2]"
+# DuckDB's Jaro-Winkler as a Spark function (spark_udfs/java; rebuilt by spark_udfs/build.sh)
+UDF_JAR = Path(__file__).parent / "spark_udfs" / "business-index-udfs.jar"
+JARO_WINKLER_FUNCTION = "bx_jaro_winkler"
 
 
 def spark_problem(master: str | None) -> str | None:
@@ -74,6 +79,7 @@ class SparkNameEngine:
             running = SparkSession.getActiveSession()
             self.session = self._start()
             self._own_session = running is None  # stop() ends only a session made here
+        self._register_functions(self.session)
         # DuckDB's len(NULL list) is NULL; Spark's size(NULL) is too only with this off
         self.session.conf.set("spark.sql.legacy.sizeOfNull", "false")
         self.session.conf.set("spark.sql.shuffle.partitions", str(self.shuffle_partitions))
@@ -94,8 +100,8 @@ class SparkNameEngine:
             builder = builder.master(master)
         defaults = {"spark.sql.shuffle.partitions": str(self.shuffle_partitions),
                     "spark.ui.showConsoleProgress": "false"}
-        if "PYSPARK_GATEWAY_PORT" not in os.environ:  # under spark-submit, its --jars gives the jar
-            defaults["spark.jars"] = similarity_jar_location()
+        if "PYSPARK_GATEWAY_PORT" not in os.environ:  # under spark-submit, its --jars gives the jars
+            defaults["spark.jars"] = f"{similarity_jar_location()},{UDF_JAR}"
         if master is not None and master.startswith("local"):
             defaults.update({"spark.ui.enabled": "false", "spark.driver.memory": "4g"})
         for key, value in {**defaults, **self.conf}.items():
@@ -104,6 +110,11 @@ class SparkNameEngine:
         session.sparkContext.setLogLevel("ERROR")
         SparkAPI(spark_session=session)  # registers Splink's similarity functions with the session
         return session
+
+    def _register_functions(self, spark: SparkSession) -> None:
+        from pyspark.sql.types import DoubleType
+
+        spark.udf.registerJavaFunction(JARO_WINKLER_FUNCTION, "uk.gov.businessindex.DuckDBJaroWinkler", DoubleType())
 
     def _checkpoints(self, spark: SparkSession) -> str | None:
         """Where Splink writes its intermediate tables as Parquet, cutting Spark's lineage (the
@@ -151,7 +162,7 @@ class SparkNameEngine:
         checkpoints = self._checkpoints(spark)
         db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet" if checkpoints else None,
                           num_partitions_on_repartition=self.shuffle_partitions)
-        linker = Linker(db_api.register(records), spark_model_settings(splink_settings, lists),
+        linker = Linker(db_api.register(records), spark_model_settings(splink_settings, lists, JARO_WINKLER_FUNCTION),
                         log_level=SPLINK_LOG_LEVEL)
         seconds["to_spark"] = time.perf_counter() - started
         started = time.perf_counter()

@@ -18,7 +18,7 @@ DuckDB                            Spark
 ``list_has_all(a, b)``            ``IF(a IS NULL, NULL, forall(b, e -> e IS NULL OR array_contains(a, e)))``
 ``list_intersect(a, b)``          ``IF(b IS NULL, filter(a, e -> FALSE), array_intersect(a, b))`` (distinct elements)
 ``list_transform``, ``list_max``  ``transform``, ``array_max`` (sqlglot's own)
-``jaro_winkler_similarity``       DuckDB's algorithm in Spark SQL (``jaro_winkler_sql``), not Splink's UDF
+``jaro_winkler_similarity``       DuckDB's algorithm: ``bx_jaro_winkler`` (this package's jar), not Splink's UDF
 ``jaro_similarity``               ``jaro_sim`` (Splink's Scala UDF)
 ``damerau_levenshtein``           ``damerau_levenshtein`` (Splink's Scala UDF, a double)
 ================================  ==========================================================================
@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import cast
 
 import sqlglot
@@ -57,24 +58,39 @@ class UntranslatableSql(ValueError):
     """A model condition this module cannot write as Spark SQL."""
 
 
-def duckdb_to_spark(sql: str, array_columns: Collection[str] = ()) -> str:
+def duckdb_to_spark(sql: str, array_columns: Collection[str] = (), jaro_winkler: str | None = None) -> str:
     """``sql`` (a DuckDB condition or expression) as Spark SQL; ``array_columns`` are the columns
-    (as named in ``sql``, or their base name before ``_l`` / ``_r``) that hold lists."""
+    (as named in ``sql``, or their base name before ``_l`` / ``_r``) that hold lists.
+    ``jaro_winkler`` names a Spark function that computes DuckDB's Jaro-Winkler (the engine's
+    ``bx_jaro_winkler``, from this package's jar); without one it is written out in Spark SQL
+    (``jaro_winkler_sql``: the same values, some hundred times slower)."""
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         raise UntranslatableSql(f"cannot parse {sql!r} as DuckDB SQL: {exc}") from exc
-    return _bottom_up(cast(exp.Expression, tree), frozenset(array_columns)).sql(dialect="spark")
+    return _bottom_up(cast(exp.Expression, tree), _Context(frozenset(array_columns), jaro_winkler)).sql(dialect="spark")
 
 
-def _bottom_up(node: exp.Expression, lists: frozenset[str]) -> exp.Expression:
+@dataclass(frozen=True)
+class _Context:
+    lists: frozenset[str]
+    jaro_winkler: str | None
+
+
+def _bottom_up(node: exp.Expression, context: _Context) -> exp.Expression:
     """``node`` rewritten from its leaves up, so that a function sees its arguments translated."""
     for key, value in list(node.args.items()):
         if isinstance(value, exp.Expression):
-            node.set(key, _bottom_up(value, lists))
+            node.set(key, _bottom_up(value, context))
         elif isinstance(value, list):
-            node.set(key, [_bottom_up(v, lists) if isinstance(v, exp.Expression) else v for v in value])
-    return _rewrite(node, lists)
+            node.set(key, [_bottom_up(v, context) if isinstance(v, exp.Expression) else v for v in value])
+    return _rewrite(node, context)
+
+
+def _jaro_winkler(left: exp.Expression, right: exp.Expression, context: _Context) -> exp.Expression:
+    if context.jaro_winkler:
+        return _call(context.jaro_winkler, left, right)
+    return jaro_winkler_sql(left, right)
 
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
@@ -93,18 +109,19 @@ def _is_list(node: exp.Expression, lists: frozenset[str]) -> bool:
     return isinstance(node, exp.Anonymous) and node.name.lower() in _LIST_FUNCTIONS
 
 
-def _rewrite(node: exp.Expression, lists: frozenset[str]) -> exp.Expression:
+def _rewrite(node: exp.Expression, context: _Context) -> exp.Expression:
+    lists = context.lists
     if isinstance(node, exp.Length) and _is_list(node.this, lists):
         return _call("size", node.this)
     if isinstance(node, exp.ArrayOverlaps):
         return _call("arrays_overlap", node.this, node.expression)
     if isinstance(node, exp.JarowinklerSimilarity):
-        return jaro_winkler_sql(node.this, node.expression)
+        return _jaro_winkler(node.this, node.expression, context)
     if isinstance(node, exp.Anonymous):
         name = node.name.lower()
         args = node.expressions
         if name == "jaro_winkler_similarity" and len(args) == 2:
-            return jaro_winkler_sql(*args)
+            return _jaro_winkler(args[0], args[1], context)
         if name in UDF_NAMES:
             return _call(UDF_NAMES[name], *args)
         if name == "list_intersect" and len(args) == 2:
@@ -128,23 +145,24 @@ def _rewrite(node: exp.Expression, lists: frozenset[str]) -> exp.Expression:
     return node
 
 
-def spark_model_settings(splink_settings: dict, array_columns: Collection[str]) -> dict:
+def spark_model_settings(splink_settings: dict, array_columns: Collection[str],
+                         jaro_winkler: str | None = None) -> dict:
     """A copy of the saved Splink settings (as in the model file) whose comparison levels and
-    blocking rules are Spark SQL; every probability and label is kept as it is."""
+    blocking rules are Spark SQL (``duckdb_to_spark``); every probability and label is kept."""
     settings = copy.deepcopy(splink_settings)
     settings["sql_dialect"] = "spark"
     for comparison in settings.get("comparisons", []):
         for level in comparison["comparison_levels"]:
             condition = level.get("sql_condition")
             if condition is not None and condition.strip().upper() != "ELSE":
-                level["sql_condition"] = duckdb_to_spark(condition, array_columns)
+                level["sql_condition"] = duckdb_to_spark(condition, array_columns, jaro_winkler)
     rules: list[str | dict] = []
     for rule in settings.get("blocking_rules_to_generate_predictions", []):
         if isinstance(rule, str):
-            rules.append(duckdb_to_spark(rule, array_columns))
+            rules.append(duckdb_to_spark(rule, array_columns, jaro_winkler))
         else:
             rule = dict(rule)
-            rule["blocking_rule"] = duckdb_to_spark(rule["blocking_rule"], array_columns)
+            rule["blocking_rule"] = duckdb_to_spark(rule["blocking_rule"], array_columns, jaro_winkler)
             rule["sql_dialect"] = "spark"
             rules.append(rule)
     settings["blocking_rules_to_generate_predictions"] = rules
