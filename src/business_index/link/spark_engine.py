@@ -15,6 +15,7 @@ both are put on the session's classpath here (or with ``spark-submit --jars``; s
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from business_index.config import LinkConfig
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LOCAL_MASTER = "local[2]"
 # DuckDB's Jaro-Winkler as a Spark function (spark_udfs/java; rebuilt by spark_udfs/build.sh)
@@ -66,6 +69,7 @@ class SparkNameEngine:
     session: SparkSession | None = None
     _own_session: bool = False
     _scratch: str | None = None
+    _jaro_winkler: str | None = None
 
     @classmethod
     def from_settings(cls, link: LinkConfig) -> SparkNameEngine:
@@ -79,7 +83,7 @@ class SparkNameEngine:
             running = SparkSession.getActiveSession()
             self.session = self._start()
             self._own_session = running is None  # stop() ends only a session made here
-        self._register_functions(self.session)
+            self._register_functions(self.session)
         # DuckDB's len(NULL list) is NULL; Spark's size(NULL) is too only with this off
         self.session.conf.set("spark.sql.legacy.sizeOfNull", "false")
         self.session.conf.set("spark.sql.shuffle.partitions", str(self.shuffle_partitions))
@@ -112,9 +116,27 @@ class SparkNameEngine:
         return session
 
     def _register_functions(self, spark: SparkSession) -> None:
+        """``bx_jaro_winkler`` from this package's jar: on the classpath since the session started
+        (``spark.jars``, ``--jars``), else added now (``ADD JAR``); where neither works (Spark
+        Connect, a locked-down cluster) the translation writes it out in Spark SQL instead, with
+        the same values, slower."""
         from pyspark.sql.types import DoubleType
 
-        spark.udf.registerJavaFunction(JARO_WINKLER_FUNCTION, "uk.gov.businessindex.DuckDBJaroWinkler", DoubleType())
+        def register() -> None:
+            spark.udf.registerJavaFunction(JARO_WINKLER_FUNCTION, "uk.gov.businessindex.DuckDBJaroWinkler", DoubleType())
+
+        try:
+            register()
+        except Exception:  # noqa: BLE001 - pyspark raises what py4j and the JVM give
+            try:
+                spark.sql(f"ADD JAR '{UDF_JAR}'")
+                register()
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("%s could not be registered (%s); Jaro-Winkler is computed in Spark SQL",
+                               JARO_WINKLER_FUNCTION, str(exc).splitlines()[0] if str(exc) else exc)
+                self._jaro_winkler = None
+                return
+        self._jaro_winkler = JARO_WINKLER_FUNCTION
 
     def _checkpoints(self, spark: SparkSession) -> str | None:
         """Where Splink writes its intermediate tables as Parquet, cutting Spark's lineage (the
@@ -162,7 +184,7 @@ class SparkNameEngine:
         checkpoints = self._checkpoints(spark)
         db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet" if checkpoints else None,
                           num_partitions_on_repartition=self.shuffle_partitions)
-        linker = Linker(db_api.register(records), spark_model_settings(splink_settings, lists, JARO_WINKLER_FUNCTION),
+        linker = Linker(db_api.register(records), spark_model_settings(splink_settings, lists, self._jaro_winkler),
                         log_level=SPLINK_LOG_LEVEL)
         seconds["to_spark"] = time.perf_counter() - started
         started = time.perf_counter()
