@@ -13,7 +13,7 @@ from business_index.build import build_index
 from business_index.cli import app
 from business_index.config import ConfigError, load_settings, with_engine
 from business_index.link.engine_agreement import KeepNameClusters, index_groupings, pairwise_agreement
-from business_index.link.engines import name_engine_for
+from business_index.link.engines import engine_problem, name_engine_for
 from business_index.link.spark_engine import SparkNameEngine
 
 
@@ -50,6 +50,14 @@ def test_the_engine_is_a_setting_and_a_flag(small_borough: Path, tmp_path: Path)
     (tmp_path / "sources.toml").write_text(toml.replace("[[sources]]", '[link]\nengine = "sparky"\n\n[[sources]]', 1))
     with pytest.raises(ConfigError, match="link.engine"):
         load_settings(tmp_path / "sources.toml")
+
+
+def test_a_cluster_without_a_checkpoint_folder_is_refused_before_any_work(small_borough: Path) -> None:
+    settings = with_engine(load_settings(small_borough / "sources.toml"), "spark", "spark://cluster:7077")
+    assert "spark_checkpoint_dir" in (engine_problem(settings.link) or "")
+    settings.link.spark_checkpoint_dir = "hdfs:///tmp/bx"
+    assert engine_problem(settings.link) is None
+    assert engine_problem(with_engine(settings, "spark", "local[2]").link) is None
 
 
 def test_bx_build_refuses_a_spark_master_without_spark(small_borough: Path, tmp_path: Path) -> None:

@@ -15,7 +15,12 @@ def engine_problem(link: LinkConfig) -> str | None:
     if link.engine == "spark":
         from business_index.link.spark_engine import spark_problem
 
-        return spark_problem(link.spark_master)
+        problem = spark_problem(link.spark_master)
+        if problem is None and link.spark_master and not link.spark_master.startswith("local") \
+                and not link.spark_checkpoint_dir:
+            problem = (f"master {link.spark_master} needs [link] spark_checkpoint_dir, a folder every node "
+                       "can read (hdfs://, s3a://, dbfs:/), for Splink's intermediate tables")
+        return problem
     return None
 
 
