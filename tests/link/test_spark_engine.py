@@ -74,3 +74,10 @@ def test_the_configured_engine_is_the_one_used(small_borough: Path) -> None:
         assert (engine.master, engine.session) == ("local[1]", None)  # started only when names are scored
     with name_engine_for(load_settings(small_borough / "sources.toml").link) as engine:
         assert engine is None  # DuckDB's, in resolve_businesses
+
+
+def test_a_given_session_gets_the_functions_too(spark_engine) -> None:  # type: ignore[no-untyped-def]
+    given = SparkNameEngine(session=spark_engine.spark())
+    assert given.jaro_winkler_function == "bx_jaro_winkler"
+    given.stop()  # not its session: still running
+    assert spark_engine.spark().sql("SELECT bx_jaro_winkler('DALSTONE CAFE', 'DALSTON CAFE')").first()[0] > 0.95

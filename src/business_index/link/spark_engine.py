@@ -70,6 +70,7 @@ class SparkNameEngine:
     _own_session: bool = False
     _scratch: str | None = None
     _jaro_winkler: str | None = None
+    _ready: bool = False
 
     @classmethod
     def from_settings(cls, link: LinkConfig) -> SparkNameEngine:
@@ -83,15 +84,26 @@ class SparkNameEngine:
             running = SparkSession.getActiveSession()
             self.session = self._start()
             self._own_session = running is None  # stop() ends only a session made here
+        if not self._ready:
+            from splink.backends.spark import SparkAPI
+
+            SparkAPI(spark_session=self.session)  # registers Splink's similarity functions
             self._register_functions(self.session)
+            self._ready = True
         # DuckDB's len(NULL list) is NULL; Spark's size(NULL) is too only with this off
         self.session.conf.set("spark.sql.legacy.sizeOfNull", "false")
         self.session.conf.set("spark.sql.shuffle.partitions", str(self.shuffle_partitions))
         return self.session
 
+    @property
+    def jaro_winkler_function(self) -> str | None:
+        """The Spark function the model's Jaro-Winkler is written as (None: written out in SQL)."""
+        self.spark()
+        return self._jaro_winkler
+
     def _start(self) -> SparkSession:
         from pyspark.sql import SparkSession
-        from splink.backends.spark import SparkAPI, similarity_jar_location
+        from splink.backends.spark import similarity_jar_location
 
         active = SparkSession.getActiveSession()
         if active is not None and self.master is None:
@@ -112,7 +124,6 @@ class SparkNameEngine:
             builder = builder.config(key, value)
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
-        SparkAPI(spark_session=session)  # registers Splink's similarity functions with the session
         return session
 
     def _register_functions(self, spark: SparkSession) -> None:
@@ -164,6 +175,7 @@ class SparkNameEngine:
             self.session.stop()
         self.session = None
         self._own_session = False
+        self._ready = False
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
