@@ -26,8 +26,15 @@ from business_index.derive.name_index import NAME_INDEX_STEPS
 from business_index.derive.property_names import derive_property_names
 from business_index.duckdb_utils import scalar
 from business_index.link.address_matching import MatchRules
-from business_index.link.businesses import MODEL_FILE, PreviousIds, model_problem, resolve_businesses
+from business_index.link.businesses import (
+    MODEL_FILE,
+    NameEngine,
+    PreviousIds,
+    model_problem,
+    resolve_businesses,
+)
 from business_index.link.companies import attach_companies, read_registers
+from business_index.link.engines import engine_problem, name_engine_for
 from business_index.link.features import (
     PARALLEL_FROM,
     build_address_features,
@@ -119,6 +126,9 @@ def preflight(settings: Settings, index: Path) -> None:
     problem = model_problem(model)
     if problem:
         raise BuildRefused(f"[link] business_model {model}: {problem}")
+    problem = engine_problem(settings.link)
+    if problem:
+        raise BuildRefused(f"[link] engine {settings.link.engine}: {problem}")
 
 
 def _can_write_in(folder: Path) -> bool:
@@ -204,17 +214,20 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 def build_index(settings: Settings, index: Path, progress: Progress | None = None,
-                approved_names: Sequence[ApprovedName] = (), allow_shrink: bool = False) -> BuildReport:
+                approved_names: Sequence[ApprovedName] = (), allow_shrink: bool = False,
+                name_engine: NameEngine | None = None) -> BuildReport:
     """Ingest every source and publish the index atomically; raises ``SourceFileError`` on a file
     that cannot be read and ``BuildRefused`` on a setting that would do harm or a build that shrank
     against the published index (unless ``allow_shrink``). ``approved_names`` (from the
-    submissions store) take part in choosing each property's name."""
+    submissions store) take part in choosing each property's name. ``name_engine`` overrides
+    ``[link] engine`` (e.g. a Spark engine whose session outlives the build)."""
     with cyclic_gc_paused():
-        return _build_index(settings, index, progress, approved_names, allow_shrink)
+        return _build_index(settings, index, progress, approved_names, allow_shrink, name_engine)
 
 
 def _build_index(settings: Settings, index: Path, progress: Progress | None,
-                 approved_names: Sequence[ApprovedName], allow_shrink: bool) -> BuildReport:
+                 approved_names: Sequence[ApprovedName], allow_shrink: bool,
+                 name_engine: NameEngine | None) -> BuildReport:
     report_progress = progress or (lambda stage, done, total: None)
     # the build's steps, in order: one per source read, then the stages after ingest
     steps = [f"reading {s.name}" for s in settings.sources] + list(LATER_STEPS)
@@ -251,7 +264,7 @@ def _build_index(settings: Settings, index: Path, progress: Progress | None,
                 raise BuildRefused("this build shrank against the published index, so it was not published: "
                                    + "; ".join(shrunk) + ". If that is meant, build again with --allow-shrink")
         started = time.perf_counter()
-        link_report = _link(writer.connection, settings, index, timings, tell, pool)
+        link_report = _link(writer.connection, settings, index, timings, tell, pool, name_engine)
         tell("deriving names and summaries")
         started = time.perf_counter()
         writer.write_rows("approved_names", [
@@ -368,7 +381,8 @@ LATER_STEPS = ("writing the index", "comparable forms of records and addresses",
 
 
 def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timings: dict[str, float],
-          tell: Callable[[str, str], None], pool: Executor | None = None) -> dict:
+          tell: Callable[[str, str], None], pool: Executor | None = None,
+          name_engine: NameEngine | None = None) -> dict:
     link = settings.link
     stopwords = frozenset(word.upper() for word in link.address_stopwords)
     started = time.perf_counter()
@@ -389,8 +403,9 @@ def _link(con: duckdb.DuckDBPyConnection, settings: Settings, index: Path, timin
     started = time.perf_counter()
     tell("establishments and organisations", "")
     model = _business_model_path(settings)
-    businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index),
-                                    link.max_block_size)
+    with name_engine_for(link, name_engine) as engine:
+        businesses = resolve_businesses(con, link.business_match_threshold, model, _previous_ids(index),
+                                        link.max_block_size, name_engine=engine)
     attach_companies(con)
     timings["link_businesses"] = time.perf_counter() - started
     return {"properties": asdict(properties), "businesses": asdict(businesses), "registers": registers}

@@ -112,6 +112,12 @@ def build(
     allow_shrink: Annotated[bool, typer.Option(
         "--allow-shrink", help="Publish even if addresses or a source's records fell below [build] shrink_limit "
                                "(default half) of the published index's.")] = False,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="Where business names are scored and clustered: duckdb or spark (default: [link] engine).")
+    ] = None,
+    spark_master: Annotated[str | None, typer.Option(
+        "--spark-master", help="With --engine spark: the Spark master URL (local[2], spark://host:7077, yarn; "
+                               "default: [link] spark_master, else spark-submit's, else local[2]).")] = None,
 ) -> None:
     """Ingest every source and publish a new index (atomically: the old one stays until this one is done).
     Names the data team approved through the API (in the submissions store) take part. A source file
@@ -119,11 +125,12 @@ def build(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from business_index.build import BuildRefused, build_index, preflight
-    from business_index.config import ConfigError, load_settings
+    from business_index.config import ConfigError, load_settings, with_engine
     from business_index.sources import SourceFileError
 
     try:
         settings = load_settings(config)
+        settings = with_engine(settings, engine, spark_master)
         preflight(settings, index)
     except (ConfigError, BuildRefused) as exc:
         _fail(f"{exc}\nNo index was published.")

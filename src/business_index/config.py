@@ -182,6 +182,19 @@ class LinkConfig(_Strict):
     business_model: Path | None = None
     # words that say nothing about where a place is, dropped when comparing addresses
     address_stopwords: list[str] = Field(default_factory=lambda: sorted(DEFAULT_STOPWORDS))
+    # where business records are scored and clustered by name: Splink on DuckDB (in the build's own
+    # database), or Splink on Spark (link/spark_engine.py) with the same model file
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    # spark only: the master URL (local[2], spark://host:7077, yarn); default: the one spark-submit
+    # or spark-defaults.conf gives, else local[2]
+    spark_master: str | None = None
+    # spark only: partitions of each shuffle (spark.sql.shuffle.partitions)
+    spark_shuffle_partitions: int = Field(default=8, ge=1)
+    # spark only: a folder every node can read (hdfs://, s3a://, dbfs:/) for Splink's intermediate
+    # tables; default: the session's checkpoint folder, else a temporary one on a local master
+    spark_checkpoint_dir: str | None = None
+    # spark only: more Spark configuration, e.g. {"spark.executor.memory" = "8g"}
+    spark_conf: dict[str, str] = Field(default_factory=dict)
 
 
 class BuildConfig(_Strict):
@@ -330,6 +343,21 @@ def load_settings(path: Path) -> Settings:
             location = _describe_location(raw, error["loc"])
             problems.append(f"{path}: {location}: {error['msg']}")
         raise ConfigError("\n".join(problems)) from exc
+
+
+def with_engine(settings: Settings, engine: str | None, spark_master: str | None) -> Settings:
+    """``settings`` with ``bx build --engine`` / ``--spark-master`` in place of ``[link]``'s."""
+    update: dict[str, object] = {}
+    if engine is not None:
+        if engine not in ("duckdb", "spark"):
+            raise ConfigError(f"--engine {engine}: use duckdb or spark")
+        update["engine"] = engine
+    if spark_master is not None:
+        update["spark_master"] = spark_master
+    link = LinkConfig.model_validate({**settings.link.model_dump(), **update})
+    if spark_master is not None and link.engine != "spark":
+        raise ConfigError("--spark-master: the engine is duckdb; add --engine spark")
+    return settings.model_copy(update={"link": link})
 
 
 def _describe_location(raw: dict, loc: tuple) -> str:

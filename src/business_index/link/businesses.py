@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,10 +105,12 @@ def train_business_model(con: duckdb.DuckDBPyConnection, out: Path) -> dict:
 
 def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_path: Path = MODEL_FILE,
                        previous_ids: PreviousIds | None = None,
-                       max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> BusinessReport:
+                       max_block_size: int = DEFAULT_MAX_BLOCK_SIZE, *,
+                       name_engine: NameEngine | None = None) -> BusinessReport:
     """Fill ``record_establishments`` (record_id, record_key, establishment_id, organisation_id),
     ``id_changes`` and ``business_inputs``; the model pairs records in blocks of at most
-    ``max_block_size`` (``business_model.BLOCKING_KEYS``)."""
+    ``max_block_size`` (``business_model.BLOCKING_KEYS``); ``name_engine`` scores and clusters the
+    names (default: Splink on DuckDB, in ``con``)."""
     quiet_splink()
     previous = previous_ids or PreviousIds()
     seconds: dict[str, float] = {}
@@ -118,28 +121,7 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
     if model.get("business_index_model_version") != MODEL_VERSION:
         raise ValueError(f"{model_path}: model version {model.get('business_index_model_version')!r}, "
                          f"this software needs {MODEL_VERSION!r}: retrain it with `bx train`")
-    db_api = DuckDBAPI(connection=con)
-    records = db_api.register("named_inputs")
-    linker = Linker(records, model["splink_settings"], log_level=SPLINK_LOG_LEVEL)
-    started = time.perf_counter()
-    predictions = linker.inference.predict(threshold_match_probability=threshold)
-    seconds["score_pairs"] = time.perf_counter() - started
-    started = time.perf_counter()
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold)
-    # the names: records the model says name one business, whatever their premises
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE name_clusters AS
-        SELECT c.unique_id AS record_id, 'n' || c.cluster_id AS cluster_id
-        FROM {clusters.physical_name} c JOIN named_inputs i USING (unique_id);
-        INSERT INTO name_clusters
-        SELECT n.unique_id, 'n' || n.unique_id FROM named_inputs n
-        ANTI JOIN name_clusters c ON c.record_id = n.unique_id;
-    """)
-    pairs = scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
-    for table in (clusters, predictions):
-        table.drop_table_from_database_and_remove_from_cache()
-    seconds["cluster_names"] = time.perf_counter() - started
+    pairs = (name_engine or cluster_names_with_duckdb)(con, model["splink_settings"], threshold, seconds)
     started = time.perf_counter()
     joined = build_establishments(con)
     seconds["establishments"] = time.perf_counter() - started
@@ -169,6 +151,45 @@ def resolve_businesses(con: duckdb.DuckDBPyConnection, threshold: float, model_p
         organisations=scalar(con, "SELECT count(DISTINCT organisation_id) FROM record_establishments"),
         pairs_scored=pairs, id_changes=changes, establishment_joins=joined,
         seconds={k: round(v, 2) for k, v in seconds.items()})
+
+
+# scores the pairs of ``named_inputs`` with the model's Splink settings and fills ``name_clusters``
+# at the threshold; adds its steps' seconds and returns the number of pairs scored
+NameEngine = Callable[[duckdb.DuckDBPyConnection, dict, float, dict[str, float]], int]
+
+
+def cluster_names_with_duckdb(con: duckdb.DuckDBPyConnection, splink_settings: dict, threshold: float,
+                              seconds: dict[str, float]) -> int:
+    """Splink on DuckDB, in ``con``: the default ``NameEngine``."""
+    db_api = DuckDBAPI(connection=con)
+    records = db_api.register("named_inputs")
+    linker = Linker(records, splink_settings, log_level=SPLINK_LOG_LEVEL)
+    started = time.perf_counter()
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    seconds["score_pairs"] = time.perf_counter() - started
+    started = time.perf_counter()
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold)
+    write_name_clusters(con, clusters.physical_name)
+    pairs = scalar(con, f"SELECT count(*) FROM {predictions.physical_name}")
+    for table in (clusters, predictions):
+        table.drop_table_from_database_and_remove_from_cache()
+    seconds["cluster_names"] = time.perf_counter() - started
+    return pairs
+
+
+def write_name_clusters(con: duckdb.DuckDBPyConnection, clusters: str) -> None:
+    """``name_clusters`` from Splink's clusters (unique_id, cluster_id) in table or view ``clusters``:
+    records the model says name one business, whatever their premises; a named record in no
+    cluster is one of its own."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE name_clusters AS
+        SELECT c.unique_id AS record_id, 'n' || c.cluster_id AS cluster_id
+        FROM {clusters} c JOIN named_inputs i USING (unique_id);
+        INSERT INTO name_clusters
+        SELECT n.unique_id, 'n' || n.unique_id FROM named_inputs n
+        ANTI JOIN name_clusters c ON c.record_id = n.unique_id;
+    """)
 
 
 @dataclass

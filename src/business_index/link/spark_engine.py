@@ -1,0 +1,218 @@
+"""Business names scored and clustered on Spark, through Splink's Spark back-end, with the same
+model file as on DuckDB (``[link] engine = "spark"``, ``bx build --engine spark``).
+
+Only the model's work moves: the inputs are prepared by the same SQL in DuckDB
+(``business_inputs.py``), ``named_inputs`` goes to Spark as Arrow, Splink's ``SparkAPI`` scores
+the pairs with the model's settings written as Spark SQL (``spark_sql.py``) and clusters them at
+the threshold, and the clusters (unique_id, cluster_id) come back as Arrow to make
+``name_clusters``, from which establishments and organisations are made in DuckDB as before.
+
+Nothing is downloaded at run time: pyspark brings Spark, Splink's Spark similarity functions
+(``damerau_levenshtein``) are a jar inside the Splink wheel, and DuckDB's Jaro-Winkler
+(``bx_jaro_winkler``) is a jar inside this package (``spark_udfs/``, its Java source beside it);
+both are put on the session's classpath here (or with ``spark-submit --jars``; see the README).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from business_index.link.businesses import write_name_clusters
+from business_index.link.spark_sql import spark_model_settings
+from business_index.link.splink_logging import SPLINK_LOG_LEVEL
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from business_index.config import LinkConfig
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LOCAL_MASTER = "local[2]"
+# DuckDB's Jaro-Winkler as a Spark function (spark_udfs/java; rebuilt by spark_udfs/build.sh)
+UDF_JAR = Path(__file__).parent / "spark_udfs" / "business-index-udfs.jar"
+JARO_WINKLER_FUNCTION = "bx_jaro_winkler"
+
+
+def spark_problem(master: str | None) -> str | None:
+    """Why a Spark engine cannot start here, or None: pyspark missing, or Java missing for a local
+    master (a cluster's executors bring their own)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "pyspark is not installed: pip install 'business-index[spark]'"
+    local = master is None or master.startswith("local")
+    if local and not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        return "Spark needs Java 17 or newer and `java` is not on the PATH (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+@dataclass
+class SparkNameEngine:
+    """A ``NameEngine`` (``businesses.py``) that runs Splink on Spark. The session is made on first
+    use (or given: ``session=``) and kept for the next build in this process; ``stop()`` ends it
+    when this engine made it."""
+
+    master: str | None = None
+    shuffle_partitions: int = 8
+    conf: dict[str, str] = field(default_factory=dict)
+    checkpoint_dir: str | None = None
+    session: SparkSession | None = None
+    _own_session: bool = False
+    _scratch: str | None = None
+    _jaro_winkler: str | None = None
+    _ready: bool = False
+
+    @classmethod
+    def from_settings(cls, link: LinkConfig) -> SparkNameEngine:
+        return cls(master=link.spark_master, shuffle_partitions=link.spark_shuffle_partitions,
+                   conf=dict(link.spark_conf), checkpoint_dir=link.spark_checkpoint_dir)
+
+    def spark(self) -> SparkSession:
+        if self.session is None:
+            from pyspark.sql import SparkSession
+
+            running = SparkSession.getActiveSession()
+            self.session = self._start()
+            self._own_session = running is None  # stop() ends only a session made here
+        if not self._ready:
+            from splink.backends.spark import SparkAPI
+
+            SparkAPI(spark_session=self.session)  # registers Splink's similarity functions
+            self._register_functions(self.session)
+            self._ready = True
+        # DuckDB's len(NULL list) is NULL; Spark's size(NULL) is too only with this off
+        self.session.conf.set("spark.sql.legacy.sizeOfNull", "false")
+        self.session.conf.set("spark.sql.shuffle.partitions", str(self.shuffle_partitions))
+        return self.session
+
+    @property
+    def jaro_winkler_function(self) -> str | None:
+        """The Spark function the model's Jaro-Winkler is written as (None: written out in SQL)."""
+        self.spark()
+        return self._jaro_winkler
+
+    def _start(self) -> SparkSession:
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import similarity_jar_location
+
+        active = SparkSession.getActiveSession()
+        if active is not None and self.master is None:
+            return active  # a notebook's or spark-submit's session, as it was made
+        master = self.master
+        if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+            master = DEFAULT_LOCAL_MASTER  # neither the settings nor spark-submit name one
+        builder = SparkSession.builder.appName("business-index")
+        if master is not None:
+            builder = builder.master(master)
+        defaults = {"spark.sql.shuffle.partitions": str(self.shuffle_partitions),
+                    "spark.ui.showConsoleProgress": "false"}
+        if "PYSPARK_GATEWAY_PORT" not in os.environ:  # under spark-submit, its --jars gives the jars
+            defaults["spark.jars"] = f"{similarity_jar_location()},{UDF_JAR}"
+        if master is not None and master.startswith("local"):
+            defaults.update({"spark.ui.enabled": "false", "spark.driver.memory": "4g"})
+        for key, value in {**defaults, **self.conf}.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
+        return session
+
+    def _register_functions(self, spark: SparkSession) -> None:
+        """``bx_jaro_winkler`` from this package's jar: on the classpath since the session started
+        (``spark.jars``, ``--jars``), else added now (``ADD JAR``); where neither works (Spark
+        Connect, a locked-down cluster) the translation writes it out in Spark SQL instead, with
+        the same values, slower."""
+        from pyspark.sql.types import DoubleType
+
+        def register() -> None:
+            spark.udf.registerJavaFunction(JARO_WINKLER_FUNCTION, "uk.gov.businessindex.DuckDBJaroWinkler", DoubleType())
+
+        try:
+            register()
+        except Exception:  # noqa: BLE001 - pyspark raises what py4j and the JVM give
+            try:
+                spark.sql(f"ADD JAR '{UDF_JAR}'")
+                register()
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("%s could not be registered (%s); Jaro-Winkler is computed in Spark SQL",
+                               JARO_WINKLER_FUNCTION, str(exc).splitlines()[0] if str(exc) else exc)
+                self._jaro_winkler = None
+                return
+        self._jaro_winkler = JARO_WINKLER_FUNCTION
+
+    def _checkpoints(self, spark: SparkSession) -> str | None:
+        """Where Splink writes its intermediate tables as Parquet, cutting Spark's lineage (the
+        clustering's iterations would otherwise plan ever longer queries): the configured folder,
+        the session's checkpoint folder, or a temporary one for a local master; None on Databricks,
+        where Splink writes Delta tables."""
+        if self.checkpoint_dir:
+            spark.sparkContext.setCheckpointDir(self.checkpoint_dir)
+            return self.checkpoint_dir
+        existing = spark.sparkContext._jsc.sc().getCheckpointDir()
+        if not existing.isEmpty():
+            return str(existing.get())
+        if "DATABRICKS_RUNTIME_VERSION" in os.environ:
+            return None
+        if not (spark.sparkContext.master or "").startswith("local"):
+            raise RuntimeError("[link] spark_checkpoint_dir: a Spark cluster needs a folder every node can "
+                               "read (hdfs://, s3a://, dbfs:/) for Splink's intermediate tables")
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="bx-spark-")
+        spark.sparkContext.setCheckpointDir(self._scratch)
+        return self._scratch
+
+    def stop(self) -> None:
+        if self.session is not None and self._own_session:
+            self.session.stop()
+        self.session = None
+        self._own_session = False
+        self._ready = False
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, splink_settings: dict, threshold: float,
+                 seconds: dict[str, float]) -> int:
+        from splink import Linker
+        from splink.backends.spark import SparkAPI
+
+        started = time.perf_counter()
+        spark = self.spark()
+        seconds["spark_session"] = time.perf_counter() - started
+        started = time.perf_counter()
+        lists = [name for name, kind in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'named_inputs'"
+        ).fetchall() if kind.endswith("[]")]
+        records = spark.createDataFrame(con.sql("SELECT * FROM named_inputs").to_arrow_table())
+        checkpoints = self._checkpoints(spark)
+        db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet" if checkpoints else None,
+                          num_partitions_on_repartition=self.shuffle_partitions)
+        linker = Linker(db_api.register(records), spark_model_settings(splink_settings, lists, self._jaro_winkler),
+                        log_level=SPLINK_LOG_LEVEL)
+        seconds["to_spark"] = time.perf_counter() - started
+        started = time.perf_counter()
+        predictions = linker.inference.predict(threshold_match_probability=threshold)
+        pairs = predictions.as_spark_dataframe().count()  # Spark is lazy: this scores them
+        seconds["score_pairs"] = time.perf_counter() - started
+        started = time.perf_counter()
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=threshold)
+        found = clusters.as_spark_dataframe().select("unique_id", "cluster_id").toArrow()
+        con.register("spark_name_clusters", found)
+        try:
+            write_name_clusters(con, "spark_name_clusters")
+        finally:
+            con.unregister("spark_name_clusters")
+        for table in (clusters, predictions):
+            table.drop_table_from_database_and_remove_from_cache()
+        seconds["cluster_names"] = time.perf_counter() - started
+        return int(pairs)
