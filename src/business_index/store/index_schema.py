@@ -63,7 +63,7 @@ PUBLISHED: tuple[Table, ...] = (
        "holder_is_individual name_withheld address_lines address_text postcode uprn property_ref account_ref "
        "licence_ref licence_type status description rateable_value start_date end_date last_seen_date extra",
        written_by="store/index_writer",
-       read_by=("store/name_lookup build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic "
+       read_by=("link/engine_agreement store/name_lookup build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic "
                 "link/business_inputs link/businesses link/deterministic link/features link/properties "
                 "store/export store/index_queries")),
     _t("approved_names", "store", "a name the data team approved for a property, at build time",
@@ -94,7 +94,7 @@ PUBLISHED: tuple[Table, ...] = (
     _t("record_establishments", "link", "a record with its establishment and organisation",
        "record_id record_key establishment_id organisation_id",
        written_by="link/businesses",
-       read_by=("store/name_lookup build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic link/companies "
+       read_by=("link/engine_agreement store/name_lookup build derive/establishments derive/property_names evaluate/basildon evaluate/synthetic link/companies "
                 "store/export store/index_queries")),
     _t("id_changes", "link", "a merge or split of an id since the previous build",
        "kind previous_id current_id records change",
