@@ -424,7 +424,7 @@ class PostgresIndexReader:
     def close(self) -> None:
         with self._pools_lock:
             for pool in self._pools.values():
-                pool.close(timeout=0)
+                pool.close(timeout=2)  # at shutdown: let the pool's threads stop rather than abandon them
             self._pools.clear()
         with self._local_lock:
             for path in self._local.values():
