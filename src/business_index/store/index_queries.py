@@ -320,7 +320,7 @@ class ExtensionRow(NamedTuple):
     name: str | None
     uprns: list[int]
     addresses: list[str]
-    rateable_value: float | None
+    rateable_value: int | None  # whole pounds, as rates records hold them
     licences: int
     spellings: int
 
