@@ -6,6 +6,7 @@ returns."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.conftest import fresh_postgres_database
 from tests.store.test_index_reader import publish_copy
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
+DOWN_A_WHILE_SECONDS = 9
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +194,12 @@ def test_the_dashboard_and_look_up_pages_alike(small_index: Path, published: str
 
 
 def test_a_lost_database_is_503_with_retry_after_then_recovers(small_index: Path, postgres_server: str,
-                                                               tmp_path: Path) -> None:
+                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from business_index.store import postgres_index
+
+    # a request waits only a second for a connection, so an answer after the database is back
+    # shows the pool tried again at once (not after a retry delay grown while it was away)
+    monkeypatch.setattr(postgres_index, "POOL_WAIT_SECONDS", 1)
     url = fresh_postgres_database(postgres_server)
     publish(small_index, url)
     client = _client(url, tmp_path).__enter__()
@@ -208,6 +215,9 @@ def test_a_lost_database_is_503_with_retry_after_then_recovers(small_index: Path
         assert "unavailable" in down.json()["errors"][0]["message"]
         # what the server holds in memory for the build it has open goes on being answered
         assert client.get("/api/v1/addresses", params={"postcode": postcode}, headers=headers).status_code == 200
+        # away for a while: long enough that a pool's doubling retry delays would make the next
+        # try come seconds after the database is back
+        time.sleep(DOWN_A_WHILE_SECONDS)
         admin.execute("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
     # the first request after the database is back gets a working connection and its answer
     answers = [client.get(f"/api/v1/properties/{uprn}", headers=headers).status_code for _ in range(3)]

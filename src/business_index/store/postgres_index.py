@@ -43,6 +43,10 @@ CATALOG = "business_index"  # the schema of the builds list
 SCHEMA_PREFIX = "bx_"
 POOL_SIZE = 10  # connections a server process keeps per build at most
 POOL_WAIT_SECONDS = 5  # a request waits this long for a connection before the index counts as down
+# A pool retries a lost connection with doubling delays; left alone (5 minutes) the next try can
+# come as long after the server is back as it was away. Giving up soon instead means the next
+# request starts a new try at once, so the API is back within one request of the database.
+RECONNECT_SECONDS = 2.0
 CHECK_SECONDS = 1.0  # how often a reader looks for a newer build
 COPY_ROWS = 10_000  # rows read from DuckDB at a time while publishing
 PUBLISH_LOCK = 7_311_204  # the advisory lock publishers take, so two never interleave
@@ -326,7 +330,8 @@ class PostgresIndexReader:
         from psycopg_pool import ConnectionPool
 
         return ConnectionPool(self.url, min_size=1, max_size=POOL_SIZE, open=True, timeout=POOL_WAIT_SECONDS,
-                              name=f"index-{schema}", configure=_configure_for(schema),
+                              reconnect_timeout=RECONNECT_SECONDS, name=f"index-{schema}",
+                              configure=_configure_for(schema),
                               kwargs={"autocommit": True})
 
     def _became_current(self, schema: str, pool: Any) -> None:

@@ -227,10 +227,13 @@ class SubmissionStore:
             if self._connections is None:
                 from psycopg_pool import ConnectionPool
 
+                from business_index.store.postgres_index import RECONNECT_SECONDS
+
                 # each connection is tested as it is lent (one round trip): after a restart of the
                 # server the first request gets a working connection, not a 503
                 self._connections = ConnectionPool(self.url, min_size=1, max_size=POOL_SIZE, open=True,
                                                    timeout=POOL_WAIT_SECONDS, name="submissions",
+                                                   reconnect_timeout=RECONNECT_SECONDS,
                                                    check=ConnectionPool.check_connection)
             return self._connections
 
