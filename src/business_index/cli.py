@@ -392,6 +392,9 @@ def publish(
     to: Annotated[str, typer.Option("--to", help="The PostgreSQL database: postgresql://user@host/db")],
     keep: Annotated[int, typer.Option(help="Builds kept in the database, this one among them (at least 2: "
                                            "servers leaving the build before may still read it).", min=2)] = 3,
+    grant: Annotated[list[str] | None, typer.Option(
+        "--grant", help="A role that may read the published builds: the role `bx serve --database` "
+                        "connects as. Repeat for several.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Load a built index into PostgreSQL as the current build, for `bx serve --database` (several
@@ -405,7 +408,7 @@ def publish(
 
     _check_index(index)
     try:
-        report = publish_index(index, to, keep)
+        report = publish_index(index, to, keep, grant or ())
     except PublishError as exc:
         _fail(str(exc))
     if as_json:
@@ -418,6 +421,8 @@ def publish(
                       f"as schema {report.schema} in {report.seconds} s; it is the current build.")
     if report.dropped:
         console.print(f"Dropped older builds: {', '.join(report.dropped)}")
+    if report.granted:
+        console.print(f"Roles that may read it: {', '.join(report.granted)}")
 
 
 @app.command()

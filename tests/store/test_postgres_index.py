@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from business_index.api.app import create_app
 from business_index.api.auth import AuthSettings, issue_token
 from business_index.config import ServeConfig
+from business_index.store.index_reader import IndexUnavailable
 from business_index.store.postgres_index import (
     PostgresIndexReader,
     PublishError,
@@ -241,3 +243,25 @@ def test_name_search_candidates_alike_in_postgresql_and_in_memory(published: str
     for key in keys + [k[1:] for k in keys] + ["THE", "A", "ZZZZ"]:
         assert name_lookup._candidate_keys(cursor, key) == held.candidate_keys(key), key
     reader.close()
+
+
+def test_publish_grants_reading_to_the_servers_role_and_nothing_more(small_index: Path, postgres_server: str) -> None:
+    url = fresh_postgres_database(postgres_server)
+    role = f"bx_reader_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+    as_reader = psycopg.conninfo.make_conninfo(url, user=role)
+    publish(small_index, url)
+    with pytest.raises(IndexUnavailable, match="--grant"):  # a clear 503, not a 500
+        PostgresIndexReader(as_reader).current()
+    with pytest.raises(PublishError, match="no role 'nobody_here'"):
+        publish(small_index, url, readers=["nobody_here"])
+    # publishing the same build again (a retry) grants what it asks
+    report = publish(small_index, url, readers=[role])
+    assert report.already_there and report.granted == [role]
+    reader = PostgresIndexReader(as_reader)
+    cursor, index = reader.cursor()
+    assert cursor.execute("SELECT count(*) FROM addresses").fetchall()[0][0] > 0
+    reader.close()
+    with psycopg.connect(as_reader) as server, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        server.execute(f"DELETE FROM {report.schema}.addresses")

@@ -77,6 +77,7 @@ class PublishReport:
     seconds: float
     already_there: bool
     dropped: list[str]
+    granted: list[str]
 
 
 SCHEMA_NAME = re.compile(r"^bx_[a-z0-9_]{1,50}$")
@@ -132,9 +133,10 @@ def _ensure_catalog(server: Any) -> None:
         publish_order bigserial)""")
 
 
-def publish(index: Path, url: str, keep: int = 3) -> PublishReport:
+def publish(index: Path, url: str, keep: int = 3, readers: Sequence[str] = ()) -> PublishReport:
     """Load the index at ``index`` into PostgreSQL at ``url`` and make it the current build,
-    keeping the newest ``keep`` builds (this one among them)."""
+    keeping the newest ``keep`` builds (this one among them). The roles in ``readers`` (the
+    servers' own, which need not own or write anything) may read the builds list and this build."""
     if keep < 2:
         # a server still answering from the build before for up to a second must find it there
         raise PublishError("keep at least two builds (this one and the one servers are leaving)")
@@ -184,10 +186,28 @@ def publish(index: Path, url: str, keep: int = 3) -> PublishReport:
             for old in dropped:
                 server.execute(f"DROP SCHEMA IF EXISTS {checked_schema(old)} CASCADE")
                 server.execute(f"DELETE FROM {CATALOG}.builds WHERE schema_name = %s", [old])
+            for role in readers:
+                _grant_reading(server, role, schema)
     finally:
         source.close()
     return PublishReport(build_id, schema, len(tables), rows, round(time.perf_counter() - started, 2),
-                         bool(there), dropped)
+                         bool(there), dropped, list(readers))
+
+
+def _grant_reading(server: Any, role: str, schema: str) -> None:
+    """Let ``role`` read the builds list and ``schema``'s tables, and nothing more."""
+    import psycopg
+    from psycopg import sql
+
+    who = sql.Identifier(role)
+    try:
+        for statement in ("GRANT USAGE ON SCHEMA {schema} TO {who}",
+                          "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {who}"):
+            for granted in (CATALOG, schema):
+                server.execute(sql.SQL(statement).format(schema=sql.Identifier(granted), who=who))
+    except psycopg.errors.UndefinedObject:
+        raise PublishError(f"there is no role {role!r} in the database to grant reading to "
+                           "(CREATE ROLE it first); nothing was published") from None
 
 
 def _copy_table(source: duckdb.DuckDBPyConnection, server: Any, schema: str, table: str,
@@ -292,6 +312,9 @@ def _available() -> Iterator[None]:
         yield
     except psycopg.OperationalError as exc:  # PoolTimeout and PoolClosed among them
         raise IndexUnavailable(f"the index database cannot be reached ({type(exc).__name__})") from None
+    except psycopg.errors.InsufficientPrivilege:
+        raise IndexUnavailable("this server's database role may not read the published builds "
+                               "(publish with `bx publish --grant ROLE`)") from None
 
 
 def _configure_for(schema: str) -> Callable[[Any], None]:
