@@ -73,7 +73,9 @@ def test_personal_names_only_for_those_who_may_see_them(con: duckdb.DuckDBPyConn
     assert name_matches(con, "organisation_id", "JOHN SMITH", None, True, 0.85) == {"O5": 1.0}
 
 
-def test_an_index_from_the_build_searches_in_memory_and_in_duckdb_alike(small_index: Path) -> None:
+def test_an_index_from_the_build_searches_in_memory_and_in_duckdb_alike(small_index: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(name_lookup, "STREAM_ROWS", 7)  # the index is read in many batches
     with duckdb.connect(str(small_index), read_only=True) as con:
         held = NameIndex.load(con)
         spellings = [k for (k,) in con.execute("SELECT DISTINCT key FROM name_search ORDER BY key LIMIT 60")

@@ -236,6 +236,7 @@ def test_name_search_candidates_alike_in_postgresql_and_in_memory(published: str
     monkeypatch.setattr(name_lookup, "MOST_KEYS_PER_GRAM", 20)
     monkeypatch.setattr(name_lookup, "RAREST_GRAMS_ALWAYS_USED", 2)
     monkeypatch.setattr(name_lookup, "MOST_CANDIDATES", 7)
+    monkeypatch.setattr(name_lookup, "STREAM_ROWS", 7)  # the index is read in many round trips
     reader = PostgresIndexReader(published)
     cursor, _ = reader.cursor()
     held = name_lookup.NameIndex.load(cursor)

@@ -26,7 +26,7 @@ import duckdb
 from business_index.config import DeriveConfig
 from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.index_writer import SCHEMA_VERSION
-from business_index.store.name_lookup import NameIndex
+from business_index.store.name_lookup import NameIndex, streamed_rows
 
 # an index from before the precedence was recorded was built with the default
 DEFAULT_PRECEDENCE = [str(kind) for kind in DeriveConfig().name_precedence]
@@ -82,9 +82,9 @@ def _postcode_lookups(cursor: Any, max_rows: int) -> dict[str, list[tuple[Any, .
     if live > max_rows:
         return None
     grouped: dict[str, list[tuple[Any, ...]]] = {}
-    for row in cursor.execute(f"""
+    for row in streamed_rows(cursor, f"""
             SELECT {ADDRESS_ROW_COLUMNS} FROM addresses a LEFT JOIN property_names p USING (uprn)
-            WHERE {LIVE} AND a.postcode IS NOT NULL ORDER BY a.postcode, {ADDRESS_ORDER}""").fetchall():
+            WHERE {LIVE} AND a.postcode IS NOT NULL ORDER BY a.postcode, {ADDRESS_ORDER}"""):
         grouped.setdefault(row[2], []).append(tuple(row))
     return grouped
 

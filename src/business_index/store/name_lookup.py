@@ -18,6 +18,7 @@ the same rules, and a test holds the two to the same answers.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -39,8 +40,22 @@ MOST_CANDIDATES = 3_000
 SCORE_DECIMALS = 4
 
 
+STREAM_ROWS = 50_000  # rows read at a time when a whole table is loaded into memory
+
+
 class Cursor(Protocol):
     def execute(self, sql: str, parameters: Any = ...) -> Any: ...
+
+
+def streamed_rows(con: Cursor, sql: str) -> Iterator[tuple[Any, ...]]:
+    """Every row of ``sql``, read ``STREAM_ROWS`` at a time: a table loaded into memory is never
+    also held whole as a result. PostgreSQL's cursor reads through a server-side cursor."""
+    if hasattr(con, "stream"):
+        yield from con.stream(sql, STREAM_ROWS)
+        return
+    result = con.execute(sql)
+    while chunk := result.fetchmany(STREAM_ROWS):
+        yield from chunk
 
 
 @dataclass(frozen=True)
@@ -56,14 +71,14 @@ class NameIndex:
         keys: list[str] = []
         position: dict[str, int] = {}
         postings: dict[str, list[int]] = {}
-        for gram, key in con.execute("SELECT gram, key FROM name_grams").fetchall():
+        for gram, key in streamed_rows(con, "SELECT gram, key FROM name_grams"):
             if key not in position:
                 position[key] = len(keys)
                 keys.append(key)
             postings.setdefault(gram, []).append(position[key])
         units: dict[str, list[tuple[str | None, str | None, bool]]] = {}
-        for establishment_id, organisation_id, key, personal in con.execute(
-                "SELECT establishment_id, organisation_id, key, personal FROM name_search").fetchall():
+        for establishment_id, organisation_id, key, personal in streamed_rows(
+                con, "SELECT establishment_id, organisation_id, key, personal FROM name_search"):
             # an unknown flag counts as personal, as the SQL path ("NOT s.personal") leaves it out
             units.setdefault(key, []).append((establishment_id, organisation_id, personal is not False))
         return cls(keys, postings, units)

@@ -302,6 +302,16 @@ class PostgresCursor:
         raise AssertionError("unreachable")
 
 
+    def stream(self, sql: str, rows_at_a_time: int) -> Iterator[tuple[Any, ...]]:
+        """Every row of ``sql`` through a server-side cursor, ``rows_at_a_time`` a round trip,
+        holding one pooled connection until the last row is read."""
+        with (_available(), self._pool.connection(timeout=POOL_WAIT_SECONDS) as server, server.transaction(),
+              server.cursor(name="bx_stream") as rows):
+            rows.execute(_placeholders(sql))
+            while chunk := rows.fetchmany(rows_at_a_time):
+                yield from chunk
+
+
 @contextmanager
 def _available() -> Iterator[None]:
     """A server that cannot be reached, or a pool with no connection free in time, is an index
