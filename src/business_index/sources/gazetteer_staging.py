@@ -4,7 +4,7 @@ A national supply does not fit in a Python process as rows of dicts (about 2.2 G
 so ``gazetteer.py`` parses each line in Python (every bad row is quarantined there with its file,
 line, field and reason) and appends the parsed rows here in batches: one table per record type,
 typed columns, with the row's file, line, PRO_ORDER and change type. DuckDB then does the row
-work, in a database of its own in a temporary folder under a memory limit, spilling to disk:
+work, in a database of its own under a memory limit, spilling to a temporary folder beyond it:
 
 - applying the updates. Rows apply file after file, in PRO_ORDER within a file (file order among
   equal PRO_ORDERs). Per natural key: I and U put the row in (U of a record not held inserts it), D
@@ -69,6 +69,15 @@ FIELDS: dict[int, tuple[tuple[str, FieldKind], ...]] = {rt: _fields(rt) for rt i
 _EXTRA: dict[int, tuple[tuple[str, str, pa.DataType], ...]] = {32: (("_abp_scheme", "BOOLEAN", pa.bool_()),)}
 
 
+# the fields the addresses are made of (``gazetteer._assemble``): only these come back to Python
+_BLPU_FIELDS = ("UPRN", "LOGICAL_STATUS", "BLPU_STATE", "BLPU_CLASS", "PARENT_UPRN", "X_COORDINATE", "Y_COORDINATE",
+                "LATITUDE", "LONGITUDE", "START_DATE", "END_DATE", "ORGANISATION", "POSTCODE_LOCATOR")
+_LPI_FIELDS = ("UPRN", "LPI_KEY", "LANGUAGE", "LOGICAL_STATUS", "START_DATE", "END_DATE", "SAO_START_NUMBER",
+               "SAO_START_SUFFIX", "SAO_END_NUMBER", "SAO_END_SUFFIX", "SAO_TEXT", "PAO_START_NUMBER",
+               "PAO_START_SUFFIX", "PAO_END_NUMBER", "PAO_END_SUFFIX", "PAO_TEXT", "USRN", "POSTCODE", "POST_TOWN",
+               "OFFICIAL_FLAG")
+
+
 def is_abp_scheme(values: dict[str, object]) -> bool:
     return str(values.get("CLASS_SCHEME") or "").upper().startswith(ADDRESSBASE_SCHEME[:20])
 
@@ -102,17 +111,19 @@ class Staging:
             raise ValueError("batch_size must be at least 1")
         self.batch_size = batch_size
         self._folder = Path(tempfile.mkdtemp(prefix="bx-gazetteer-"))
-        self.con = duckdb.connect(str(self._folder / "staging.duckdb"))
+        # in memory up to the limit, then spilled to the folder (faster than a database file, whose
+        # every insert goes through its write-ahead log)
+        self.con = duckdb.connect(":memory:")
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute(f"SET temp_directory = '{self._folder / 'spill'}'")
         self.con.execute("SET enable_progress_bar = false")
-        self._pending: dict[int, list[tuple[int, int, int, str, dict[str, object]]]] = {rt: [] for rt in NATURAL_KEYS}
+        self._pending: dict[int, list[dict[str, object]]] = {rt: [] for rt in NATURAL_KEYS}
         self._pending_count = 0
-        self._schemas: dict[int, pa.Schema] = {}
+        self._types: dict[int, pa.StructType] = {}
         for rt, fields in FIELDS.items():
             columns = [(n, t, a) for n, t, a in _META] + [(n, *_SQL_TYPES[k]) for n, k in fields] + list(_EXTRA.get(rt, ()))
             self.con.execute(f"CREATE TABLE stage_{rt} ({', '.join(f'{_q(n)} {t}' for n, t, _ in columns)})")
-            self._schemas[rt] = pa.schema([(n, a) for n, _, a in columns])
+            self._types[rt] = pa.struct([(n, a) for n, _, a in columns])
 
     def __enter__(self) -> Staging:
         return self
@@ -129,7 +140,11 @@ class Staging:
     # -- staging ------------------------------------------------------------------------------
 
     def add(self, record_type: int, file: int, line: int, order: int, change: str, values: dict[str, object]) -> None:
-        self._pending[record_type].append((file, line, order, change, values))
+        """Stage one parsed row (its ``values`` dict is taken over, not copied)."""
+        values["_file"], values["_line"], values["_pro"], values["_change"] = file, line, order, change
+        if record_type == 32:
+            values["_abp_scheme"] = is_abp_scheme(values)
+        self._pending[record_type].append(values)
         self._pending_count += 1
         if self._pending_count >= self.batch_size:
             self.flush()
@@ -138,15 +153,8 @@ class Staging:
         for rt, rows in self._pending.items():
             if not rows:
                 continue
-            columns: dict[str, list[Any]] = {
-                "_file": [r[0] for r in rows], "_line": [r[1] for r in rows], "_pro": [r[2] for r in rows],
-                "_change": [r[3] for r in rows],
-            }
-            for name, _ in FIELDS[rt]:
-                columns[name] = [r[4].get(name) for r in rows]
-            if rt == 32:
-                columns["_abp_scheme"] = [is_abp_scheme(r[4]) for r in rows]
-            batch = pa.table(columns, schema=self._schemas[rt])
+            # Arrow reads the dicts field by field in C++ (a field a row lacks is null)
+            batch = pa.Table.from_struct_array(pa.array(rows, type=self._types[rt]))
             self.con.register("_batch", batch)
             try:
                 self.con.execute(f"INSERT INTO stage_{rt} SELECT * FROM _batch")
@@ -246,18 +254,18 @@ class Staging:
                        row_number() OVER (PARTITION BY "UPRN" ORDER BY _pos DESC) AS _r
                 FROM final_32 WHERE "END_DATE" IS NULL AND _abp_scheme)
             WHERE _r = 1""")
-        con.execute("""
+        con.execute(f"""
             CREATE TEMP TABLE blpu_out AS
-            SELECT row_number() OVER (ORDER BY b._pos) AS _n, b.* EXCLUDE (_pos),
-                   o.name AS _organisation, c.code AS _classification
+            SELECT row_number() OVER (ORDER BY b._pos) AS _n, {", ".join(f"b.{_q(n)}" for n in _BLPU_FIELDS)},
+                   b._file, b._line, o.name AS _organisation, c.code AS _classification
             FROM final_21 b LEFT JOIN organisations o ON o.uprn = b."UPRN"
                             LEFT JOIN classifications c ON c.uprn = b."UPRN"
             ORDER BY _n""")
         # each property's LPIs, in the order held, with their descriptor in their language and the
         # English one, and their street's record type
-        con.execute("""
+        con.execute(f"""
             CREATE TEMP TABLE lpi_out AS
-            SELECT b._n, l._pos, l.* EXCLUDE (_pos),
+            SELECT b._n, l._pos, {", ".join(f"l.{_q(n)}" for n in _LPI_FIELDS)}, l._file, l._line,
                    d._file IS NOT NULL AS _own, d."STREET_DESCRIPTOR" AS _own_street,
                    d."LOCALITY_NAME" AS _own_locality, d."TOWN_NAME" AS _own_town,
                    e._file IS NOT NULL AS _eng, e."STREET_DESCRIPTOR" AS _eng_street,
@@ -287,7 +295,9 @@ class Staging:
 
     def cross_references(self) -> Iterator[list[dict[str, Any]]]:
         """The cross references (23) in the order held, ``batch_size`` at a time."""
-        cursor = self.con.execute("SELECT * FROM final_23 ORDER BY _pos")
+        cursor = self.con.execute(
+            'SELECT "UPRN", "XREF_KEY", "SOURCE", "CROSS_REFERENCE", "START_DATE", "END_DATE", _file, _line '
+            "FROM final_23 ORDER BY _pos")
         names = [d[0] for d in cursor.description]
         while rows := cursor.fetchmany(self.batch_size):
             yield [dict(zip(names, row, strict=True)) for row in rows]
