@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 from business_index.records import (
     AddressAlias,
@@ -205,8 +205,8 @@ def decode_lines(data: bytes, encoding: str | None = None) -> tuple[list[Decoded
 _CHUNK = 1 << 20
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+def _open_binary(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # type: ignore[return-value]
 
 
 def _sniff(path: Path, encoding: str | None) -> str:
@@ -268,13 +268,13 @@ def stream_lines(
 def _decoded(path: Path, encoding: str) -> Iterator[DecodedLine]:
     try:
         with _open_binary(path) as stream:
-            number = 0
-            for raw in stream:
-                number += 1
+            for number, raw in enumerate(stream, start=1):
                 if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
                 if raw.endswith(b"\n"):
                     raw = raw[:-1]
+                elif not raw:
+                    break  # a file of a byte-order mark alone: no line, as in decode_lines
                 if raw.endswith(b"\r"):
                     raw = raw[:-1]
                 try:

@@ -161,7 +161,7 @@ def _check_values(record_type: int, values: dict[str, object]) -> None:
                                 f"status {status} ({NEVER_SUPPLIED_STATUSES[status]}) is never supplied to users")
 
 
-BATCH_SIZE = 50_000
+BATCH_SIZE = 10_000
 
 
 def read_gazetteer(source: SourceConfig, paths: list[Path], sink: RowSink | None = None,
@@ -297,8 +297,8 @@ def _assemble(source: SourceConfig, paths: list[Path], staging: Staging, result:
     of properties at a time."""
     files = [str(path) for path in paths]
 
-    def lineage(row: dict[str, object]) -> Lineage:
-        return Lineage(source.name, files[row["_file"]], row["_line"])  # type: ignore[call-overload,index]
+    def lineage(row: dict[str, Any]) -> Lineage:
+        return Lineage(source.name, files[row["_file"]], row["_line"])
 
     missing_lpi = 0
     for chunk in staging.properties():

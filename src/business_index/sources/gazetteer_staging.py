@@ -39,7 +39,7 @@ from business_index.sources.gazetteer_layouts import ABP, DTF73, NATURAL_KEYS, F
 ADDRESSBASE_SCHEME = "ADDRESSBASE PREMIUM CLASSIFICATION SCHEME"
 CHILD_RECORD_TYPES = (23, 24, 28, 30, 31, 32)
 # DuckDB's share of memory for the staging store: beyond it, its tables and sorts spill to disk
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "256MB"
 
 _SQL_TYPES: dict[FieldKind, tuple[str, pa.DataType]] = {
     "int": ("BIGINT", pa.int64()), "float": ("DOUBLE", pa.float64()), "date": ("DATE", pa.date32()),
