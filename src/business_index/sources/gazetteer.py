@@ -239,6 +239,7 @@ def _read_file(source: SourceConfig, path: Path, index: int, result: ReadResult,
             log.reject(record.line, None, reason, record.raw)
             continue
         recognised += 1
+        names = _plan(layout)[0]
         try:
             values = _parse_row(layout, fields)
             _check_values(record_type, values)
@@ -246,7 +247,7 @@ def _read_file(source: SourceConfig, path: Path, index: int, result: ReadResult,
             if record_type == 23 and layout.format == "dtf73":
                 values_or_none = _reparse_dtf23(fields)
                 if values_or_none is not None:
-                    values = values_or_none
+                    values, names = values_or_none, _plan(_DTF23_ABP_ORDER)[0]
                     stats.warnings.append(f"{path}: line {record.line}: record 23 read in ABP-style field order")
                 else:
                     log.reject(record.line, problem.field_name, problem.reason, record.raw)
@@ -254,7 +255,7 @@ def _read_file(source: SourceConfig, path: Path, index: int, result: ReadResult,
             else:
                 log.reject(record.line, problem.field_name, problem.reason, record.raw)
                 continue
-        staging.add(record_type, index, record.line, int(values["PRO_ORDER"] or 0),  # type: ignore[call-overload]
+        staging.add(record_type, names, index, record.line, int(values["PRO_ORDER"] or 0),  # type: ignore[call-overload]
                     str(values["CHANGE_TYPE"]), values)
         staged += 1
     if stats.read and not recognised:

@@ -117,13 +117,14 @@ class Staging:
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute(f"SET temp_directory = '{self._folder / 'spill'}'")
         self.con.execute("SET enable_progress_bar = false")
-        self._pending: dict[int, list[dict[str, object]]] = {rt: [] for rt in NATURAL_KEYS}
+        # rows not yet staged, by record type and layout
+        self._pending: dict[tuple[int, tuple[str, ...]], list[list[object]]] = {}
         self._pending_count = 0
-        self._types: dict[int, pa.StructType] = {}
+        self._arrow_types: dict[int, dict[str, pa.DataType]] = {}
         for rt, fields in FIELDS.items():
             columns = [(n, t, a) for n, t, a in _META] + [(n, *_SQL_TYPES[k]) for n, k in fields] + list(_EXTRA.get(rt, ()))
             self.con.execute(f"CREATE TABLE stage_{rt} ({', '.join(f'{_q(n)} {t}' for n, t, _ in columns)})")
-            self._types[rt] = pa.struct([(n, a) for n, _, a in columns])
+            self._arrow_types[rt] = {n: a for n, _, a in columns}
 
     def __enter__(self) -> Staging:
         return self
@@ -139,25 +140,28 @@ class Staging:
 
     # -- staging ------------------------------------------------------------------------------
 
-    def add(self, record_type: int, file: int, line: int, order: int, change: str, values: dict[str, object]) -> None:
-        """Stage one parsed row (its ``values`` dict is taken over, not copied)."""
-        values["_file"], values["_line"], values["_pro"], values["_change"] = file, line, order, change
+    def add(self, record_type: int, names: tuple[str, ...], file: int, line: int, order: int, change: str,
+            values: dict[str, object]) -> None:
+        """Stage one parsed row: ``values`` holds the fields ``names`` (its layout's), in that order."""
+        row = [*values.values(), file, line, order, change]
         if record_type == 32:
-            values["_abp_scheme"] = is_abp_scheme(values)
-        self._pending[record_type].append(values)
+            row.append(is_abp_scheme(values))
+        self._pending.setdefault((record_type, names), []).append(row)
         self._pending_count += 1
         if self._pending_count >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        for rt, rows in self._pending.items():
+        for (rt, names), rows in self._pending.items():
             if not rows:
                 continue
-            # Arrow reads the dicts field by field in C++ (a field a row lacks is null)
-            batch = pa.Table.from_struct_array(pa.array(rows, type=self._types[rt]))
+            all_names = [*names, *(n for n, _, _ in _META), *(n for n, _, _ in _EXTRA.get(rt, ()))]
+            types = self._arrow_types[rt]
+            columns = [pa.array(column, type=types[name]) for name, column in zip(all_names, zip(*rows), strict=True)]
+            batch = pa.Table.from_arrays(columns, names=all_names)
             self.con.register("_batch", batch)
             try:
-                self.con.execute(f"INSERT INTO stage_{rt} SELECT * FROM _batch")
+                self.con.execute(f"INSERT INTO stage_{rt} BY NAME SELECT * FROM _batch")
             finally:
                 self.con.unregister("_batch")
             rows.clear()
