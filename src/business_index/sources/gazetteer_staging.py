@@ -157,7 +157,7 @@ class Staging:
                 continue
             all_names = [*names, *(n for n, _, _ in _META), *(n for n, _, _ in _EXTRA.get(rt, ()))]
             types = self._arrow_types[rt]
-            columns = [pa.array(column, type=types[name]) for name, column in zip(all_names, zip(*rows), strict=True)]
+            columns = [pa.array(column, type=types[name]) for name, column in zip(all_names, zip(*rows, strict=True), strict=True)]
             batch = pa.Table.from_arrays(columns, names=all_names)
             self.con.register("_batch", batch)
             try:
