@@ -6,6 +6,15 @@ are applied in PRO_ORDER, file after file: I inserts, U replaces the whole recor
 BLPU's delete takes its LPIs, cross references, organisations and classifications with it).
 Then every property gets its display address from the LPI that matches the BLPU's status; the
 other LPIs are kept as search aliases.
+
+A supply is never held whole: lines are read as the file streams, each is parsed and checked
+here (so every bad row is quarantined with its file, line, field and reason), and the parsed rows
+go in batches into DuckDB (``gazetteer_staging.py``), which applies the updates and joins each
+property to its LPIs, streets, organisation and classification. The properties come back a batch
+at a time for their addresses (the BS 7666 rules stay in Python, in ``bs7666.py``), and go out a
+batch at a time to the caller's ``RowSink``. Memory is bounded by the batch size and the staging
+store's memory limit (``MEMORY_LIMIT``, beyond which DuckDB spills to a temporary folder), not
+by the size of the supply.
 """
 
 from __future__ import annotations

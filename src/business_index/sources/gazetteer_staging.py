@@ -234,7 +234,7 @@ class Staging:
         # ABP record 31 with no end date, the latest update winning (the later record on a tie);
         # else Royal Mail's (28) with no end date, the first held
         con.execute(f"""
-            CREATE TEMP TABLE organisations AS
+            CREATE TEMP TABLE property_organisation AS
             WITH o31 AS (
                 SELECT uprn, name FROM (
                     SELECT "UPRN" AS uprn, coalesce("ORGANISATION", "LEGAL_NAME") AS name,
@@ -252,7 +252,7 @@ class Staging:
         # the AddressBase Premium classification with no end date, the last held winning ('None'
         # for one without a code, as the reader has always written it)
         con.execute("""
-            CREATE TEMP TABLE classifications AS
+            CREATE TEMP TABLE property_classification AS
             SELECT uprn, code FROM (
                 SELECT "UPRN" AS uprn, coalesce("CLASSIFICATION_CODE", 'None') AS code,
                        row_number() OVER (PARTITION BY "UPRN" ORDER BY _pos DESC) AS _r
@@ -262,8 +262,8 @@ class Staging:
             CREATE TEMP TABLE blpu_out AS
             SELECT row_number() OVER (ORDER BY b._pos) AS _n, {", ".join(f"b.{_q(n)}" for n in _BLPU_FIELDS)},
                    b._file, b._line, o.name AS _organisation, c.code AS _classification
-            FROM final_21 b LEFT JOIN organisations o ON o.uprn = b."UPRN"
-                            LEFT JOIN classifications c ON c.uprn = b."UPRN"
+            FROM final_21 b LEFT JOIN property_organisation o ON o.uprn = b."UPRN"
+                            LEFT JOIN property_classification c ON c.uprn = b."UPRN"
             ORDER BY _n""")
         # each property's LPIs, in the order held, with their descriptor in their language and the
         # English one, and their street's record type
