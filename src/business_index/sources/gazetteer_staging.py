@@ -120,6 +120,7 @@ class Staging:
         # rows not yet staged, by record type and layout
         self._pending: dict[tuple[int, tuple[str, ...]], list[list[object]]] = {}
         self._pending_count = 0
+        self._orphans = 0
         self._arrow_types: dict[int, dict[str, pa.DataType]] = {}
         for rt, fields in FIELDS.items():
             columns = [(n, t, a) for n, t, a in _META] + [(n, *_SQL_TYPES[k]) for n, k in fields] + list(_EXTRA.get(rt, ()))
@@ -280,6 +281,13 @@ class Staging:
             LEFT JOIN final_15 e ON e."USRN" = l."USRN" AND coalesce(e."LANGUAGE", 'ENG') = 'ENG'
             LEFT JOIN final_11 s ON s."USRN" = l."USRN"
             ORDER BY b._n, l._pos""")
+        (self._orphans,) = con.execute(
+            'SELECT count(*) FROM final_23 WHERE "UPRN" NOT IN (SELECT "UPRN" FROM final_21)').fetchone() or (0,)
+        # what the addresses are made of is in blpu_out and lpi_out now: the rest goes, so that the
+        # store holds each row once
+        for table in ("property_organisation", "property_classification", "deleted_uprns",
+                      *(f"final_{rt}" for rt in NATURAL_KEYS if rt != 23)):
+            con.execute(f"DROP TABLE {table}")
 
     # -- reading back -------------------------------------------------------------------------
 
@@ -308,9 +316,7 @@ class Staging:
 
     def orphan_cross_references(self) -> int:
         """Cross references that name a UPRN with no BLPU."""
-        (count,) = self.con.execute(
-            'SELECT count(*) FROM final_23 WHERE "UPRN" NOT IN (SELECT "UPRN" FROM final_21)').fetchone() or (0,)
-        return int(count)
+        return int(self._orphans)
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
