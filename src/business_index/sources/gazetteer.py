@@ -12,9 +12,10 @@ here (so every bad row is quarantined with its file, line, field and reason), an
 go in batches into DuckDB (``gazetteer_staging.py``), which applies the updates and joins each
 property to its LPIs, streets, organisation and classification. The properties come back a batch
 at a time for their addresses (the BS 7666 rules stay in Python, in ``bs7666.py``), and go out a
-batch at a time to the caller's ``RowSink``. Memory is bounded by the batch size and the staging
-store's memory limit (``MEMORY_LIMIT``, beyond which DuckDB spills to a temporary folder), not
-by the size of the supply.
+batch at a time to the caller's ``RowSink``. No Python object per row outlives its batch: what
+the read holds is the batch and DuckDB's store (``MEMORY_LIMIT``, beyond which DuckDB spills to
+a temporary folder), measured at 0.33 GB for 100,000 properties and 0.46 GB for 500,000 (2.4 GB
+when the supply was held).
 """
 
 from __future__ import annotations
