@@ -42,7 +42,7 @@ from business_index.link.features import (
     feature_pool,
 )
 from business_index.link.properties import match_records_to_uprns
-from business_index.records import SourceKind
+from business_index.records import AddressAlias, AddressRecord, CrossReference, Lineage, SourceKind
 from business_index.sources import ReadResult, read_source
 from business_index.sql_steps import run_steps
 from business_index.store.index_schema import PUBLISHED_NAMES
@@ -241,10 +241,7 @@ def _build_index(settings: Settings, index: Path, progress: Progress | None,
     pool: Executor | None = None
     try:
         started = time.perf_counter()
-        results: list[ReadResult] = []
-        for source in settings.sources:
-            tell(f"reading {source.name}", f" ({len(source.paths)} file{'s' if len(source.paths) > 1 else ''})")
-            results.append(read_source(settings, source))
+        results = _read_sources(writer, settings, tell)
         timings["ingest"] = time.perf_counter() - started
         # started now, so that its processes are ready when the features are parsed; only for
         # enough rows to be worth sending to another process
@@ -332,7 +329,7 @@ def train_business_model_from(settings: Settings, out: Path, address_out: Path |
         writer = IndexWriter.create(Path(scratch) / "training.duckdb")
         try:
             tell("reading the sources")
-            _store(writer, settings, [read_source(settings, source) for source in settings.sources])
+            _store(writer, settings, _read_sources(writer, settings))
             con = writer.connection
             stopwords = frozenset(word.upper() for word in settings.link.address_stopwords)
             tell("comparable forms")
@@ -428,6 +425,39 @@ def _read_registers(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[
             con.execute("INSERT INTO quarantine (source, file, line, field, reason, raw) VALUES (?, ?, ?, ?, ?, '')",
                         [source, written, line, column, reason])
     return {"files": len(stats), "read": sum(s.read for s in stats), "kept": sum(s.kept for s in stats)}
+
+
+class _IndexRows:
+    """Where a streaming reader's batches go in a build: straight into the index being written, so
+    that no source's rows (an LLPG's millions of addresses) are held whole."""
+
+    def __init__(self, writer: IndexWriter):
+        self.writer = writer
+
+    def put_addresses(self, rows: Sequence[AddressRecord]) -> None:
+        self.writer.write_addresses(rows)
+
+    def put_aliases(self, rows: Sequence[AddressAlias]) -> None:
+        self.writer.write_aliases(rows)
+
+    def put_cross_references(self, rows: Sequence[CrossReference]) -> None:
+        self.writer.write_cross_references(rows)
+
+    def put_other_rows(self, rows: Sequence[tuple[Lineage, int, list[str]]]) -> None:
+        self.writer.write_other_rows(rows)
+
+
+def _read_sources(writer: IndexWriter, settings: Settings,
+                  tell: Callable[[str, str], None] | None = None) -> list[ReadResult]:
+    """Read every source in order; a streaming reader's rows go into the index as they come, the
+    other readers' wait in their results for ``_store``."""
+    sink = _IndexRows(writer)
+    results: list[ReadResult] = []
+    for source in settings.sources:
+        if tell is not None:
+            tell(f"reading {source.name}", f" ({len(source.paths)} file{'s' if len(source.paths) > 1 else ''})")
+        results.append(read_source(settings, source, sink))
+    return results
 
 
 def _store(writer: IndexWriter, settings: Settings, results: list[ReadResult]) -> list[SourceSummary]:

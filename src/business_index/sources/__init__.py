@@ -12,7 +12,7 @@ from pathlib import Path
 
 from business_index.config import Settings, SourceConfig
 from business_index.records import SourceKind
-from business_index.sources.base import FileStats, ReadResult, SourceFileError, check_readable
+from business_index.sources.base import FileStats, ReadResult, RowSink, SourceFileError, check_readable
 from business_index.sources.gazetteer import read_gazetteer
 from business_index.sources.licensing import read_fhrs_csv, read_fhrs_xml, read_licensing
 from business_index.sources.plain_gazetteers import read_abplus, read_uprn_addresses
@@ -32,11 +32,19 @@ READERS: dict[str, Reader] = {
     "fhrs_xml": read_fhrs_xml,
     "fhrs_csv": read_fhrs_csv,
 }
+StreamingReader = Callable[[SourceConfig, list[Path], RowSink], ReadResult]
+# readers that can give their rows out in batches, so that a supply too large to hold is never held
+STREAMING_READERS: dict[str, StreamingReader] = {
+    "dtf73": lambda source, paths, sink: read_gazetteer(source, paths, sink),
+    "abp": lambda source, paths, sink: read_gazetteer(source, paths, sink),
+}
 
 
-def read_source(settings: Settings, source: SourceConfig) -> ReadResult:
+def read_source(settings: Settings, source: SourceConfig, sink: RowSink | None = None) -> ReadResult:
     """Read every file of one source; raises ``SourceFileError`` for a file that cannot be read at
-    all, and for a file with no row in it unless the source ``allow_empty``."""
+    all, and for a file with no row in it unless the source ``allow_empty``. Given a ``sink``, a
+    streaming reader (the LLPG's) puts its addresses, aliases, cross references and other rows
+    there as it goes, and the result keeps only the counts, warnings and quarantined rows."""
     paths = [settings.resolve(path) for path in source.paths]
     for path in paths:
         if not path.exists():
@@ -49,7 +57,12 @@ def read_source(settings: Settings, source: SourceConfig) -> ReadResult:
     if empty and not source.allow_empty:
         raise SourceFileError(empty[0], _no_rows(source))
     readable = [p for p in paths if p not in empty]
-    result = READERS[source.format](source, readable) if readable else ReadResult(source.name)
+    if not readable:
+        result = ReadResult(source.name)
+    elif sink is not None and source.format in STREAMING_READERS:
+        result = STREAMING_READERS[source.format](source, readable, sink)
+    else:
+        result = READERS[source.format](source, readable)
     result.files.extend(FileStats(str(p)) for p in empty)  # read, with nothing in them
     if not source.allow_empty:
         for stats in result.files:
@@ -63,4 +76,4 @@ def _no_rows(source: SourceConfig) -> str:
             "extract; set allow_empty = true for this source if it may be empty")
 
 
-__all__ = ["READERS", "ReadResult", "SourceFileError", "read_source"]
+__all__ = ["READERS", "STREAMING_READERS", "ReadResult", "RowSink", "SourceFileError", "read_source"]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import gzip
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal, Protocol
 
 from business_index.records import (
     AddressAlias,
@@ -56,6 +57,19 @@ class ReadResult:
     # raw rows of record types we keep but do not model (e.g. DTF provenance), as (lineage, fields)
     other_rows: list[tuple[Lineage, int, list[str]]] = field(default_factory=list)
 
+    # a RowSink: the rows a streaming reader gives out, kept here when no other sink is given
+    def put_addresses(self, rows: Sequence[AddressRecord]) -> None:
+        self.addresses.extend(rows)
+
+    def put_aliases(self, rows: Sequence[AddressAlias]) -> None:
+        self.aliases.extend(rows)
+
+    def put_cross_references(self, rows: Sequence[CrossReference]) -> None:
+        self.cross_references.extend(rows)
+
+    def put_other_rows(self, rows: Sequence[tuple[Lineage, int, list[str]]]) -> None:
+        self.other_rows.extend(rows)
+
     @property
     def read(self) -> int:
         return sum(f.read for f in self.files)
@@ -71,6 +85,20 @@ class ReadResult:
     @property
     def warnings(self) -> list[str]:
         return [w for f in self.files for w in f.warnings]
+
+
+class RowSink(Protocol):
+    """Where a streaming reader (the LLPG's) gives out its rows, a batch at a time, so that a whole
+    supply is never held: a ``ReadResult`` keeps them in its lists; ``bx build`` passes one that
+    writes each batch into the index being built."""
+
+    def put_addresses(self, rows: Sequence[AddressRecord]) -> None: ...
+
+    def put_aliases(self, rows: Sequence[AddressAlias]) -> None: ...
+
+    def put_cross_references(self, rows: Sequence[CrossReference]) -> None: ...
+
+    def put_other_rows(self, rows: Sequence[tuple[Lineage, int, list[str]]]) -> None: ...
 
 
 class QuarantineLog:
@@ -174,6 +202,90 @@ def decode_lines(data: bytes, encoding: str | None = None) -> tuple[list[Decoded
     return lines, encoding
 
 
+_CHUNK = 1 << 20
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # type: ignore[return-value]
+
+
+def _sniff(path: Path, encoding: str | None) -> str:
+    """A first pass over a file, chunk by chunk: refuses what is not text (or not gzip, for a .gz)
+    and chooses the encoding as ``decode_lines`` does, without holding the file."""
+    check_readable(path)
+    chosen = encoding
+    try:
+        with _open_binary(path) as stream:
+            head = stream.read(_CHUNK)
+            for magic, what in _NOT_TEXT.items():
+                if head.startswith(magic):
+                    raise SourceFileError(path, f"is {what}, not a text file of the format named in sources.toml")
+            if chosen is not None:
+                return chosen
+            if head.startswith(b"\xef\xbb\xbf"):
+                head = head[3:]
+            non_ascii = False
+            carry = b""
+            chunk = head
+            while chunk:
+                data = carry + chunk
+                cut = data.rfind(b"\n") + 1
+                complete, carry = data[:cut], data[cut:]
+                if not complete.isascii():
+                    for line in complete.split(b"\n"):
+                        if not line.isascii():
+                            non_ascii = True
+                            if _is_utf8(line):
+                                return "utf-8"
+                chunk = stream.read(_CHUNK)
+            if carry and not carry.isascii():
+                non_ascii = True
+                if _is_utf8(carry):
+                    return "utf-8"
+    except (OSError, EOFError) as exc:
+        raise SourceFileError(path, f"not a readable gzip file ({exc})") from exc
+    return "cp1252" if non_ascii else "utf-8"
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def stream_lines(
+    source: str, path: Path, result: ReadResult, encoding: str | None
+) -> tuple[Iterator[DecodedLine], FileStats, QuarantineLog]:
+    """``open_lines`` for files too large to hold: the lines come as the file is read, decoded as
+    ``decode_lines`` would (the encoding is chosen by a first pass over the file)."""
+    chosen = _sniff(path, encoding)
+    stats = FileStats(str(path), encoding=chosen)
+    return _decoded(path, chosen), stats, QuarantineLog(source, path, result, stats)
+
+
+def _decoded(path: Path, encoding: str) -> Iterator[DecodedLine]:
+    try:
+        with _open_binary(path) as stream:
+            for number, raw in enumerate(stream, start=1):
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                if raw.endswith(b"\n"):
+                    raw = raw[:-1]
+                elif not raw:
+                    break  # a file of a byte-order mark alone: no line, as in decode_lines
+                if raw.endswith(b"\r"):
+                    raw = raw[:-1]
+                try:
+                    text: str | None = raw.decode(encoding)
+                except UnicodeDecodeError:
+                    text = None
+                yield DecodedLine(number, text, raw)
+    except (OSError, EOFError) as exc:
+        raise SourceFileError(path, f"not a readable gzip file ({exc})") from exc
+
+
 class DelimitedRow:
     """One record and the physical line it starts on.
 
@@ -199,28 +311,29 @@ class DelimitedRow:
 
 
 def iter_delimited(
-    lines: list[DecodedLine], delimiter: str = ",", quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL,
+    lines: Iterable[DecodedLine], delimiter: str = ",", quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL,
     encoding: str = "utf-8",
 ) -> Iterator[DelimitedRow]:
     """CSV records with the physical line each starts on (quoted fields may span lines).
 
-    Blank lines are not records and are passed over.
+    Blank lines are not records and are passed over. ``lines`` may be a list or a stream (see
+    ``stream_lines``): only the lines of the record being read are held.
     """
+    texts: list[str] = []  # the lines fed to the CSV reader and not yet given out in a record
     numbers: list[int] = []
-    texts: list[str] = []
+    base = 0  # how many lines were fed before texts[0]
+    bad: deque[DecodedLine] = deque()  # lines in no accepted encoding, given out in line order
 
     def feed() -> Iterator[str]:
         for line in lines:
             if line.text is None:
+                bad.append(line)
                 continue
             numbers.append(line.number)
             texts.append(line.text)
             yield line.text + "\n"
 
-    bad_numbers = [line.number for line in lines if line.text is None]
-    bad_index = 0
     reader = csv.reader(feed(), delimiter=delimiter, quoting=quoting, strict=False)
-    consumed = 0
     while True:
         problem = None
         try:
@@ -229,19 +342,20 @@ def iter_delimited(
             break
         except csv.Error as exc:  # the reader recovers at the next line
             fields, problem = None, f"not a readable CSV record ({exc})"
-        if consumed >= len(numbers):
+        if not texts:
             break
-        start = numbers[consumed]
-        lo, consumed = consumed, reader.line_num
-        while bad_index < len(bad_numbers) and bad_numbers[bad_index] < start:
-            yield _undecodable(lines[bad_numbers[bad_index] - 1], encoding)
-            bad_index += 1
+        start = numbers[0]
+        taken = reader.line_num - base
+        record_texts = texts[:taken]
+        del texts[:taken], numbers[:taken]
+        base += taken
+        while bad and bad[0].number < start:
+            yield _undecodable(bad.popleft(), encoding)
         if problem is None and (not fields or (len(fields) == 1 and not fields[0].strip())):
             continue
-        yield DelimitedRow(start, fields, texts, lo, consumed, problem)
-    while bad_index < len(bad_numbers):
-        yield _undecodable(lines[bad_numbers[bad_index] - 1], encoding)
-        bad_index += 1
+        yield DelimitedRow(start, fields, record_texts, 0, len(record_texts), problem)
+    while bad:
+        yield _undecodable(bad.popleft(), encoding)
 
 
 def _undecodable(line: DecodedLine, encoding: str) -> DelimitedRow:
