@@ -143,3 +143,15 @@ def test_postcodes_written_compact_or_in_lower_case_are_one_postcode(tmp_path: P
     postcodes = {a.postcode for a in _read(path).addresses} - {None}
     expected = {a.postcode for a in _read(fixture("dtf73_full.csv")).addresses} - {None}
     assert postcodes == expected and all(" " in p for p in postcodes)
+
+
+def test_an_abp_classification_row_without_a_code_leaves_the_coded_one(tmp_path: Path) -> None:
+    blpu = fixture("abp_split_blpu.csv").read_text().splitlines()[1]
+    scheme = '"AddressBase Premium Classification Scheme",1.0'
+    rows = [blpu,
+            f'32,"I",30652,10091471884,"1110C000001","CR07",{scheme},2015-11-04,,2016-02-10,2015-11-02',
+            f'32,"I",30653,10091471884,"1110C000002",,{scheme},2016-01-04,,2016-02-10,2016-01-04']
+    path = _write(tmp_path, "abp.csv", "\n".join(rows) + "\n")
+    result = read_gazetteer(source_config("abp", path), [path])
+    assert result.quarantined == 0
+    assert [a.classification for a in result.addresses] == ["CR07"]

@@ -250,14 +250,14 @@ class Staging:
                     FROM final_28 WHERE "ORGANISATION_NAME" IS NOT NULL AND "END_DATE" IS NULL)
                 WHERE _r = 1)
             SELECT uprn, coalesce(o31.name, o28.name) AS name FROM o31 FULL JOIN o28 USING (uprn)""")
-        # the AddressBase Premium classification with no end date, the last held winning ('None'
-        # for one without a code, as the reader has always written it)
+        # the AddressBase Premium classification with no end date, the last held winning; a row
+        # without a code says nothing of the property's use
         con.execute("""
             CREATE TEMP TABLE property_classification AS
             SELECT uprn, code FROM (
-                SELECT "UPRN" AS uprn, coalesce("CLASSIFICATION_CODE", 'None') AS code,
+                SELECT "UPRN" AS uprn, "CLASSIFICATION_CODE" AS code,
                        row_number() OVER (PARTITION BY "UPRN" ORDER BY _pos DESC) AS _r
-                FROM final_32 WHERE "END_DATE" IS NULL AND _abp_scheme)
+                FROM final_32 WHERE "END_DATE" IS NULL AND _abp_scheme AND "CLASSIFICATION_CODE" IS NOT NULL)
             WHERE _r = 1""")
         con.execute(f"""
             CREATE TEMP TABLE blpu_out AS
