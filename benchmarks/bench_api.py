@@ -252,7 +252,8 @@ async def _open_loop(url: str, sets: dict[str, list[tuple[str, str, str, str]]],
     async def send(request: bytes) -> int:
         async with slots:
             for attempt in range(2):  # a kept-alive connection the server just closed: once more on a new one
-                connection = idle.pop() if idle else _Connection(*await asyncio.open_connection(host, int(port)))
+                connection = idle.pop() if idle and attempt == 0 else \
+                    _Connection(*await asyncio.open_connection(host, int(port)))
                 try:
                     status = await connection.exchange(request)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
