@@ -1,7 +1,9 @@
 """A soak: `bx serve --workers 2` under mixed traffic for minutes on end (postcode lookups, property
 details, searches, screening, address matching, reconciliation from wrk; name submissions and their
 review decisions from a client thread), then the count of 5xx answers and the memory of the server's
-processes at the start, the end and its highest, sampled every ten seconds.
+processes at the start, after warm-up, at the end of each minute (printed as the soak goes) and
+its highest, sampled every ten seconds. MALLOC_ARENA_MAX and the like set for this script reach
+the server too, for experiments with the allocator.
 
     .venv/bin/python benchmarks/bench_soak.py --minutes 10 --properties 20000
     .venv/bin/python benchmarks/bench_soak.py --minutes 10 --index sample/index.duckdb --backend postgresql
@@ -52,6 +54,10 @@ def _tree_rss_mib(pid: int) -> float:
         except OSError:
             pass
     return round(total / 1024, 1)
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)  # while the soak runs; the figures are printed at the end
 
 
 def _call(url: str, method: str, path: str, token: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
@@ -128,11 +134,17 @@ def main() -> None:
             writer = threading.Thread(target=_submissions, args=(url, uprns, secret, stop, seen))
             writer.start()
             running = {r: bench_api._wrk(url, scripts[r], c, seconds) for r, c in bench_api.MIXED.items()}
-            samples = []
-            deadline = time.monotonic() + seconds
+            samples: list[float] = []
+            per_minute: list[float] = []
+            _progress(f"rss at start {started_rss} MiB, after warm-up {warm_rss} MiB")
+            began = time.monotonic()
+            deadline = began + seconds
             while time.monotonic() < deadline:
                 time.sleep(min(10, max(0.1, deadline - time.monotonic())))
                 samples.append(_tree_rss_mib(server.pid))
+                if time.monotonic() - began >= 60 * (len(per_minute) + 1) - 1:
+                    per_minute.append(samples[-1])
+                    _progress(f"minute {len(per_minute)}: rss {samples[-1]} MiB")
             loads = {r: bench_api._figures(p.communicate()[0]) for r, p in running.items()}
             stop.set()
             writer.join(60)
@@ -150,7 +162,9 @@ def main() -> None:
         "routes": loads, "submissions_and_decisions": dict(seen),
         "failed_answers (5xx, or non-2xx from wrk)": failures,
         "rss_mib": {"start": started_rss, "after_warm_up": warm_rss, "end": samples[-1] if samples else None,
-                    "highest": max(samples) if samples else None, "samples": samples},
+                    "highest": max(samples) if samples else None, "each_minute": per_minute,
+                    "samples_every_10_s": samples},
+        "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
         "health_at_end": health,
     }, indent=2))
 

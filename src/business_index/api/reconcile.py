@@ -23,6 +23,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from business_index.api.address_matches import MatcherOfCurrentBuild
@@ -90,6 +91,11 @@ def router_for(services: Services, matcher: MatcherOfCurrentBuild) -> APIRouter:
         form: dict[str, Any] = dict(request.query_params)
         if request.method == "POST":
             form.update((await request.form()).items())
+        # the answer reads the index: on a worker thread, as the other routes do, not on the event
+        # loop, where every other request of this worker would wait for it
+        return await run_in_threadpool(answer, request, form)
+
+    def answer(request: Request, form: dict[str, Any]) -> Response:
         if "queries" in form:
             batch = _json(form["queries"], "queries")
             if not isinstance(batch, dict):

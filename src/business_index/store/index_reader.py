@@ -10,6 +10,14 @@ index has no more than ``postcode_lookup_max_rows`` live addresses the reader ho
 memory, grouped by postcode and already in display order, built once per build; larger indexes
 answer from DuckDB. The name index (``store/name_lookup``) is held alike up to
 ``name_index_max_rows`` trigram rows. ``describe_build`` is shared with the PostgreSQL reader.
+
+Each thread that reads a build gets one cursor of that build and keeps it (``BuildCursors``): a
+DuckDB cursor is a connection of its own, so making one per request cost every request a new
+connection and a ``USE``. A cursor is never shared by two threads (DuckDB connections may not be
+used from two threads at once), and the route functions that read run whole on one thread. When
+a newer build is opened, the pool of the old one lets its cursors go: a request still reading
+the old build keeps its cursor until it is done, then that cursor is closed with it, and once no
+request holds the old build its database closes and the replaced file is let go.
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ INDEX_CATALOG = "business_index"
 ADDRESS_ROW_COLUMNS = """a.uprn, a.single_line_address, a.postcode, a.classification, p.business_name, p.establishment_id,
                          p.name_source_kind"""
 ADDRESS_ORDER = "a.street_description, a.pao_start_number, a.pao_text, a.sao_start_number, a.sao_text, a.uprn"
+# cursors a build keeps for threads at most: uvicorn's worker threads (anyio's pool, 40) and its
+# event loop; a thread beyond these gets a cursor for the one request, as every request once did
+MOST_POOLED_CURSORS = 64
 
 
 class IndexUnavailable(RuntimeError):
@@ -103,6 +114,51 @@ class Reader(Protocol):
         ...
 
 
+class BuildCursors:
+    """The cursors of one build's connection, one per thread that reads it, kept for the thread's
+    next request; at most ``limit`` (threads that have ended give theirs up first)."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, limit: int = MOST_POOLED_CURSORS):
+        self.connection = connection
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._by_thread: dict[int, duckdb.DuckDBPyConnection] = {}
+        self._released = False
+
+    def for_this_thread(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor of the build (made on its first request)."""
+        thread = threading.get_ident()
+        cursor = self._by_thread.get(thread)
+        if cursor is not None:
+            return cursor
+        cursor = self.connection.cursor()
+        cursor.execute(f"USE {INDEX_CATALOG}")
+        with self._lock:
+            if not self._released:
+                if len(self._by_thread) >= self.limit:
+                    self._forget_ended_threads()
+                if len(self._by_thread) < self.limit:
+                    self._by_thread[thread] = cursor
+        return cursor
+
+    def _forget_ended_threads(self) -> None:
+        # a thread that has ended uses its cursor no more, so closing it here is safe
+        running = {t.ident for t in threading.enumerate()}
+        for thread in [t for t in self._by_thread if t not in running]:
+            self._by_thread.pop(thread).close()
+
+    def release(self) -> None:
+        """The build is no longer current: let its cursors go. Each closes when the last request
+        holding it is done (a thread's cursor may be in use this moment, so it is not closed from
+        here); new requests read the newer build."""
+        with self._lock:
+            self._released = True
+            self._by_thread.clear()
+
+    def __len__(self) -> int:
+        return len(self._by_thread)
+
+
 class IndexReader:
     def __init__(self, path: Path, postcode_lookup_max_rows: int = 0, name_index_max_rows: int = 0):
         self.path = path
@@ -110,6 +166,7 @@ class IndexReader:
         self.name_index_max_rows = name_index_max_rows
         self._lock = threading.Lock()
         self._current: OpenIndex | None = None
+        self._cursors: BuildCursors | None = None  # the current build's
 
     def _open(self, inode: int) -> OpenIndex:
         # ATTACH in an in-memory database of its own, not duckdb.connect(path): connect() hands back
@@ -136,15 +193,21 @@ class IndexReader:
             raise IndexUnavailable("the index file is missing") from None
         with self._lock:
             if self._current is None or self._current.version != inode:
-                self._current = self._open(inode)
+                opened = self._open(inode)
+                if self._cursors is not None:
+                    self._cursors.release()
+                self._current, self._cursors = opened, BuildCursors(opened.handle)
             return self._current
 
     def cursor(self) -> tuple[duckdb.DuckDBPyConnection, OpenIndex]:
-        """A cursor of its own for one request, and the build it reads."""
-        index = self.current()
-        cursor = index.handle.cursor()
-        cursor.execute(f"USE {INDEX_CATALOG}")
-        return cursor, index
+        """This thread's cursor of the current build, and the build it reads. Use it on this
+        thread only."""
+        while True:
+            index = self.current()
+            cursors = self._cursors
+            # a newer build opened between the two lines: ask again, so cursor and build agree
+            if cursors is not None and cursors.connection is index.handle:
+                return cursors.for_this_thread(), index
 
     def local_index(self) -> Path:
         return self.path
