@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from business_index.synthetic import vocab
 from business_index.synthetic.messiness import title
+from business_index.synthetic.places import HACKNEY, Place, place_of
 
 AS_OF = date(2026, 11, 1)  # the supply date of the full gazetteer; records are current as of this day
 CHANGE_DATE = date(2026, 11, 15)  # the change-only update follows a fortnight later
@@ -129,23 +130,38 @@ class Borough:
     cases: dict[str, object]
     advertiser: Business | None = None  # rated for advertising rights that have no property
     ancillaries: list[Ancillary] = field(default_factory=list)
+    number: int = 0  # which borough of a dataset of many (0: the Hackney-like one of `bx generate`)
+    place: Place = HACKNEY
+
+
+# How far apart two boroughs' id ranges start (times the borough number). Each range holds far more
+# than a borough of a million properties uses (UPRNs step by 2 on average, NDR references by 20,
+# accounts by 30 and UARNs by 2,500 a premises), so the boroughs of one dataset never share an id;
+# tests/synthetic checks it.
+UPRN_SPAN = 10_000_000
+USRN_SPAN = 1_000_000
+NDR_SPAN = 10_000_000
+ACCOUNT_SPAN = 40_000_000
+UARN_SPAN = 1_000_000_000
+BUSINESS_SPAN = 10_000_000
 
 
 class _Ids:
-    """Deterministic id sequences for keys, references and UPRNs."""
+    """Deterministic id sequences for keys, references and UPRNs; borough ``number`` n starts each
+    sequence n spans on (LPI and cross-reference keys differ by their custodian code instead)."""
 
-    def __init__(self, rng: random.Random, custodian: str):
+    def __init__(self, rng: random.Random, custodian: str, number: int = 0):
         self.rng = rng
         self.custodian = custodian
-        self.uprn = 100021000000 + rng.randrange(0, 5000)
-        self.child_uprn = 10008000000 + rng.randrange(0, 5000)
+        self.uprn = 100021000000 + number * UPRN_SPAN + rng.randrange(0, 5000)
+        self.child_uprn = 10008000000 + number * UPRN_SPAN + rng.randrange(0, 5000)
         self.lpi = 0
         self.xref = 0
-        self.usrn = 20900000 + rng.randrange(0, 500)
-        self.ndr = 120000 + rng.randrange(0, 1000)
-        self.account = 80000000 + rng.randrange(0, 100000)
-        self.uarn = 1200000000 + rng.randrange(0, 10000000)
-        self.business = 0
+        self.usrn = 20900000 + number * USRN_SPAN + rng.randrange(0, 500)
+        self.ndr = 120000 + number * NDR_SPAN + rng.randrange(0, 1000)
+        self.account = 80000000 + number * ACCOUNT_SPAN + rng.randrange(0, 100000)
+        self.uarn = 1200000000 + number * UARN_SPAN + rng.randrange(0, 10000000)
+        self.business = number * BUSINESS_SPAN
 
     def next_uprn(self, child: bool = False) -> int:
         if child:
@@ -199,12 +215,13 @@ def _days_between(rng: random.Random, start: date, end: date) -> date:
 
 
 class _StreetMaker:
-    def __init__(self, rng: random.Random, ids: _Ids):
+    def __init__(self, rng: random.Random, ids: _Ids, place: Place = HACKNEY):
         self.rng = rng
         self.ids = ids
+        self.place = place
         self.names: dict[str, None] = {}
         self.postcodes: dict[str, None] = {}
-        self.real = list(vocab.REAL_STREETS)
+        self.real = list(place.real_streets)
 
     def make(self) -> Street:
         rng = self.rng
@@ -218,15 +235,16 @@ class _StreetMaker:
                 if name in self.names:
                     name = f"{rng.choice(vocab.STREET_STEMS)} {name}"
         self.names[name] = None
-        district = rng.choice(vocab.POSTCODE_DISTRICTS)
-        x0 = 533000 + rng.random() * 4000
-        y0 = 183500 + rng.random() * 4000
+        place = self.place
+        district = rng.choice(place.districts)
+        x0 = place.x + rng.random() * 4000
+        y0 = place.y + rng.random() * 4000
         angle_x, angle_y = rng.uniform(-1, 1), rng.uniform(-1, 1)
         length = rng.uniform(150, 900)
         return Street(
             usrn=self.ids.next_usrn(), name=name,
-            locality=rng.choice(vocab.LOCALITIES) if rng.random() < 0.6 else None,
-            town="LONDON", district=district, sector=rng.randrange(1, 10),
+            locality=rng.choice(place.localities) if rng.random() < 0.6 else None,
+            town=place.post_town, district=district, sector=rng.randrange(1, 10),
             x0=round(x0, 2), y0=round(y0, 2),
             x1=round(x0 + angle_x * length, 2), y1=round(y0 + angle_y * length, 2),
         )
@@ -237,14 +255,14 @@ class _StreetMaker:
         letters = vocab.POSTCODE_UNIT_LETTERS
         for attempt in range(10_000):
             if attempt and attempt % 40 == 0:  # the sector is (nearly) full: move the street on
-                street.district = rng.choice(vocab.POSTCODE_DISTRICTS + vocab.OVERFLOW_DISTRICTS)
+                street.district = rng.choice(self.place.districts + self.place.overflow_districts)
                 street.sector = rng.randrange(0, 10)
             code = f"{street.district} {street.sector}{rng.choice(letters)}{rng.choice(letters)}"
             if code not in self.postcodes:
                 self.postcodes[code] = None
                 street.postcodes.append(code)
                 return code
-        raise RuntimeError("no free postcode left: the borough is larger than London's postcode space")
+        raise RuntimeError(f"no free postcode left: the borough is larger than {self.place.post_town}'s postcode space")
 
 
 _TYPE_WORDS = {code: words for code, _, words, _ in vocab.BUSINESS_TYPES}
@@ -307,12 +325,19 @@ class _NameMaker:
         return name
 
 
-def build_borough(seed: int, n_properties: int, custodian_code: str = "5360",
-                  ndr_source_code: str | None = None) -> Borough:
-    """Imagine a borough of ``n_properties`` gazetteer properties (BLPUs) and its businesses."""
+def build_borough(seed: int, n_properties: int, custodian_code: str | None = None,
+                  ndr_source_code: str | None = None, number: int = 0) -> Borough:
+    """Imagine a borough of ``n_properties`` gazetteer properties (BLPUs) and its businesses.
+
+    ``number`` places it (``places.PLACES``) and gives it id ranges of its own, so boroughs of
+    different numbers can share one dataset; 0 is the Hackney-like borough of ``bx generate``.
+    """
+    place = place_of(number)
+    borough_number = number  # ``number`` is reused below for house numbers
+    custodian_code = custodian_code or place.custodian_code
     rng = random.Random(seed)
-    ids = _Ids(rng, custodian_code)
-    streets_maker = _StreetMaker(rng, ids)
+    ids = _Ids(rng, custodian_code, borough_number)
+    streets_maker = _StreetMaker(rng, ids, place)
     names = _NameMaker(rng)
     streets: list[Street] = []
     properties: list[Property] = []
@@ -416,7 +441,8 @@ def build_borough(seed: int, n_properties: int, custodian_code: str = "5360",
     commercial = [p for p in commercial if p.uprn in kept]
 
     _add_alternative_and_historical(rng, ids, properties)
-    borough = Borough(seed, custodian_code, ndr_source_code or f"{custodian_code}ND", streets, properties, [], [], {})
+    borough = Borough(seed, custodian_code, ndr_source_code or f"{custodian_code}ND", streets, properties, [], [], {},
+                      number=borough_number, place=place)
     _occupy(rng, ids, names, borough, commercial)
     _add_cross_references(rng, ids, borough, commercial)
     _add_ancillaries(rng, ids, names, borough, commercial)
