@@ -13,6 +13,7 @@ import pytest
 from business_index.postcodes import normalise_postcode
 from business_index.sources.gazetteer_layouts import DTF73
 from business_index.synthetic import generate_borough
+from business_index.synthetic.borough import build_borough, national_chains
 from business_index.synthetic.generate import borough_files
 from business_index.synthetic.national import DatasetBorough, generate_dataset, read_manifest, write_selection
 from business_index.synthetic.places import PLACES, place_of
@@ -74,7 +75,9 @@ def test_boroughs_share_no_uprn_reference_id_or_postcode(dataset: Path) -> None:
         uprns.update(r["uprn"] for r in _rows(folder / "truth" / "properties.csv"))
         ndr_refs.update(r["ndr_property_ref"] for r in _rows(folder / "truth" / "properties.csv")
                         if r["ndr_property_ref"])
-        businesses.update(r["business_id"] for r in _rows(folder / "truth" / "businesses.csv"))
+        # national chains (N...) are one business in every borough that has a branch
+        businesses.update(r["business_id"] for r in _rows(folder / "truth" / "businesses.csv")
+                          if not r["business_id"].startswith("N"))
         # NDR accounts, VOA UARNs and licence numbers: what linking keys each record by
         record_ids.update((r["source"], r["source_record_id"]) for r in _rows(folder / "truth" / "records.csv"))
         postcodes.append(_lpi_postcodes(folder, b.custodian_code))
@@ -90,6 +93,31 @@ def test_boroughs_share_no_uprn_reference_id_or_postcode(dataset: Path) -> None:
         for theirs in postcodes[i + 1:]:
             assert not mine & theirs
     assert {pc.split(" ")[0].rstrip("0123456789") for pc in postcodes[1]} == {"LS"}
+    joined = Counter(r["business_id"] for r in _rows(dataset / "truth" / "businesses.csv"))
+    assert joined.most_common(1)[0][1] == 1
+
+
+def test_national_chains_are_one_business_across_boroughs() -> None:
+    chains = national_chains(seed=3, n=4)
+    boroughs = [build_borough(3000 + n, 12000, number=n, national=chains) for n in (1, 2)]
+    alone = build_borough(3001, 12000, number=1)
+    national = [set(b.cases["national_chains"]) for b in boroughs]  # type: ignore[arg-type]
+    shared = sorted(national[0] & national[1])
+    assert shared  # a brand with branches in both
+    brand = next(c for c in chains if c.business_id == shared[0])
+    for borough in boroughs:
+        branches = [o for o in borough.occupancies if o.business.business_id == brand.business_id]
+        assert branches and {o.business.legal_name for o in branches} == {brand.legal_name}
+    # the gazetteer names a branch by its fascia, never the local brand it replaced
+    local = [b for b in boroughs[0].businesses if b.case == "chain"]
+    replaced = {before.trading_name.upper() for before, after in
+                zip([b for b in alone.businesses if b.case == "chain"], local, strict=True)
+                if after.business_id.startswith("N")}
+    assert replaced and not replaced & {p.organisation for p in boroughs[0].properties}
+    assert any(p.organisation == brand.trading_name.upper() for p in boroughs[0].properties)
+    # the rest of the borough is what it would have been without them
+    assert [p.uprn for p in boroughs[0].properties] == [p.uprn for p in alone.properties]
+    assert [o.account_ref for o in boroughs[0].occupancies] == [o.account_ref for o in alone.occupancies]
 
 
 def test_each_borough_has_its_own_files_usrns_and_place(dataset: Path) -> None:

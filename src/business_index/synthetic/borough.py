@@ -7,6 +7,7 @@ the mess those systems add (``messiness``).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -326,11 +327,13 @@ class _NameMaker:
 
 
 def build_borough(seed: int, n_properties: int, custodian_code: str | None = None,
-                  ndr_source_code: str | None = None, number: int = 0) -> Borough:
+                  ndr_source_code: str | None = None, number: int = 0,
+                  national: Sequence[Business] = ()) -> Borough:
     """Imagine a borough of ``n_properties`` gazetteer properties (BLPUs) and its businesses.
 
     ``number`` places it (``places.PLACES``) and gives it id ranges of its own, so boroughs of
     different numbers can share one dataset; 0 is the Hackney-like borough of ``bx generate``.
+    ``national`` chains (``national_chains``) take over some of the borough's own chains.
     """
     place = place_of(number)
     borough_number = number  # ``number`` is reused below for house numbers
@@ -450,7 +453,62 @@ def build_borough(seed: int, n_properties: int, custodian_code: str | None = Non
     borough.advertiser = Business(ids.next_business(), "Streetside Media", "STREETSIDE MEDIA LIMITED", None,
                                   "company", "CO01", case="no_uprn")
     borough.businesses.append(borough.advertiser)
+    if national:
+        _join_national_chains(random.Random(f"{seed}-national"), borough, national)
     return borough
+
+
+NATIONAL_CHAIN_CLASSES = ("CR08", "CR07", "CR10", "CR08")
+
+
+def national_chains(seed: int, n: int = 40) -> list[Business]:
+    """Brands with branches in many boroughs of one dataset, each one company with an id (N...) of
+    its own; ``build_borough(national=...)`` hands some of a borough's chains over to them."""
+    rng = random.Random(f"{seed}-national-chains")
+    chains: list[Business] = []
+    brands: set[str] = set()
+    while len(chains) < n:
+        class_code = NATIONAL_CHAIN_CLASSES[len(chains) % len(NATIONAL_CHAIN_CLASSES)]
+        # a coined word ("Figwise") no local business is named after, then what the shop sells
+        brand = f"{rng.choice(vocab.NOUNS)}{rng.choice(('wise', 'mart', 'co', 'ly', 'well', 'way'))} " \
+                f"{rng.choice(_TYPE_WORDS[class_code])}"
+        if brand in brands:
+            continue
+        brands.add(brand)
+        legal = f"{brand.upper()} {rng.choice(('RETAIL LIMITED', 'LIMITED', 'STORES LIMITED', 'UK LIMITED', 'PLC'))}"
+        chains.append(Business(f"N{len(chains) + 1:06d}", brand, legal, None, "chain", class_code, case="chain"))
+    return chains
+
+
+def _join_national_chains(rng: random.Random, borough: Borough, national: Sequence[Business]) -> None:
+    """A quarter of the borough's chains become branches of national chains of the same kind of
+    shop: the same company, name and id in every borough that has one, so an organisation spans
+    boroughs. Runs after the borough is built, on its own random numbers, so the rest of the
+    borough is what it would have been."""
+    local = [b for b in borough.businesses if b.case == "chain"]
+    free = {code: rng.sample([c for c in national if c.class_code == code],
+                             sum(1 for c in national if c.class_code == code))
+            for code in dict.fromkeys(NATIONAL_CHAIN_CLASSES)}  # in a fixed order, unlike a set's
+    renamed: dict[str, tuple[str, str]] = {}  # national id -> (local brand, national brand), in capitals
+    for chain in local[::4]:
+        if not free.get(chain.class_code):
+            continue
+        brand = free[chain.class_code].pop()  # each national chain once a borough: ids stay one business
+        renamed[brand.business_id] = (chain.trading_name.upper(), brand.trading_name.upper())
+        chain.business_id, chain.trading_name, chain.legal_name = brand.business_id, brand.trading_name, brand.legal_name
+    # the gazetteer's organisation names of their premises follow the fascia
+    for occ in borough.occupancies:
+        names = renamed.get(occ.business.business_id)
+        if names is None:
+            continue
+        old, new = names
+        prop = occ.property
+        if prop.organisation == old:
+            prop.organisation = new
+        if prop.organisation_in_full == old:
+            prop.organisation_in_full = new
+    borough.cases["chains"] = [c.business_id for c in local]
+    borough.cases["national_chains"] = sorted(renamed)
 
 
 def _uprn_set(properties: list[Property]) -> set[int]:

@@ -7,12 +7,12 @@ import json
 import multiprocessing
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from business_index.synthetic.borough import AS_OF, CHANGE_DATE, Borough, build_borough
+from business_index.synthetic.borough import AS_OF, CHANGE_DATE, Borough, Business, build_borough
 from business_index.synthetic.places import place_of
 from business_index.synthetic.writers import (
     EighteenWays,
@@ -169,10 +169,11 @@ def generate_borough(
     workers: int = 2,
     progress: Callable[[str], None] | None = None,
     number: int = 0,
+    national: Sequence[Business] = (),
 ) -> GenerationReport:
     """Write a synthetic borough of ``n_properties`` gazetteer properties to ``out_dir``; ``number``
     places it and gives it ids and file names of its own (``synthetic/national.py``), 0 being the
-    Hackney-like borough of ``bx generate``."""
+    Hackney-like borough of ``bx generate``; ``national`` chains take over some of its chains."""
     global _BOROUGH
     if n_properties < MIN_PROPERTIES:
         raise ValueError(f"a borough needs at least {MIN_PROPERTIES} properties to hold its adversarial cases")
@@ -181,7 +182,7 @@ def generate_borough(
     for sub in ("llpg/dtf73", "llpg/abp", "rates", "licensing", "truth"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     say("imagining the borough")
-    borough = build_borough(seed, n_properties, ndr_source_code=ndr_source_code, number=number)
+    borough = build_borough(seed, n_properties, ndr_source_code=ndr_source_code, number=number, national=national)
     _BOROUGH = borough
     say("writing files")
     files: dict[str, int] = {}

@@ -4,7 +4,8 @@ Each borough is generated and written on its own (``generate_borough``, one boro
 time) into ``borough-NN-<town>/`` with its own ``sources.toml`` and truth; borough 0 is exactly the
 borough ``bx generate`` makes for the same seed and size, so its figures stay comparable. Boroughs
 1 and up are placed elsewhere in England (``places.py``) with ids, postcodes and file names of their
-own. The dataset's ``sources.toml`` lists every borough's files under one source of each kind, and
+own; a quarter of their chains are branches of national chains (one company, id and name in every
+borough that has a branch), so organisations span boroughs as Tesco's do. The dataset's ``sources.toml`` lists every borough's files under one source of each kind, and
 its ``truth/`` joins the boroughs' truths (so ``bx evaluate`` scores the whole build).
 ``write_selection`` writes the same for the first k boroughs only, for builds at smaller scales.
 """
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from business_index.synthetic.borough import AS_OF, CHANGE_DATE
+from business_index.synthetic.borough import AS_OF, CHANGE_DATE, national_chains
 from business_index.synthetic.generate import BoroughFiles, borough_files, generate_borough
 from business_index.synthetic.places import PLACES, place_of
 
@@ -81,6 +82,7 @@ def generate_dataset(
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     report = DatasetReport(out_dir, seed, properties_per_borough)
+    chains = national_chains(seed)
     for number in range(boroughs):
         place = place_of(number)
         folder = f"borough-{number:02d}-{place.slug}"
@@ -88,8 +90,9 @@ def generate_dataset(
         target = out_dir / folder
         if target.exists():  # a borough left from a larger or older dataset must not keep stale files
             shutil.rmtree(target)
+        # borough 0 stays exactly `bx generate`'s borough, so it keeps its own chains
         one = generate_borough(target, borough_seed(seed, number), properties_per_borough, workers=workers,
-                               number=number)
+                               number=number, national=chains if number else ())
         report.boroughs.append(DatasetBorough(folder, number, one.seed, one.properties, place.custodian_code,
                                               f"{place.custodian_code}ND", one.business_records, one.businesses,
                                               round(one.seconds, 1)))
@@ -178,10 +181,11 @@ refreshed = {CHANGE_DATE.isoformat()}
 
 
 def _join_truths(folders: list[Path], out: Path) -> None:
-    """The boroughs' truth files end to end (one header each), streamed; ``cases.json`` is the first
-    borough's (the 18-way supplier that ``bx evaluate`` checks) with every borough's cases under
-    ``boroughs``."""
+    """The boroughs' truth files end to end (one header each, a national chain listed once),
+    streamed; ``cases.json`` is the first borough's (the 18-way supplier that ``bx evaluate``
+    checks) with every borough's cases under ``boroughs``."""
     out.mkdir(parents=True, exist_ok=True)
+    national_seen: set[str] = set()
     for name in ("records.csv", "businesses.csv", "properties.csv"):
         with (out / name).open("w", encoding="utf-8", newline="") as target:
             for i, folder in enumerate(folders):
@@ -189,7 +193,15 @@ def _join_truths(folders: list[Path], out: Path) -> None:
                     header = part.readline()
                     if i == 0:
                         target.write(header)
-                    shutil.copyfileobj(part, target)
+                    if name != "businesses.csv":
+                        shutil.copyfileobj(part, target)
+                        continue
+                    for line in part:  # ids of national chains start with N, every other with B
+                        if line.startswith("N"):
+                            if line[:7] in national_seen:
+                                continue
+                            national_seen.add(line[:7])
+                        target.write(line)
     cases = [json.loads((folder / "cases.json").read_text(encoding="utf-8")) for folder in folders]
     joined = {**cases[0], "boroughs": {folder.parent.name: c for folder, c in zip(folders, cases, strict=True)}}
     (out / "cases.json").write_text(json.dumps(joined, indent=1) + "\n", encoding="utf-8")
