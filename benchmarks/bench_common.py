@@ -6,7 +6,9 @@ Not a benchmark itself; ``bench_build.py``, ``bench_spark.py`` and ``bench_natio
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import resource
 import threading
 import time
@@ -42,15 +44,21 @@ def dataset_folder(folder: Path, seed: int, boroughs: int, properties_per_boroug
 
 class _MemoryWatch:
     """Samples the resident memory of this process and its children (build workers, a Spark JVM)
-    four times a second, keeping the peak of each step of the build as its progress names them."""
+    four times a second, keeping the peak of each step of the build as its progress names them and
+    when each step began. Past ``limit`` bytes it calls ``on_limit`` (on a shared machine a build
+    that outgrows its share is stopped before the kernel picks something to kill)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None, on_limit: Callable[[_MemoryWatch], None] | None = None) -> None:
         import psutil
 
         self.process = psutil.Process()
+        self.started = time.perf_counter()
         self.step = "starting"
+        self.began: dict[str, float] = {"starting": 0.0}
         self.peaks: dict[str, int] = {}
         self.peak = 0
+        self.limit = limit
+        self.on_limit = on_limit
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -64,6 +72,12 @@ class _MemoryWatch:
 
     def progress(self, step: str, done: int, total: int) -> None:
         self.step = step.split(" (")[0]  # "reading llpg (40 files)" -> "reading llpg"
+        self.began.setdefault(self.step, round(time.perf_counter() - self.started, 1))
+
+    def by_step(self) -> list[dict[str, Any]]:
+        """Each step: when it began (seconds into the build) and the peak memory seen in it (MiB)."""
+        return [{"step": step, "began_s": began, "peak_mib": round(self.peaks.get(step, 0) / 2**20)}
+                for step, began in self.began.items()]
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):
@@ -81,9 +95,12 @@ class _MemoryWatch:
             return
         self.peak = max(self.peak, rss)
         self.peaks[self.step] = max(self.peaks.get(self.step, 0), rss)
+        if self.limit is not None and rss > self.limit and self.on_limit is not None:
+            self.on_limit(self)
 
 
-def _build(config: str, index: str, engine: str | None, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _build(config: str, index: str, engine: str | None, max_rss_mib: int | None,
+           queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     from business_index.build import build_index
     from business_index.config import load_settings, with_engine
 
@@ -91,7 +108,20 @@ def _build(config: str, index: str, engine: str | None, queue: multiprocessing.Q
     if engine is not None:
         settings = with_engine(settings, engine, None)
     started = time.perf_counter()
-    with _MemoryWatch() as watch:
+
+    def give_up(watch: _MemoryWatch) -> None:
+        for child in watch.process.children(recursive=True):
+            with contextlib.suppress(Exception):  # a worker already gone
+                child.kill()
+        queue.put({"aborted": f"the build and its workers passed {max_rss_mib:,} MiB during {watch.step!r}",
+                   "seconds": round(time.perf_counter() - started, 1), "peak_tree_rss_mib": round(watch.peak / 2**20),
+                   "steps": watch.by_step()})
+        queue.close()
+        queue.join_thread()
+        os._exit(3)
+
+    limit = max_rss_mib * 2**20 if max_rss_mib else None
+    with _MemoryWatch(limit, give_up) as watch:
         report = build_index(settings, Path(index), progress=watch.progress)
         watch.sample()
     businesses = report.linking.get("businesses", {})
@@ -99,17 +129,18 @@ def _build(config: str, index: str, engine: str | None, queue: multiprocessing.Q
                "link_businesses_steps": businesses.get("seconds"), "pairs_scored": businesses.get("pairs_scored"),
                "counts": report.counts,
                "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-               "peak_tree_rss_mib": round(watch.peak / 2**20),
-               "peak_tree_rss_mib_by_step": {k: round(v / 2**20) for k, v in watch.peaks.items()}})
+               "peak_tree_rss_mib": round(watch.peak / 2**20), "steps": watch.by_step()})
 
 
-def build_in_child(config: Path, index: Path, engine: str | None = None) -> dict[str, Any]:
+def build_in_child(config: Path, index: Path, engine: str | None = None,
+                   max_rss_mib: int | None = None) -> dict[str, Any]:
     """Build ``index`` from ``config`` in a spawned child process: stage seconds, counts, pairs
     scored, the child's own peak RSS (``peak_rss_mib``) and the peak of it with its workers
-    (``peak_tree_rss_mib``, sampled, also by step of the build)."""
+    (``peak_tree_rss_mib``, sampled; ``steps``: when each step of the build began and its peak).
+    Past ``max_rss_mib`` the build is stopped and the result says ``aborted``."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_build, args=(str(config), str(index), engine, queue))
+    process = context.Process(target=_build, args=(str(config), str(index), engine, max_rss_mib, queue))
     process.start()
     while True:
         try:

@@ -34,7 +34,8 @@ def _boroughs_for(scale: int, cumulative: list[int]) -> int:
     return min(range(1, len(cumulative) + 1), key=lambda k: (abs(cumulative[k - 1] - scale), k))
 
 
-def _run(dataset: Path, boroughs: list[Any], k: int, engine: str, work: Path, say: Any) -> dict[str, Any]:
+def _run(dataset: Path, boroughs: list[Any], k: int, engine: str, work: Path, max_rss_mib: int | None,
+         say: Any) -> dict[str, Any]:
     from business_index.synthetic.national import write_selection
 
     if k == len(boroughs):
@@ -44,13 +45,14 @@ def _run(dataset: Path, boroughs: list[Any], k: int, engine: str, work: Path, sa
     index = work / f"index-{engine}-{k:02d}.duckdb"
     say(f"building {k} borough(s) on {engine} ...")
     started = time.perf_counter()
-    result = build_in_child(sources, index, None if engine == "duckdb" else engine)
+    result = build_in_child(sources, index, None if engine == "duckdb" else engine, max_rss_mib)
     wall = time.perf_counter() - started
-    scoring = time.perf_counter()
-    result["accuracy"] = accuracy(index, truth)
-    result["scoring_seconds"] = round(time.perf_counter() - scoring, 1)
+    if "aborted" not in result:
+        scoring = time.perf_counter()
+        result["accuracy"] = accuracy(index, truth)
+        result["scoring_seconds"] = round(time.perf_counter() - scoring, 1)
+        result["index_bytes"] = index.stat().st_size
     result["wall_seconds"] = round(wall, 1)
-    result["index_bytes"] = index.stat().st_size
     for leftover in work.glob(f"index-{engine}-{k:02d}*"):  # keep the disk for the next, larger build
         if leftover.is_dir():
             shutil.rmtree(leftover, ignore_errors=True)
@@ -59,7 +61,15 @@ def _run(dataset: Path, boroughs: list[Any], k: int, engine: str, work: Path, sa
     return result
 
 
+def _steps(run: dict[str, Any]) -> str:
+    return ", ".join(f"{s['step']} from {s['began_s']} s peak {s['peak_mib']:,}" for s in run["steps"])
+
+
 def _show(run: dict[str, Any], say: Any) -> None:
+    if "aborted" in run:
+        say(f"  {run['engine']} at {run['boroughs']} borough(s): ABORTED after {run['seconds']} s: {run['aborted']}; "
+            f"peak {run['peak_tree_rss_mib']:,} MiB; steps (MiB): {_steps(run)}")
+        return
     counts, stages = run["counts"], run["stages"]
     records = counts["business_records"]
     say(f"  {run['engine']} at {run['boroughs']} borough(s): {records:,} business records, "
@@ -70,7 +80,7 @@ def _show(run: dict[str, Any], say: Any) -> None:
     if run.get("link_businesses_steps"):
         say("  business linking: " + ", ".join(f"{k} {v}" for k, v in run["link_businesses_steps"].items()))
     say(f"  peak RSS {run['peak_rss_mib']:,} MiB (build process), {run['peak_tree_rss_mib']:,} MiB with its "
-        "workers; by step: " + ", ".join(f"{k} {v:,}" for k, v in run["peak_tree_rss_mib_by_step"].items()))
+        f"workers; steps (MiB): {_steps(run)}")
     acc = run["accuracy"]
     say("  accuracy: " + "; ".join(
         f"{level} P {acc[level]['precision']:.5f} R {acc[level]['recall']:.5f} F1 {acc[level]['f1']:.5f}"
@@ -83,6 +93,10 @@ def _table(runs: list[dict[str, Any]], say: Any) -> None:
     header = ["engine", "scale", "boroughs", "records", "addresses", *STAGES, "total", "peak MiB", "pairs"]
     rows = []
     for run in runs:
+        if "aborted" in run:
+            rows.append([run["engine"], f"{run['scale']:,}", str(run["boroughs"]), "aborted", "", *["" for _ in STAGES],
+                         f"({run['seconds']:.0f} s)", f"{run['peak_tree_rss_mib']:,}", ""])
+            continue
         records = run["counts"]["business_records"]
         cells = [f"{run['stages'][s]:.1f} ({records / run['stages'][s]:,.0f})" if run["stages"].get(s) else "-"
                  for s in STAGES]
@@ -105,6 +119,8 @@ def main() -> None:
     parser.add_argument("--scales", default="100000,500000,2000000", help="business records, comma-separated")
     parser.add_argument("--work", type=Path, help="where the indexes are built (default: a temporary folder)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument("--max-rss-gib", type=float, default=14.0,
+                        help="stop a build whose memory with its workers passes this (0: never)")
     args = parser.parse_args()
 
     def say(message: str) -> None:
@@ -123,6 +139,7 @@ def main() -> None:
     scales = [int(s) for s in args.scales.split(",") if s.strip()]
     engines = ["duckdb", "spark"] if args.engine == "both" else [args.engine]
     runs: list[dict[str, Any]] = []
+    max_rss = round(args.max_rss_gib * 1024) or None
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         for scale in scales:
             k = _boroughs_for(scale, cumulative)
@@ -130,7 +147,7 @@ def main() -> None:
                 f"{sum(b.properties for b in boroughs[:k]):,} properties")
             for engine in engines:
                 run = {"engine": engine, "scale": scale, "boroughs": k,
-                       **_run(dataset, boroughs, k, engine, Path(tmp), say)}
+                       **_run(dataset, boroughs, k, engine, Path(tmp), max_rss, say)}
                 runs.append(run)
                 _show(run, say)
                 if args.json:
