@@ -77,7 +77,7 @@ class _MemoryWatch:
     def by_step(self) -> list[dict[str, Any]]:
         """Each step: when it began (seconds into the build) and the peak memory seen in it (MiB)."""
         return [{"step": step, "began_s": began, "peak_mib": round(self.peaks.get(step, 0) / 2**20)}
-                for step, began in self.began.items()]
+                for step, began in self.began.items() if step in self.peaks]  # sampled at least once
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):

@@ -93,8 +93,12 @@ def test_boroughs_share_no_uprn_reference_id_or_postcode(dataset: Path) -> None:
         for theirs in postcodes[i + 1:]:
             assert not mine & theirs
     assert {pc.split(" ")[0].rstrip("0123456789") for pc in postcodes[1]} == {"LS"}
-    joined = Counter(r["business_id"] for r in _rows(dataset / "truth" / "businesses.csv"))
-    assert joined.most_common(1)[0][1] == 1
+    joined = _rows(dataset / "truth" / "businesses.csv")
+    assert Counter(r["business_id"] for r in joined).most_common(1)[0][1] == 1
+    # the register never repeats a company name: a later borough's takes its town
+    legal = Counter(r["legal_name"] for r in joined if r["legal_name"])
+    assert legal.most_common(1)[0][1] == 1, legal.most_common(3)
+    assert any("(LEEDS) " in name for name in legal)
 
 
 def test_national_chains_are_one_business_across_boroughs() -> None:

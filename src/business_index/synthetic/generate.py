@@ -170,10 +170,12 @@ def generate_borough(
     progress: Callable[[str], None] | None = None,
     number: int = 0,
     national: Sequence[Business] = (),
+    registered: set[str] | None = None,
 ) -> GenerationReport:
     """Write a synthetic borough of ``n_properties`` gazetteer properties to ``out_dir``; ``number``
     places it and gives it ids and file names of its own (``synthetic/national.py``), 0 being the
-    Hackney-like borough of ``bx generate``; ``national`` chains take over some of its chains."""
+    Hackney-like borough of ``bx generate``; ``national`` chains take over some of its chains, and
+    ``registered`` holds the company names of the dataset's boroughs so far (``build_borough``)."""
     global _BOROUGH
     if n_properties < MIN_PROPERTIES:
         raise ValueError(f"a borough needs at least {MIN_PROPERTIES} properties to hold its adversarial cases")
@@ -182,7 +184,8 @@ def generate_borough(
     for sub in ("llpg/dtf73", "llpg/abp", "rates", "licensing", "truth"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     say("imagining the borough")
-    borough = build_borough(seed, n_properties, ndr_source_code=ndr_source_code, number=number, national=national)
+    borough = build_borough(seed, n_properties, ndr_source_code=ndr_source_code, number=number, national=national,
+                            registered=registered)
     _BOROUGH = borough
     say("writing files")
     files: dict[str, int] = {}

@@ -5,8 +5,10 @@ time) into ``borough-NN-<town>/`` with its own ``sources.toml`` and truth; borou
 borough ``bx generate`` makes for the same seed and size, so its figures stay comparable. Boroughs
 1 and up are placed elsewhere in England (``places.py``) with ids, postcodes and file names of their
 own; a quarter of their chains are branches of national chains (one company, id and name in every
-borough that has a branch), so organisations span boroughs as Tesco's do. The dataset's ``sources.toml`` lists every borough's files under one source of each kind, and
-its ``truth/`` joins the boroughs' truths (so ``bx evaluate`` scores the whole build).
+borough that has a branch), so organisations span boroughs as Tesco's do; and no two boroughs'
+companies share a registered name (a later borough's takes its town: ``X (LEEDS) LIMITED``).
+The dataset's ``sources.toml`` lists every borough's files under one source of each kind, and its
+``truth/`` joins the boroughs' truths (so ``bx evaluate`` scores the whole build).
 ``write_selection`` writes the same for the first k boroughs only, for builds at smaller scales.
 """
 
@@ -83,6 +85,7 @@ def generate_dataset(
     out_dir.mkdir(parents=True, exist_ok=True)
     report = DatasetReport(out_dir, seed, properties_per_borough)
     chains = national_chains(seed)
+    registered: set[str] = set()  # company names are unique nationally, as on the register
     for number in range(boroughs):
         place = place_of(number)
         folder = f"borough-{number:02d}-{place.slug}"
@@ -92,7 +95,7 @@ def generate_dataset(
             shutil.rmtree(target)
         # borough 0 stays exactly `bx generate`'s borough, so it keeps its own chains
         one = generate_borough(target, borough_seed(seed, number), properties_per_borough, workers=workers,
-                               number=number, national=chains if number else ())
+                               number=number, national=chains if number else (), registered=registered)
         report.boroughs.append(DatasetBorough(folder, number, one.seed, one.properties, place.custodian_code,
                                               f"{place.custodian_code}ND", one.business_records, one.businesses,
                                               round(one.seconds, 1)))
