@@ -335,7 +335,7 @@ def build_borough(seed: int, n_properties: int, custodian_code: str | None = Non
     different numbers can share one dataset; 0 is the Hackney-like borough of ``bx generate``.
     ``national`` chains (``national_chains``) take over some of the borough's own chains.
     ``registered``: company names the boroughs before this one of the dataset registered (updated
-    with this borough's); a name already taken gets the town in it, ``X (LEEDS) LIMITED``.
+    with this borough's); a name already taken gets the town in front, ``LEEDS X LIMITED``.
     """
     place = place_of(number)
     borough_number = number  # ``number`` is reused below for house numbers
@@ -462,25 +462,23 @@ def build_borough(seed: int, n_properties: int, custodian_code: str | None = Non
     return borough
 
 
-_LEGAL_FORMS = ("LIMITED", "LTD", "PLC", "LLP", "CIC")
-
-
 def _register_company_names(borough: Borough, registered: set[str]) -> None:
     """The register never repeats a company name, nationally: two boroughs' "ALBION ESTATES
     LIMITED" would be one company, which a linker rightly joins, so a borough's company whose name
-    an earlier borough took is registered with its town in the name. Trading names may repeat (two
-    towns' Golden Star Cafes are two businesses); national chains are one company everywhere."""
+    an earlier borough took is registered with its town in front, ``LEEDS ALBION ESTATES LIMITED``
+    (not ``ALBION ESTATES (LEEDS) LIMITED``: a bracketed place is a qualifier the name key drops,
+    ``clean/names.py``, so that would still read as one name). Trading names may repeat (two towns'
+    Golden Star Cafes are two businesses); national chains are one company everywhere."""
     town = borough.place.post_town
     for business in borough.businesses:
         name = business.legal_name
         if not name or business.business_id.startswith("N"):
             continue
         if name in registered:
-            stem, _, form = name.rpartition(" ")
-            name = f"{stem} ({town}) {form}" if form in _LEGAL_FORMS and stem else f"{name} ({town})"
+            name = f"{town} {name}"
             n = 2
-            while name in registered:  # two of this borough's names met in the same town's form
-                name = f"{business.legal_name} ({town} {n})"
+            while name in registered:  # two of this borough's companies took the same town's name
+                name = f"{town} {n} {business.legal_name}"
                 n += 1
             business.legal_name = name
         registered.add(name)

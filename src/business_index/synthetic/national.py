@@ -6,7 +6,7 @@ borough ``bx generate`` makes for the same seed and size, so its figures stay co
 1 and up are placed elsewhere in England (``places.py``) with ids, postcodes and file names of their
 own; a quarter of their chains are branches of national chains (one company, id and name in every
 borough that has a branch), so organisations span boroughs as Tesco's do; and no two boroughs'
-companies share a registered name (a later borough's takes its town: ``X (LEEDS) LIMITED``).
+companies share a registered name (a later borough's takes its town: ``LEEDS X LIMITED``).
 The dataset's ``sources.toml`` lists every borough's files under one source of each kind, and its
 ``truth/`` joins the boroughs' truths (so ``bx evaluate`` scores the whole build).
 ``write_selection`` writes the same for the first k boroughs only, for builds at smaller scales.
