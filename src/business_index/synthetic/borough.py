@@ -470,18 +470,21 @@ def _register_company_names(borough: Borough, registered: set[str]) -> None:
     ``clean/names.py``, so that would still read as one name). Trading names may repeat (two towns'
     Golden Star Cafes are two businesses); national chains are one company everywhere."""
     town = borough.place.post_town
+    mine: set[str] = set()
     for business in borough.businesses:
         name = business.legal_name
         if not name or business.business_id.startswith("N"):
             continue
+        # only earlier boroughs' names count: a borough's own repeats are as `bx generate` makes them
         if name in registered:
             name = f"{town} {name}"
             n = 2
-            while name in registered:  # two of this borough's companies took the same town's name
+            while name in registered:
                 name = f"{town} {n} {business.legal_name}"
                 n += 1
             business.legal_name = name
-        registered.add(name)
+        mine.add(name)
+    registered.update(mine)
 
 
 NATIONAL_CHAIN_CLASSES = ("CR08", "CR07", "CR10", "CR08")
