@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_common import borough_folder
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -36,12 +38,7 @@ def main() -> None:
     from business_index.link.spark_engine import SparkNameEngine
 
     with tempfile.TemporaryDirectory() as tmp:
-        borough = args.borough
-        if borough is None:
-            from business_index.synthetic import generate_borough
-
-            borough = Path(tmp) / "borough"
-            generate_borough(borough, args.seed, args.properties)
+        borough = borough_folder(args.borough, Path(tmp), args.seed, args.properties)
         settings = load_settings(borough / "sources.toml")
         spark = SparkNameEngine(master=args.spark_master, shuffle_partitions=args.shuffle_partitions,
                                 checkpoint_dir=args.checkpoint_dir)

@@ -80,11 +80,17 @@ def generate(
     ndr_source_code: Annotated[str | None, typer.Option(
         help="SOURCE code of the LLPG cross references that hold NDR references (default <custodian>ND).")] = None,
     workers: Annotated[int, typer.Option(help="Processes used to write files.", min=1)] = 2,
+    boroughs: Annotated[int, typer.Option(
+        help="Boroughs in one dataset (each of --properties, in its own folder, with one sources.toml and "
+             "truth for all; the first is the borough of this seed).", min=1)] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Write a synthetic borough (LLPG, NDR, VOA, licensing) with ground truth kept apart."""
     from business_index.synthetic import generate_borough
 
+    if boroughs > 1:
+        _generate_dataset(out, seed, properties, boroughs, ndr_source_code, workers, as_json)
+        return
     with console.status("generating") as status:
         report = generate_borough(out, seed, properties, ndr_source_code=ndr_source_code, workers=workers,
                                   progress=lambda message: status.update(message))
@@ -100,6 +106,33 @@ def generate(
     stdout.print(f"{report.properties:,} properties, {report.businesses:,} businesses, "
                   f"{report.business_records:,} business records in {report.seconds:.1f} s "
                   f"({report.records_per_second:,.0f} records/s)")
+
+
+def _generate_dataset(out: Path, seed: int, properties: int, boroughs: int, ndr_source_code: str | None,
+                      workers: int, as_json: bool) -> None:
+    from business_index.synthetic.national import generate_dataset
+
+    if ndr_source_code is not None:
+        raise typer.BadParameter("each borough of a dataset has its own (<custodian>ND)", param_hint="--ndr-source-code")
+    try:
+        with console.status("generating") as status:
+            report = generate_dataset(out, seed, boroughs, properties, workers=workers,
+                                      progress=lambda message: status.update(message))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--boroughs") from None
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    table = Table(title=f"Synthetic dataset of {boroughs} boroughs in {out}")
+    for column in ("borough", "custodian", "seed", "properties", "business records", "seconds"):
+        table.add_column(column, justify="left" if column == "borough" else "right")
+    for b in report.boroughs:
+        table.add_row(b.folder, b.custodian_code, str(b.seed), f"{b.properties:,}", f"{b.business_records:,}",
+                      f"{b.seconds:.1f}")
+    stdout.print(table)
+    stdout.print(f"{report.properties:,} properties, {report.business_records:,} business records in "
+                 f"{report.seconds:.1f} s; build with bx build --config {out / 'sources.toml'}, "
+                 f"score with bx evaluate --truth {out / 'truth'}")
 
 
 @app.command()

@@ -7,11 +7,13 @@ the mess those systems add (``messiness``).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from business_index.synthetic import vocab
 from business_index.synthetic.messiness import title
+from business_index.synthetic.places import HACKNEY, Place, place_of
 
 AS_OF = date(2026, 11, 1)  # the supply date of the full gazetteer; records are current as of this day
 CHANGE_DATE = date(2026, 11, 15)  # the change-only update follows a fortnight later
@@ -129,23 +131,38 @@ class Borough:
     cases: dict[str, object]
     advertiser: Business | None = None  # rated for advertising rights that have no property
     ancillaries: list[Ancillary] = field(default_factory=list)
+    number: int = 0  # which borough of a dataset of many (0: the Hackney-like one of `bx generate`)
+    place: Place = HACKNEY
+
+
+# How far apart two boroughs' id ranges start (times the borough number). Each range holds far more
+# than a borough of a million properties uses (UPRNs step by 2 on average, NDR references by 20,
+# accounts by 30 and UARNs by 2,500 a premises), so the boroughs of one dataset never share an id;
+# tests/synthetic checks it.
+UPRN_SPAN = 10_000_000
+USRN_SPAN = 1_000_000
+NDR_SPAN = 10_000_000
+ACCOUNT_SPAN = 40_000_000
+UARN_SPAN = 1_000_000_000
+BUSINESS_SPAN = 10_000_000
 
 
 class _Ids:
-    """Deterministic id sequences for keys, references and UPRNs."""
+    """Deterministic id sequences for keys, references and UPRNs; borough ``number`` n starts each
+    sequence n spans on (LPI and cross-reference keys differ by their custodian code instead)."""
 
-    def __init__(self, rng: random.Random, custodian: str):
+    def __init__(self, rng: random.Random, custodian: str, number: int = 0):
         self.rng = rng
         self.custodian = custodian
-        self.uprn = 100021000000 + rng.randrange(0, 5000)
-        self.child_uprn = 10008000000 + rng.randrange(0, 5000)
+        self.uprn = 100021000000 + number * UPRN_SPAN + rng.randrange(0, 5000)
+        self.child_uprn = 10008000000 + number * UPRN_SPAN + rng.randrange(0, 5000)
         self.lpi = 0
         self.xref = 0
-        self.usrn = 20900000 + rng.randrange(0, 500)
-        self.ndr = 120000 + rng.randrange(0, 1000)
-        self.account = 80000000 + rng.randrange(0, 100000)
-        self.uarn = 1200000000 + rng.randrange(0, 10000000)
-        self.business = 0
+        self.usrn = 20900000 + number * USRN_SPAN + rng.randrange(0, 500)
+        self.ndr = 120000 + number * NDR_SPAN + rng.randrange(0, 1000)
+        self.account = 80000000 + number * ACCOUNT_SPAN + rng.randrange(0, 100000)
+        self.uarn = 1200000000 + number * UARN_SPAN + rng.randrange(0, 10000000)
+        self.business = number * BUSINESS_SPAN
 
     def next_uprn(self, child: bool = False) -> int:
         if child:
@@ -199,12 +216,13 @@ def _days_between(rng: random.Random, start: date, end: date) -> date:
 
 
 class _StreetMaker:
-    def __init__(self, rng: random.Random, ids: _Ids):
+    def __init__(self, rng: random.Random, ids: _Ids, place: Place = HACKNEY):
         self.rng = rng
         self.ids = ids
+        self.place = place
         self.names: dict[str, None] = {}
         self.postcodes: dict[str, None] = {}
-        self.real = list(vocab.REAL_STREETS)
+        self.real = list(place.real_streets)
 
     def make(self) -> Street:
         rng = self.rng
@@ -218,15 +236,16 @@ class _StreetMaker:
                 if name in self.names:
                     name = f"{rng.choice(vocab.STREET_STEMS)} {name}"
         self.names[name] = None
-        district = rng.choice(vocab.POSTCODE_DISTRICTS)
-        x0 = 533000 + rng.random() * 4000
-        y0 = 183500 + rng.random() * 4000
+        place = self.place
+        district = rng.choice(place.districts)
+        x0 = place.x + rng.random() * 4000
+        y0 = place.y + rng.random() * 4000
         angle_x, angle_y = rng.uniform(-1, 1), rng.uniform(-1, 1)
         length = rng.uniform(150, 900)
         return Street(
             usrn=self.ids.next_usrn(), name=name,
-            locality=rng.choice(vocab.LOCALITIES) if rng.random() < 0.6 else None,
-            town="LONDON", district=district, sector=rng.randrange(1, 10),
+            locality=rng.choice(place.localities) if rng.random() < 0.6 else None,
+            town=place.post_town, district=district, sector=rng.randrange(1, 10),
             x0=round(x0, 2), y0=round(y0, 2),
             x1=round(x0 + angle_x * length, 2), y1=round(y0 + angle_y * length, 2),
         )
@@ -237,14 +256,14 @@ class _StreetMaker:
         letters = vocab.POSTCODE_UNIT_LETTERS
         for attempt in range(10_000):
             if attempt and attempt % 40 == 0:  # the sector is (nearly) full: move the street on
-                street.district = rng.choice(vocab.POSTCODE_DISTRICTS + vocab.OVERFLOW_DISTRICTS)
+                street.district = rng.choice(self.place.districts + self.place.overflow_districts)
                 street.sector = rng.randrange(0, 10)
             code = f"{street.district} {street.sector}{rng.choice(letters)}{rng.choice(letters)}"
             if code not in self.postcodes:
                 self.postcodes[code] = None
                 street.postcodes.append(code)
                 return code
-        raise RuntimeError("no free postcode left: the borough is larger than London's postcode space")
+        raise RuntimeError(f"no free postcode left: the borough is larger than {self.place.post_town}'s postcode space")
 
 
 _TYPE_WORDS = {code: words for code, _, words, _ in vocab.BUSINESS_TYPES}
@@ -307,12 +326,23 @@ class _NameMaker:
         return name
 
 
-def build_borough(seed: int, n_properties: int, custodian_code: str = "5360",
-                  ndr_source_code: str | None = None) -> Borough:
-    """Imagine a borough of ``n_properties`` gazetteer properties (BLPUs) and its businesses."""
+def build_borough(seed: int, n_properties: int, custodian_code: str | None = None,
+                  ndr_source_code: str | None = None, number: int = 0,
+                  national: Sequence[Business] = (), registered: set[str] | None = None) -> Borough:
+    """Imagine a borough of ``n_properties`` gazetteer properties (BLPUs) and its businesses.
+
+    ``number`` places it (``places.PLACES``) and gives it id ranges of its own, so boroughs of
+    different numbers can share one dataset; 0 is the Hackney-like borough of ``bx generate``.
+    ``national`` chains (``national_chains``) take over some of the borough's own chains.
+    ``registered``: company names the boroughs before this one of the dataset registered (updated
+    with this borough's); a name already taken gets the town in front, ``LEEDS X LIMITED``.
+    """
+    place = place_of(number)
+    borough_number = number  # ``number`` is reused below for house numbers
+    custodian_code = custodian_code or place.custodian_code
     rng = random.Random(seed)
-    ids = _Ids(rng, custodian_code)
-    streets_maker = _StreetMaker(rng, ids)
+    ids = _Ids(rng, custodian_code, borough_number)
+    streets_maker = _StreetMaker(rng, ids, place)
     names = _NameMaker(rng)
     streets: list[Street] = []
     properties: list[Property] = []
@@ -416,7 +446,8 @@ def build_borough(seed: int, n_properties: int, custodian_code: str = "5360",
     commercial = [p for p in commercial if p.uprn in kept]
 
     _add_alternative_and_historical(rng, ids, properties)
-    borough = Borough(seed, custodian_code, ndr_source_code or f"{custodian_code}ND", streets, properties, [], [], {})
+    borough = Borough(seed, custodian_code, ndr_source_code or f"{custodian_code}ND", streets, properties, [], [], {},
+                      number=borough_number, place=place)
     _occupy(rng, ids, names, borough, commercial)
     _add_cross_references(rng, ids, borough, commercial)
     _add_ancillaries(rng, ids, names, borough, commercial)
@@ -424,7 +455,89 @@ def build_borough(seed: int, n_properties: int, custodian_code: str = "5360",
     borough.advertiser = Business(ids.next_business(), "Streetside Media", "STREETSIDE MEDIA LIMITED", None,
                                   "company", "CO01", case="no_uprn")
     borough.businesses.append(borough.advertiser)
+    if national:
+        _join_national_chains(random.Random(f"{seed}-national"), borough, national)
+    if registered is not None:
+        _register_company_names(borough, registered)
     return borough
+
+
+def _register_company_names(borough: Borough, registered: set[str]) -> None:
+    """The register never repeats a company name, nationally: two boroughs' "ALBION ESTATES
+    LIMITED" would be one company, which a linker rightly joins, so a borough's company whose name
+    an earlier borough took is registered with its town in front, ``LEEDS ALBION ESTATES LIMITED``
+    (not ``ALBION ESTATES (LEEDS) LIMITED``: a bracketed place is a qualifier the name key drops,
+    ``clean/names.py``, so that would still read as one name). Trading names may repeat (two towns'
+    Golden Star Cafes are two businesses); national chains are one company everywhere."""
+    town = borough.place.post_town
+    mine: set[str] = set()
+    for business in borough.businesses:
+        name = business.legal_name
+        if not name or business.business_id.startswith("N"):
+            continue
+        # only earlier boroughs' names count: a borough's own repeats are as `bx generate` makes them
+        if name in registered:
+            name = f"{town} {name}"
+            n = 2
+            while name in registered:
+                name = f"{town} {n} {business.legal_name}"
+                n += 1
+            business.legal_name = name
+        mine.add(name)
+    registered.update(mine)
+
+
+NATIONAL_CHAIN_CLASSES = ("CR08", "CR07", "CR10", "CR08")
+
+
+def national_chains(seed: int, n: int = 40) -> list[Business]:
+    """Brands with branches in many boroughs of one dataset, each one company with an id (N...) of
+    its own; ``build_borough(national=...)`` hands some of a borough's chains over to them."""
+    rng = random.Random(f"{seed}-national-chains")
+    chains: list[Business] = []
+    brands: set[str] = set()
+    while len(chains) < n:
+        class_code = NATIONAL_CHAIN_CLASSES[len(chains) % len(NATIONAL_CHAIN_CLASSES)]
+        # a coined word ("Figwise") no local business is named after, then what the shop sells
+        brand = f"{rng.choice(vocab.NOUNS)}{rng.choice(('wise', 'mart', 'co', 'ly', 'well', 'way'))} " \
+                f"{rng.choice(_TYPE_WORDS[class_code])}"
+        if brand in brands:
+            continue
+        brands.add(brand)
+        legal = f"{brand.upper()} {rng.choice(('RETAIL LIMITED', 'LIMITED', 'STORES LIMITED', 'UK LIMITED', 'PLC'))}"
+        chains.append(Business(f"N{len(chains) + 1:06d}", brand, legal, None, "chain", class_code, case="chain"))
+    return chains
+
+
+def _join_national_chains(rng: random.Random, borough: Borough, national: Sequence[Business]) -> None:
+    """A quarter of the borough's chains become branches of national chains of the same kind of
+    shop: the same company, name and id in every borough that has one, so an organisation spans
+    boroughs. Runs after the borough is built, on its own random numbers, so the rest of the
+    borough is what it would have been."""
+    local = [b for b in borough.businesses if b.case == "chain"]
+    free = {code: rng.sample([c for c in national if c.class_code == code],
+                             sum(1 for c in national if c.class_code == code))
+            for code in dict.fromkeys(NATIONAL_CHAIN_CLASSES)}  # in a fixed order, unlike a set's
+    renamed: dict[str, tuple[str, str]] = {}  # national id -> (local brand, national brand), in capitals
+    for chain in local[::4]:
+        if not free.get(chain.class_code):
+            continue
+        brand = free[chain.class_code].pop()  # each national chain once a borough: ids stay one business
+        renamed[brand.business_id] = (chain.trading_name.upper(), brand.trading_name.upper())
+        chain.business_id, chain.trading_name, chain.legal_name = brand.business_id, brand.trading_name, brand.legal_name
+    # the gazetteer's organisation names of their premises follow the fascia
+    for occ in borough.occupancies:
+        names = renamed.get(occ.business.business_id)
+        if names is None:
+            continue
+        old, new = names
+        prop = occ.property
+        if prop.organisation == old:
+            prop.organisation = new
+        if prop.organisation_in_full == old:
+            prop.organisation_in_full = new
+    borough.cases["chains"] = [c.business_id for c in local]
+    borough.cases["national_chains"] = sorted(renamed)
 
 
 def _uprn_set(properties: list[Property]) -> set[int]:

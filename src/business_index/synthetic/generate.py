@@ -7,12 +7,13 @@ import json
 import multiprocessing
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from business_index.synthetic.borough import AS_OF, CHANGE_DATE, Borough, build_borough
+from business_index.synthetic.borough import AS_OF, CHANGE_DATE, Borough, Business, build_borough
+from business_index.synthetic.places import place_of
 from business_index.synthetic.writers import (
     EighteenWays,
     write_csv,
@@ -31,6 +32,38 @@ VOA_FILE = "rates/uk-englandwales-ndr-2023-listentries-compiled-epoch-0031-basel
 LICENSING_FILE = "licensing/civica_app_licences_2026-11-01.csv"
 
 MIN_PROPERTIES = 50
+
+
+@dataclass(frozen=True)
+class BoroughFiles:
+    """Where one borough's files go, relative to its folder."""
+
+    dtf_full: str
+    dtf_change: str
+    abp_full: str
+    abp_change: str
+    ndr: str
+    voa: str
+    licensing: str
+
+    def business_files(self) -> tuple[str, str, str]:
+        return self.ndr, self.voa, self.licensing
+
+
+def borough_files(number: int = 0, custodian_code: str | None = None) -> BoroughFiles:
+    """The file names of borough ``number``. Borough 0 keeps the names ``bx generate`` has always
+    used; the others carry their custodian code (or their chunk number, as the national AddressBase
+    and VOA files come in chunks), because scoring finds a record's truth by file name and line, so no
+    two boroughs of one dataset may share a file name."""
+    if number == 0:
+        return BoroughFiles(DTF_FULL, DTF_CHANGE, ABP_FULL, ABP_CHANGE, NDR_FILE, VOA_FILE, LICENSING_FILE)
+    cc = custodian_code or place_of(number).custodian_code
+    chunk = f"{number + 1:03d}"
+    return BoroughFiles(
+        f"llpg/dtf73/{cc}_20261101_01.csv", f"llpg/dtf73/{cc}_20261115_01.csv",
+        ABP_FULL.replace("_001.csv", f"_{chunk}.csv"), ABP_CHANGE.replace("_001.csv", f"_{chunk}.csv"),
+        f"rates/ndr_accounts_{cc}_2026-11-01.csv", VOA_FILE.replace("-csv.csv", f"-csv-{chunk}.csv"),
+        f"licensing/civica_app_licences_{cc}_2026-11-01.csv")
 TRUTH_HEADER = ["source", "file", "line", "source_record_id", "true_uprn", "true_business_id",
                 "true_establishment_id", "true_organisation_id"]
 
@@ -60,15 +93,20 @@ class GenerationReport:
 _BOROUGH: Borough | None = None
 
 _BUSINESS_WRITERS = {
-    "ndr": (write_ndr, NDR_FILE),
-    "voa": (write_voa, VOA_FILE),
-    "licensing": (write_licensing, LICENSING_FILE),
+    "ndr": write_ndr,
+    "voa": write_voa,
+    "licensing": write_licensing,
 }
+
+
+def _files_of(borough: Borough) -> BoroughFiles:
+    return borough_files(borough.number, borough.custodian_code)
 
 
 def _task_gazetteer(out_dir: str, fmt: str) -> dict[str, int]:
     assert _BOROUGH is not None
-    full, change = (DTF_FULL, DTF_CHANGE) if fmt == "dtf73" else (ABP_FULL, ABP_CHANGE)
+    files = _files_of(_BOROUGH)
+    full, change = (files.dtf_full, files.dtf_change) if fmt == "dtf73" else (files.abp_full, files.abp_change)
     counts = write_gazetteer(_BOROUGH, fmt, Path(out_dir) / full, Path(out_dir) / change)
     return {full: counts["full_rows"], change: counts["change_rows"]}
 
@@ -77,7 +115,8 @@ def _task_business_source(out_dir: str, writer: str) -> dict[str, int]:
     """Write one business source and its part of the truth (``truth/records.<writer>.part``)."""
     borough = _BOROUGH
     assert borough is not None
-    write, relative = _BUSINESS_WRITERS[writer]
+    write = _BUSINESS_WRITERS[writer]
+    relative = getattr(_files_of(borough), writer)
     out = Path(out_dir)
     truth = write(borough, out / relative, random.Random(f"{borough.seed}-{writer}"), EighteenWays(borough, writer))
     with (out / "truth" / f"records.{writer}.part").open("w", encoding="utf-8", newline="") as handle:
@@ -129,8 +168,14 @@ def generate_borough(
     ndr_source_code: str | None = None,
     workers: int = 2,
     progress: Callable[[str], None] | None = None,
+    number: int = 0,
+    national: Sequence[Business] = (),
+    registered: set[str] | None = None,
 ) -> GenerationReport:
-    """Write a synthetic borough of ``n_properties`` gazetteer properties to ``out_dir``."""
+    """Write a synthetic borough of ``n_properties`` gazetteer properties to ``out_dir``; ``number``
+    places it and gives it ids and file names of its own (``synthetic/national.py``), 0 being the
+    Hackney-like borough of ``bx generate``; ``national`` chains take over some of its chains, and
+    ``registered`` holds the company names of the dataset's boroughs so far (``build_borough``)."""
     global _BOROUGH
     if n_properties < MIN_PROPERTIES:
         raise ValueError(f"a borough needs at least {MIN_PROPERTIES} properties to hold its adversarial cases")
@@ -139,7 +184,8 @@ def generate_borough(
     for sub in ("llpg/dtf73", "llpg/abp", "rates", "licensing", "truth"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     say("imagining the borough")
-    borough = build_borough(seed, n_properties, ndr_source_code=ndr_source_code)
+    borough = build_borough(seed, n_properties, ndr_source_code=ndr_source_code, number=number, national=national,
+                            registered=registered)
     _BOROUGH = borough
     say("writing files")
     files: dict[str, int] = {}
@@ -167,19 +213,23 @@ def generate_borough(
     _write_truth(borough, out_dir / "truth")
     _write_sources_toml(out_dir, borough)
     _write_readme(out_dir, borough)
-    records = sum(v for k, v in files.items() if k in (NDR_FILE, VOA_FILE, LICENSING_FILE))
+    records = sum(v for k, v in files.items() if k in _files_of(borough).business_files())
     return GenerationReport(out_dir, seed, n_properties, records, len(borough.businesses), files,
                             time.perf_counter() - started)
 
 
-def sources_toml_text(borough_seed: int, ndr_source_code: str, gazetteer_format: str) -> str:
-    full, change = (DTF_FULL, DTF_CHANGE) if gazetteer_format == "dtf73" else (ABP_FULL, ABP_CHANGE)
+def sources_toml_text(borough_seed: int, ndr_source_code: str, gazetteer_format: str, number: int = 0,
+                      custodian_code: str | None = None) -> str:
+    place = place_of(number)
+    files = borough_files(number, custodian_code)
+    full, change = (files.dtf_full, files.dtf_change) if gazetteer_format == "dtf73" else \
+        (files.abp_full, files.abp_change)
     return f'''# Sources of a synthetic borough made by `bx generate` (seed {borough_seed}).
 # Paths are relative to this file. See the README for every key.
 
 [council]
-name = "London Borough of Hackney (synthetic)"
-custodian_code = "5360"
+name = "{place.council_name}"
+custodian_code = "{custodian_code or place.custodian_code}"
 
 [derive]
 # The business name of a property: the first kind here that has one wins ("approved": names the
@@ -200,7 +250,7 @@ refreshed = {AS_OF.isoformat()}
 name = "ndr"
 kind = "rates"
 format = "ndr_csv"
-paths = ["{NDR_FILE}"]
+paths = ["{files.ndr}"]
 owner = "Revenues (business rates)"
 lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); Local Government Finance Act 1988"
 refreshed = {AS_OF.isoformat()}
@@ -210,7 +260,7 @@ retention = "Account life plus 6 years"
 name = "voa"
 kind = "rates"
 format = "voa_list_entries"
-paths = ["{VOA_FILE}"]
+paths = ["{files.voa}"]
 owner = "Valuation Office Agency (published rating list)"
 lawful_basis = "Open data under the Open Government Licence"
 refreshed = 2023-04-01
@@ -219,7 +269,7 @@ refreshed = 2023-04-01
 name = "licensing"
 kind = "licensing"
 format = "licensing_csv"
-paths = ["{LICENSING_FILE}"]
+paths = ["{files.licensing}"]
 owner = "Licensing and Regulatory Services (Civica APP)"
 lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); Licensing Act 2003 s.8 public register"
 refreshed = {CHANGE_DATE.isoformat()}
@@ -227,28 +277,30 @@ refreshed = {CHANGE_DATE.isoformat()}
 
 
 def _write_sources_toml(out_dir: Path, borough: Borough) -> None:
-    (out_dir / "sources.toml").write_text(sources_toml_text(borough.seed, borough.ndr_source_code, "dtf73"),
-                                          encoding="utf-8")
-    (out_dir / "sources-abp.toml").write_text(sources_toml_text(borough.seed, borough.ndr_source_code, "abp"),
-                                              encoding="utf-8")
+    for name, fmt in (("sources.toml", "dtf73"), ("sources-abp.toml", "abp")):
+        (out_dir / name).write_text(sources_toml_text(borough.seed, borough.ndr_source_code, fmt, borough.number,
+                                                      borough.custodian_code), encoding="utf-8")
 
 
 def _write_readme(out_dir: Path, borough: Borough) -> None:
+    f = _files_of(borough)
+    where = "" if borough.number == 0 else \
+        f" This one is borough {borough.number} of a dataset of many, placed in {borough.place.post_town.title()}."
     (out_dir / "README.md").write_text(f"""# Synthetic borough (seed {borough.seed})
 
-Made by `bx generate`. Nothing here is real; it is shaped like Hackney and as messy as real council data.
+Made by `bx generate`. Nothing here is real; it is shaped like Hackney and as messy as real council data.{where}
 
 | file | what it is |
 |---|---|
 | `sources.toml` | the sources of this borough, for `bx build --config sources.toml` (gazetteer in DTF 7.3) |
 | `sources-abp.toml` | the same, with the gazetteer in AddressBase Premium layout |
-| `{DTF_FULL}` | LLPG full supply, NLPG DTF 7.3 (records 10, 11, 15, 21, 23, 24, 99) |
-| `{DTF_CHANGE}` | LLPG change-only update (I/U/D) to apply on top of the full supply |
-| `{ABP_FULL}` | the same LLPG in AddressBase Premium CSV layout (records 10, 29, 11, 15, 21, 23, 24, 28, 31, 32, 99) |
-| `{ABP_CHANGE}` | its change-only update |
-| `{NDR_FILE}` | council business-rates (NDR) account export: one row per liability |
-| `{VOA_FILE}` | VOA rating-list entries for the same hereditaments ('*'-delimited, no header) |
-| `{LICENSING_FILE}` | Civica APP style licensing export |
+| `{f.dtf_full}` | LLPG full supply, NLPG DTF 7.3 (records 10, 11, 15, 21, 23, 24, 99) |
+| `{f.dtf_change}` | LLPG change-only update (I/U/D) to apply on top of the full supply |
+| `{f.abp_full}` | the same LLPG in AddressBase Premium CSV layout (records 10, 29, 11, 15, 21, 23, 24, 28, 31, 32, 99) |
+| `{f.abp_change}` | its change-only update |
+| `{f.ndr}` | council business-rates (NDR) account export: one row per liability |
+| `{f.voa}` | VOA rating-list entries for the same hereditaments ('*'-delimited, no header) |
+| `{f.licensing}` | Civica APP style licensing export |
 | `truth/records.csv` | every business record (source, file, line, id) -> its true UPRN, business, establishment (the business at that property) and organisation |
 | `truth/businesses.csv` | every business, with its kind and the adversarial case it belongs to |
 | `truth/properties.csv` | every property, its LLPG organisation name and its current business |

@@ -24,6 +24,7 @@ from business_index.synthetic.messiness import (
     vary_street,
     vary_sub_address,
 )
+from business_index.synthetic.places import HACKNEY, Place
 from business_index.synthetic.vocab import LICENCE_TYPES, VOA_DESCRIPTIONS
 
 WITHHELD = ("", "Personal details not supplied", "PERSONAL DETAILS NOT SUPPLIED", "Name withheld")
@@ -73,20 +74,22 @@ def _formatters(layout: Layout) -> tuple:
 class _GazetteerFile:
     """Writes rows by field name through a layout, keeping PRO_ORDER and the trailer count."""
 
-    def __init__(self, path: Path, fmt: str, custodian: str, file_type: str, supply_date: date):
+    def __init__(self, path: Path, fmt: str, custodian: str, file_type: str, supply_date: date,
+                 place: Place = HACKNEY):
         self.handle = path.open("w", encoding="utf-8", newline="")
         self.fmt = fmt
         self.order = 0
         self.count = 0
-        header = {"RECORD_IDENTIFIER": 10, "CUSTODIAN_NAME": "LONDON BOROUGH OF HACKNEY (SYNTHETIC)",
+        header = {"RECORD_IDENTIFIER": 10, "CUSTODIAN_NAME": place.council,
                   "LOCAL_CUSTODIAN_CODE": int(custodian), "PROCESS_DATE": supply_date, "VOLUME_NUMBER": 1,
                   "ENTRY_DATE": supply_date, "TIME_STAMP": "02:15:00", "VERSION": "7.3" if fmt == "dtf73" else "1.0",
                   "FILE_TYPE": file_type}
         self._line(HEADER, header)
         if fmt == "abp":
             meta: dict[str, object] = {name: None for name in ABP_METADATA.names}
-            meta.update(RECORD_IDENTIFIER=29, GAZ_NAME="AddressBase Premium (synthetic)", GAZ_SCOPE="Hackney",
-                        CUSTODIAN_NAME="LONDON BOROUGH OF HACKNEY (SYNTHETIC)", LOCAL_CUSTODIAN_CODE=custodian,
+            meta.update(RECORD_IDENTIFIER=29, GAZ_NAME="AddressBase Premium (synthetic)",
+                        GAZ_SCOPE=place.administrative_area.title(),
+                        CUSTODIAN_NAME=place.council, LOCAL_CUSTODIAN_CODE=custodian,
                         CO_ORD_SYSTEM="British National Grid", CO_ORD_UNIT="METRE", META_DATE=str(supply_date),
                         CLASS_SCHEME="AddressBase Premium Classification Scheme", LANGUAGE="ENG",
                         CHARACTER_SET="UTF-8")
@@ -112,35 +115,36 @@ class _GazetteerFile:
         self.handle.close()
 
 
-def _street_values(street, fmt: str) -> dict:  # type: ignore[no-untyped-def]
-    return {"USRN": street.usrn, "RECORD_TYPE": 1, "SWA_ORG_REF_NAMING": 5360, "STATE": 2,
+def _street_values(street, fmt: str, custodian: str) -> dict:  # type: ignore[no-untyped-def]
+    return {"USRN": street.usrn, "RECORD_TYPE": 1, "SWA_ORG_REF_NAMING": int(custodian), "STATE": 2,
             "STATE_DATE": date(1990, 1, 1), "STREET_SURFACE": 1, "STREET_CLASSIFICATION": 8, "VERSION": 1,
             "RECORD_ENTRY_DATE": date(1995, 4, 1), "LAST_UPDATE_DATE": date(2020, 1, 1),
             "STREET_START_DATE": date(1990, 1, 1), "STREET_START_X": street.x0, "STREET_START_Y": street.y0,
             "STREET_END_X": street.x1, "STREET_END_Y": street.y1, "STREET_TOLERANCE": 10}
 
 
-def _descriptor_values(street) -> dict:  # type: ignore[no-untyped-def]
+def _descriptor_values(street, place: Place) -> dict:  # type: ignore[no-untyped-def]
     return {"USRN": street.usrn, "STREET_DESCRIPTOR": street.name, "LOCALITY_NAME": street.locality,
-            "TOWN_NAME": street.town, "ADMINISTRATIVE_AREA": "HACKNEY", "LANGUAGE": "ENG",
+            "TOWN_NAME": street.town, "ADMINISTRATIVE_AREA": place.administrative_area, "LANGUAGE": "ENG",
             "START_DATE": date(1990, 1, 1), "LAST_UPDATE_DATE": date(2020, 1, 1), "ENTRY_DATE": date(1995, 4, 1)}
 
 
 def _latlon(x: float, y: float) -> tuple[float, float]:
-    # A local linear approximation of the BNG -> WGS84 transform around Hackney; good to a few metres,
-    # which is all a synthetic borough needs.
+    # A local linear approximation of the BNG -> WGS84 transform around Hackney; good to a few metres
+    # there and to a few kilometres at the far ends of England (boroughs placed elsewhere), which is
+    # all a synthetic borough needs.
     return round(51.5455 + (y - 185000) / 111_250, 7), round(-0.0550 + (x - 534500) / 69_400, 7)
 
 
-def _blpu_values(prop: Property, fmt: str, organisation: str | None, postcode: str) -> dict:
+def _blpu_values(prop: Property, fmt: str, organisation: str | None, postcode: str, place: Place) -> dict:
     lat, lon = _latlon(prop.x, prop.y)
     values = {"UPRN": prop.uprn, "LOGICAL_STATUS": prop.logical_status, "BLPU_STATE": prop.blpu_state,
               "BLPU_STATE_DATE": prop.start_date, "PARENT_UPRN": prop.parent_uprn, "X_COORDINATE": prop.x,
-              "Y_COORDINATE": prop.y, "RPC": 1, "LOCAL_CUSTODIAN_CODE": 5360, "START_DATE": prop.start_date,
-              "END_DATE": prop.end_date, "LAST_UPDATE_DATE": prop.end_date or prop.start_date,
-              "ENTRY_DATE": prop.start_date}
+              "Y_COORDINATE": prop.y, "RPC": 1, "LOCAL_CUSTODIAN_CODE": int(place.custodian_code),
+              "START_DATE": prop.start_date, "END_DATE": prop.end_date,
+              "LAST_UPDATE_DATE": prop.end_date or prop.start_date, "ENTRY_DATE": prop.start_date}
     if fmt == "dtf73":
-        values.update(BLPU_CLASS=prop.classification[:4], ORGANISATION=organisation, WARD_CODE="E05009367")
+        values.update(BLPU_CLASS=prop.classification[:4], ORGANISATION=organisation, WARD_CODE=place.ward_code)
     else:
         values.update(LATITUDE=lat, LONGITUDE=lon, COUNTRY="E", ADDRESSBASE_POSTAL="D" if not prop.parent_uprn else "C",
                       POSTCODE_LOCATOR=postcode, MULTI_OCC_COUNT=0)
@@ -156,7 +160,7 @@ def _lpi_values(prop: Property, lpi, fmt: str, postcode: str) -> dict:  # type: 
               "PAO_END_SUFFIX": lpi.pao_end_suffix, "PAO_TEXT": lpi.pao_text, "USRN": prop.street.usrn,
               "LEVEL": lpi.level, "OFFICIAL_FLAG": lpi.official}
     if fmt == "dtf73":
-        values.update(POSTAL_ADDRESS="Y", POSTCODE=postcode, POST_TOWN="LONDON")
+        values.update(POSTAL_ADDRESS="Y", POSTCODE=postcode, POST_TOWN=prop.street.town)
     else:
         values.update(USRN_MATCH_INDICATOR="1")
     return values
@@ -170,19 +174,21 @@ def _xref_values(uprn: int, key: str, source: str, reference: str, start: date, 
 def write_gazetteer(borough: Borough, fmt: str, full_path: Path, change_path: Path) -> dict[str, int]:
     """Write the full supply and the change-only update in one layout; returns row counts."""
     cc = borough.custodian_code
-    full = _GazetteerFile(full_path, fmt, cc, "F", AS_OF)
+    place = borough.place
+    full = _GazetteerFile(full_path, fmt, cc, "F", AS_OF, place)
     in_full = [p for p in borough.properties if p.in_full_supply]
     org_keys = {p.uprn: f"{cc}O{i:09d}" for i, p in enumerate(borough.properties, 1)}
     class_keys = {p.uprn: f"{cc}C{i:09d}" for i, p in enumerate(borough.properties, 1)}
     streets_in_use = {p.street.usrn for p in borough.properties}
     for street in borough.streets:
         if street.usrn in streets_in_use:
-            full.write(11, "I", _street_values(street, fmt))
+            full.write(11, "I", _street_values(street, fmt, cc))
     for street in borough.streets:
         if street.usrn in streets_in_use:
-            full.write(15, "I", _descriptor_values(street))
+            full.write(15, "I", _descriptor_values(street, place))
     for prop in in_full:
-        full.write(21, "I", _blpu_values(prop, fmt, prop.organisation_in_full, prop.postcode_in_full or prop.postcode))
+        full.write(21, "I", _blpu_values(prop, fmt, prop.organisation_in_full, prop.postcode_in_full or prop.postcode,
+                                         place))
     for prop in in_full:
         if prop.ndr_xref_key:
             full.write(23, "I", _xref_values(prop.uprn, prop.ndr_xref_key, borough.ndr_source_code, prop.ndr_ref or "",
@@ -202,13 +208,13 @@ def write_gazetteer(borough: Borough, fmt: str, full_path: Path, change_path: Pa
             full.write(32, "I", _class_values(prop, class_keys[prop.uprn]))
         for i, prop in enumerate(p for p in in_full if p.organisation_in_full and p.commercial):
             if i % 3 == 0:  # Royal Mail knows some of the organisations too
-                full.write(28, "I", _delivery_point_values(prop, 50_000_000 + i))
+                full.write(28, "I", _delivery_point_values(prop, 50_000_000 + borough.number * 2_000_000 + i))
     full.close()
 
-    change = _GazetteerFile(change_path, fmt, cc, "C", CHANGE_DATE)
+    change = _GazetteerFile(change_path, fmt, cc, "C", CHANGE_DATE, place)
     for prop in borough.properties:
         if not prop.in_full_supply:
-            change.write(21, "I", _blpu_values(prop, fmt, prop.organisation, prop.postcode))
+            change.write(21, "I", _blpu_values(prop, fmt, prop.organisation, prop.postcode, place))
             change.write(24, "I", _lpi_values(prop, prop.lpi, fmt, prop.postcode))
             if prop.ndr_xref_key:
                 change.write(23, "I", _xref_values(prop.uprn, prop.ndr_xref_key, borough.ndr_source_code,
@@ -220,7 +226,7 @@ def write_gazetteer(borough: Borough, fmt: str, full_path: Path, change_path: Pa
             continue
         if prop.organisation != prop.organisation_in_full:
             if fmt == "dtf73":
-                change.write(21, "U", _blpu_values(prop, fmt, prop.organisation, prop.postcode))
+                change.write(21, "U", _blpu_values(prop, fmt, prop.organisation, prop.postcode, place))
             else:
                 kind = "U" if prop.organisation_in_full else "I"
                 change.write(31, kind, _org_values(prop, org_keys[prop.uprn], prop.organisation or ""))
@@ -228,13 +234,13 @@ def write_gazetteer(borough: Borough, fmt: str, full_path: Path, change_path: Pa
             if fmt == "dtf73":
                 change.write(24, "U", _lpi_values(prop, prop.lpi, fmt, prop.postcode))
             else:
-                change.write(21, "U", _blpu_values(prop, fmt, prop.organisation, prop.postcode))
+                change.write(21, "U", _blpu_values(prop, fmt, prop.organisation, prop.postcode, place))
         if prop.deleted_by_update:
             # half the deletes name their cross references explicitly; the rest rely on the cascade
             if prop.uprn % 2 == 0:
                 for key, source, reference in prop.other_xrefs:
                     change.write(23, "D", _xref_values(prop.uprn, key, source, reference, prop.start_date))
-            change.write(21, "D", _blpu_values(prop, fmt, None, prop.postcode))
+            change.write(21, "D", _blpu_values(prop, fmt, None, prop.postcode, place))
     change.close()
     return {"full_rows": full.count, "change_rows": change.count}
 
@@ -253,7 +259,7 @@ def _class_values(prop: Property, key: str) -> dict:
 def _delivery_point_values(prop: Property, udprn: int) -> dict:
     return {"UPRN": prop.uprn, "UDPRN": udprn, "ORGANISATION_NAME": prop.organisation_in_full,
             "SUB_BUILDING_NAME": prop.lpi.sao_text, "BUILDING_NAME": prop.lpi.pao_text,
-            "BUILDING_NUMBER": prop.lpi.pao_start, "THOROUGHFARE": prop.street.name, "POST_TOWN": "LONDON",
+            "BUILDING_NUMBER": prop.lpi.pao_start, "THOROUGHFARE": prop.street.name, "POST_TOWN": prop.street.town,
             "POSTCODE": prop.postcode, "POSTCODE_TYPE": "S", "DELIVERY_POINT_SUFFIX": "1A",
             "PROCESS_DATE": AS_OF, "START_DATE": prop.start_date, "LAST_UPDATE_DATE": AS_OF, "ENTRY_DATE": prop.start_date}
 
@@ -267,8 +273,9 @@ def _number_token(rng: random.Random, prop: Property) -> str:
     return vary_number(rng, lpi.pao_start, lpi.pao_suffix, lpi.pao_end, lpi.pao_end_suffix)
 
 
-def messy_address_lines(rng: random.Random, prop: Property, mess: float = 1.0) -> tuple[list[str], str]:
-    """Address lines and postcode as a council system might hold them for ``prop``."""
+def messy_address_lines(rng: random.Random, prop: Property, mess: float = 1.0,
+                        place: Place = HACKNEY) -> tuple[list[str], str]:
+    """Address lines and postcode as a council system might hold them for ``prop`` (in ``place``)."""
     lpi = prop.lpi
     sao = vary_sub_address(rng, lpi.sao_text, str(lpi.sao_start or "")) if (lpi.sao_text or lpi.sao_start) else ""
     street = title(vary_street(rng, prop.street.name, mess))
@@ -287,7 +294,7 @@ def messy_address_lines(rng: random.Random, prop: Property, mess: float = 1.0) -
     if prop.street.locality and rng.random() < 0.5:
         lines.append(title(prop.street.locality))
     if rng.random() < 0.6:
-        lines.append(rng.choice(("London", "LONDON", "Hackney", "Hackney, London")))
+        lines.append(rng.choice(place.town_as_written))
     if len(lines) > 2 and rng.random() < 0.04 * mess:  # reordered lines
         lines[-1], lines[-2] = lines[-2], lines[-1]
     return lines, messy_postcode(rng, prop, mess)
@@ -398,7 +405,7 @@ def write_ndr(borough: Borough, path: Path, rng: random.Random, eighteen: Eighte
             if withheld:
                 ratepayer = rng.choice(WITHHELD)
             trading_name = _name_for(rng, business, AS_OF, "trading", 0.6, occ) if rng.random() < 0.35 else ""
-            lines, postcode = messy_address_lines(rng, prop)
+            lines, postcode = messy_address_lines(rng, prop, place=borough.place)
             lines = (lines + ["", "", "", ""])[:4] if len(lines) <= 4 else lines[:3] + [", ".join(lines[3:])]
             code, desc, _ = VOA_DESCRIPTIONS.get(prop.classification, ("CS", "SHOP AND PREMISES", "249"))
             rv = rng.randrange(20, 900) * 100
@@ -415,16 +422,17 @@ def write_ndr(borough: Borough, path: Path, rng: random.Random, eighteen: Eighte
         for i, street in enumerate(borough.streets[: max(len(borough.streets) // 20, 1)]):
             advertiser = borough.advertiser
             assert advertiser is not None
-            account = f"7{i:08d}"
-            writer.writerow([f"'9{i:08d}", account, advertiser.legal_name, "", f"Advertising Right Adj {i + 1}",
-                             title(street.name), "London", "", street.postcodes[0], "MX", "ADVERTISING RIGHT",
+            n = borough.number * 1_000_000 + i  # each borough of a dataset numbers its own
+            account = f"7{n:08d}"
+            writer.writerow([f"'9{n:08d}", account, advertiser.legal_name, "", f"Advertising Right Adj {i + 1}",
+                             title(street.name), title(street.town), "", street.postcodes[0], "MX", "ADVERTISING RIGHT",
                              "£1,250", "2019-04-01", "", "", ""])
             line += 1
             truth.append(TruthRow("ndr", rel, line, account, None, advertiser.business_id))
         # cash machines rated apart from the shops that host them
         for ancillary in borough.ancillaries:
             host = ancillary.host
-            lines, postcode = messy_address_lines(rng, host)
+            lines, postcode = messy_address_lines(rng, host, place=borough.place)
             lines = (["ATM At"] + lines + ["", "", ""])[:4]
             writer.writerow([f"'{ancillary.ndr_ref}", ancillary.account_ref, ancillary.operator.legal_name, "",
                              *lines, postcode, "MX", "SELF SERVICE ATM AND PREMISES", "£2,750",
@@ -455,10 +463,12 @@ def write_voa(borough: Borough, path: Path, rng: random.Random, eighteen: Eighte
             number_or_name = " ".join(x for x in (lpi.sao_text or (str(lpi.sao_start) if lpi.sao_start else ""),
                                                   lpi.pao_text or "",
                                                   vary_number(rng, lpi.pao_start, lpi.pao_suffix, lpi.pao_end, None)) if x)
-            full_identifier = ", ".join(x for x in (number_or_name, prop.street.name, "LONDON", prop.postcode) if x)
+            full_identifier = ", ".join(x for x in (number_or_name, prop.street.name, prop.street.town, prop.postcode)
+                                        if x)
             entry += 1
-            fields = [str(entry), "5360", "", prop.ndr_ref or "", code, desc, str(prop.uarn), full_identifier, firm,
-                      number_or_name, prop.street.name, "LONDON", "HACKNEY", "", prop.postcode,
+            fields = [str(entry), borough.custodian_code, "", prop.ndr_ref or "", code, desc, str(prop.uarn),
+                      full_identifier, firm, number_or_name, prop.street.name, prop.street.town,
+                      borough.place.administrative_area, "", prop.postcode,
                       "01-APR-2023", "", str(rng.randrange(20, 900) * 100), "", f"{rng.randrange(10**7, 10**8)}",
                       "01-APR-2023", scat + "G", "", "", "", "", "01-APR-2023", ""]
             handle.write("*".join(fields) + "*\n")
@@ -478,7 +488,7 @@ def write_licensing(borough: Borough, path: Path, rng: random.Random, eighteen: 
     rel = path.name
     live = {p.uprn: p for p in borough.properties}
     parent_of_only_child = _parents_with_one_commercial_child(borough)
-    number = 0
+    number = borough.number * 10_000_000  # licence numbers of the boroughs of one dataset never meet
     supplier_id = eighteen.business_id
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -515,7 +525,7 @@ def write_licensing(borough: Borough, path: Path, rng: random.Random, eighteen: 
                     trading = f"{trading} - {occ.branch}" if rng.random() < 0.5 else f"{trading} ({occ.branch})"
                 holder_type = "Individual" if business.kind in ("sole_trader", "partnership") else "Company"
                 holder = _name_for(rng, business, last_seen, "holder", 0.5)
-                lines, postcode = messy_address_lines(rng, prop, 0.8)
+                lines, postcode = messy_address_lines(rng, prop, 0.8, borough.place)
                 address = ", ".join(lines)
                 if postcode and rng.random() < 0.3:
                     address = f"{address}, {postcode}"
