@@ -241,6 +241,9 @@ def test_i_cannot_find_my_address_uses_the_address_matcher(page, open_server: Se
     page.get_by_label("Building and street", exact=True).fill(line)
     page.get_by_label("Postcode").fill(str(place["postcode"]))
     page.get_by_role("button", name="Find this address").click()
+    # the page's text is read once the answer has loaded, not while the browser is between pages
+    page.wait_for_url("**/find-your-business/business")
+    page.wait_for_load_state()
     assert "We found your address" in page.content()
     assert page.get_by_role("heading", name="The business at this address").is_visible()
     page.goto(f"{open_server.url}/find-your-business/manual-address")
