@@ -80,9 +80,10 @@ class MatchRules:
 
 
 def model_for_gazetteer(model: dict[str, Any], addresses: int) -> dict[str, Any]:
-    """``model`` with the prior of this gazetteer: one true property among all of them."""
+    """``model`` with the prior of this gazetteer: one true property among all of them, or none
+    (so a gazetteer of one address is not a certain match, and its log-odds stay finite)."""
     fitted = dict(model)
-    fitted["probability_two_random_records_match"] = 1.0 / max(addresses, 1)
+    fitted["probability_two_random_records_match"] = 1.0 / (max(addresses, 1) + 1)
     return fitted
 
 

@@ -122,7 +122,7 @@ def _train(con: duckdb.DuckDBPyConnection) -> dict:
     # the prior: roughly one true candidate per record among all pairs
     n_records = scalar(con, "SELECT count(*) FROM record_features")
     n_addresses = scalar(con, "SELECT count(*) FROM address_features")
-    model["probability_two_random_records_match"] = 1.0 / max(n_addresses, 1) if n_records else 1e-6
+    model["probability_two_random_records_match"] = 1.0 / (max(n_addresses, 1) + 1) if n_records else 1e-6
     return model
 
 

@@ -192,14 +192,18 @@ def decode_lines(data: bytes, encoding: str | None = None) -> tuple[list[Decoded
                 encoding = "cp1252"
     lines: list[DecodedLine] = []
     for number, raw in enumerate(raw_lines, start=1):
-        if raw.endswith(b"\r"):
-            raw = raw[:-1]
-        try:
-            text: str | None = raw.decode(encoding)
-        except UnicodeDecodeError:
-            text = None
-        lines.append(DecodedLine(number, text, raw))
+        lines.append(_decoded_line(number, raw, encoding))
     return lines, encoding
+
+
+def _decoded_line(number: int, raw: bytes, encoding: str) -> DecodedLine:
+    """One line without its line ending; text None when it does not decode."""
+    if raw.endswith(b"\r"):
+        raw = raw[:-1]
+    try:
+        return DecodedLine(number, raw.decode(encoding), raw)
+    except UnicodeDecodeError:
+        return DecodedLine(number, None, raw)
 
 
 _CHUNK = 1 << 20
@@ -275,13 +279,7 @@ def _decoded(path: Path, encoding: str) -> Iterator[DecodedLine]:
                     raw = raw[:-1]
                 elif not raw:
                     break  # a file of a byte-order mark alone: no line, as in decode_lines
-                if raw.endswith(b"\r"):
-                    raw = raw[:-1]
-                try:
-                    text: str | None = raw.decode(encoding)
-                except UnicodeDecodeError:
-                    text = None
-                yield DecodedLine(number, text, raw)
+                yield _decoded_line(number, raw, encoding)
     except (OSError, EOFError) as exc:
         raise SourceFileError(path, f"not a readable gzip file ({exc})") from exc
 
