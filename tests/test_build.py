@@ -36,7 +36,7 @@ def test_dtf73_and_abp_give_the_same_index(small_borough: Path, small_index: Pat
     abp_index = tmp_path / "abp.duckdb"
     build_index(load_settings(small_borough / "sources-abp.toml"), abp_index)
     columns = ("uprn, parent_uprn, usrn, lpi_key, logical_status, single_line_address, postcode, classification, "
-               "organisation, x_coordinate, y_coordinate")
+               "organisation, local_custodian_code, x_coordinate, y_coordinate")
     with duckdb.connect(str(small_index), read_only=True) as db:
         db.execute(f"ATTACH '{abp_index}' AS abp (READ_ONLY)")
         for table, cols in (("addresses", columns),

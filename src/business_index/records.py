@@ -83,6 +83,8 @@ class AddressRecord:
     single_line_address: str
     classification: str | None
     organisation: str | None
+    # the council that keeps the property's record (its gazetteer's custodian): whose area it is in
+    local_custodian_code: int | None
     x_coordinate: float | None
     y_coordinate: float | None
     latitude: float | None

@@ -9,6 +9,14 @@ establishment it operates is one organisation, so Acme's forty pubs are forty es
 organisation. A trading name never joins establishments of different operators into one
 organisation: two pubs called "The Red Lion" run by two pub companies stay apart. Only where an
 establishment has no operator on record does its trading name stand for it.
+
+How far a name reaches depends on what it is. A name written with a company's legal form
+("Wayland Estates Ltd"), or known as one elsewhere in the data, names one company on the register,
+wherever its establishments are. Any other name (a trading name standing for its establishment,
+a ratepayer with no legal form: "Ayse's Grill", "Wayland Estates") names one business only within
+one council's area: two towns' "Ayse's Grill" are two businesses, though the name is rare. A
+record's council is the custodian of its property in the gazetteer, else the council that keeps
+most of its postcode's (or its postcode sector's) addresses, else the only council in the data.
 """
 
 from __future__ import annotations
@@ -17,36 +25,70 @@ import duckdb
 
 from business_index.duckdb_utils import insert_rows
 from business_index.link.union_find import UnionFind
+from business_index.sql_steps import SqlStep, run_steps
+
+RECORD_COUNCILS = SqlStep(
+    "record_councils",
+    reads=("business_inputs", "addresses"),
+    writes=("record_councils",), sql="""
+        CREATE OR REPLACE TEMP TABLE record_councils AS
+        WITH kept AS (  -- how many of each postcode's addresses each council keeps
+            SELECT postcode, local_custodian_code AS council, count(*) AS n FROM addresses
+            WHERE postcode IS NOT NULL AND local_custodian_code IS NOT NULL GROUP BY 1, 2),
+        -- the council keeping most (the lower code on a tie, so that rebuilds agree)
+        postcode_councils AS (SELECT postcode, arg_max(council, (n, -council)) AS council FROM kept GROUP BY 1),
+        sector_councils AS (
+            SELECT sector, arg_max(council, (n, -council)) AS council
+            FROM (SELECT left(postcode, -2) AS sector, council, sum(n) AS n FROM kept GROUP BY 1, 2) GROUP BY 1),
+        only_council AS (
+            SELECT any_value(local_custodian_code) AS council FROM addresses
+            WHERE local_custodian_code IS NOT NULL HAVING count(DISTINCT local_custodian_code) = 1)
+        SELECT i.unique_id AS record_id,
+               -- '' when unknown: such records make one area of their own
+               coalesce(a.local_custodian_code, p.council, s.council, (SELECT council FROM only_council))::VARCHAR
+                   AS council
+        FROM business_inputs i
+        LEFT JOIN addresses a ON a.uprn = i.uprn
+        LEFT JOIN postcode_councils p ON p.postcode = i.postcode
+        LEFT JOIN sector_councils s ON s.sector = i.sector""")
 
 
 def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
     """Write ``organisation_clusters`` (record_id, record_key, cluster_id) from
     ``establishment_clusters`` and ``name_clusters``; a record whose establishment has no named
     record has no organisation. Returns the number of organisations."""
+    run_steps(con, (RECORD_COUNCILS,))
     rows = con.execute("""
         WITH members AS (
-            SELECT e.cluster_id AS establishment, n.cluster_id AS name_cluster, i.operator
+            SELECT e.cluster_id AS establishment, n.cluster_id AS name_cluster, i.operator,
+                   len(i.company_keys) > 0 AS names_a_company, c.council
             FROM establishment_clusters e
             JOIN name_clusters n USING (record_id)
-            JOIN business_inputs i ON i.unique_id = e.record_id),
+            JOIN business_inputs i ON i.unique_id = e.record_id
+            JOIN record_councils c USING (record_id)),
         speaks AS (  -- the operators' names where there are any, else the trading names
             SELECT establishment, bool_or(operator) AS has_operator FROM members GROUP BY 1)
-        SELECT DISTINCT m.establishment, m.name_cluster
+        SELECT m.establishment, m.name_cluster, m.council, bool_or(m.names_a_company)
         FROM members m JOIN speaks s USING (establishment)
         WHERE m.operator OR NOT s.has_operator
-        ORDER BY 1, 2""").fetchall()
+        GROUP BY ALL
+        ORDER BY 1, 2, 3""").fetchall()
     names: UnionFind[str] = UnionFind()
     # names a registered company has had, now and before a change of name, are one operator's
     for (clusters,) in _clusters_of_one_company(con):
         for cluster in clusters[1:]:
             names.join(clusters[0], cluster)
     first_name: dict[str, str] = {}
-    for establishment, name_cluster in rows:
+    for establishment, name_cluster, council, names_a_company in rows:
+        # a name reaches across one council's area; a company's across the country
+        local_name = f"{name_cluster}@{council or ''}"
+        if names_a_company:
+            names.join(name_cluster, local_name)
         if establishment in first_name:
-            names.join(first_name[establishment], name_cluster)
+            names.join(first_name[establishment], local_name)
         else:
-            first_name[establishment] = name_cluster
-            names.find(name_cluster)
+            first_name[establishment] = local_name
+            names.find(local_name)
     con.execute("CREATE OR REPLACE TEMP TABLE establishment_organisations (establishment VARCHAR, cluster_id VARCHAR)")
     insert_rows(con, "establishment_organisations", ["establishment", "cluster_id"],
                 [(e, f"o{names.find(n)}") for e, n in first_name.items()])

@@ -358,6 +358,7 @@ def _assemble(source: SourceConfig, paths: list[Path], staging: Staging, result:
                 single_line_address=line,
                 classification=classification,
                 organisation=organisation,
+                local_custodian_code=blpu.get("LOCAL_CUSTODIAN_CODE"),
                 x_coordinate=blpu.get("X_COORDINATE"),
                 y_coordinate=blpu.get("Y_COORDINATE"),
                 latitude=blpu.get("LATITUDE"),

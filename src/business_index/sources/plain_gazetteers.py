@@ -43,6 +43,7 @@ UPRN_ADDRESS_SYNONYMS: dict[str, tuple[str, ...]] = {
     "latitude": ("latitude", "lat"),
     "longitude": ("longitude", "long", "lon", "lng"),
     "organisation": ("organisation", "organisationname", "organization", "organizationname"),
+    "local_custodian_code": ("localcustodiancode", "custodiancode"),
 }
 
 # AddressBase Plus: the OS column names (formats.md s.2.1), compared as header_key does
@@ -59,6 +60,7 @@ ABPLUS_SYNONYMS: dict[str, tuple[str, ...]] = {
     "la_start_date": ("lastartdate",),
     "rm_organisation_name": ("rmorganisationname",),
     "la_organisation": ("laorganisation",),
+    "local_custodian_code": ("localcustodiancode",),
     "sao_start_number": ("saostartnumber",),
     "sao_start_suffix": ("saostartsuffix",),
     "sao_end_number": ("saoendnumber",),
@@ -147,6 +149,7 @@ def _uprn_address_row(result: ReadResult, loaded: _Loaded, row: TableRow, log: Q
         street_description=parts.street_description, locality=parts.locality, town=parts.town,
         postcode=postcode, single_line_address=line,
         classification=clean_text(row.get("classification")), organisation=clean_text(row.get("organisation")),
+        local_custodian_code=_custodian(row),
         x_coordinate=x, y_coordinate=y, latitude=latitude, longitude=longitude,
         start_date=None, end_date=None, descriptive_street=False, lineage=lineage,
     ))
@@ -225,6 +228,7 @@ def _abplus_row(source: SourceConfig, result: ReadResult, loaded: _Loaded, row: 
         town=parts["town"], postcode=postcode, single_line_address=line,  # type: ignore[arg-type]
         classification=clean_text(row.get("classification")),
         organisation=clean_text(row.get("la_organisation")) or clean_text(row.get("rm_organisation_name")),
+        local_custodian_code=_custodian(row),
         x_coordinate=x, y_coordinate=y, latitude=latitude, longitude=longitude,
         start_date=start, end_date=None,
         descriptive_street=is_descriptive_street(text["street_description"]), lineage=lineage,
@@ -277,3 +281,9 @@ def _coordinates(row: TableRow) -> tuple[float | None, float | None, float | Non
             field_value("y_coordinate", grid, row.get("y_coordinate")),
             field_value("latitude", partial(_number, low=-90.0, high=90.0), row.get("latitude")),
             field_value("longitude", partial(_number, low=-180.0, high=180.0), row.get("longitude")))
+
+
+def _custodian(row: TableRow) -> int | None:
+    """The council keeping the property's record: a code of at most four digits (OS's local
+    custodian codes, 114 to 9999)."""
+    return _whole(row, "local_custodian_code", limit=10_000)

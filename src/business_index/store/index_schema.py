@@ -44,10 +44,12 @@ PUBLISHED: tuple[Table, ...] = (
        "uprn parent_uprn usrn lpi_key logical_status blpu_state sao_start_number sao_start_suffix "
        "sao_end_number sao_end_suffix sao_text pao_start_number pao_start_suffix pao_end_number pao_end_suffix "
        "pao_text street_description locality town postcode single_line_address classification organisation "
+       "local_custodian_code "
        f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}",
        written_by="store/index_writer",
        read_by=("store/name_lookup build derive/establishments derive/property_names link/business_inputs "
-                "link/address_lists link/companies link/deterministic link/features store/export store/index_queries "
+                "link/address_lists link/companies link/deterministic link/features link/organisations store/export "
+                "store/index_queries "
                 "store/index_reader")),
     _t("address_aliases", "sources", "an address (LPI) of a property, approved or not",
        f"uprn lpi_key logical_status language single_line_address postcode start_date end_date {LINEAGE}",
@@ -141,8 +143,9 @@ PUBLISHED: tuple[Table, ...] = (
 )
 PUBLISHED_NAMES = frozenset(t.name for t in PUBLISHED)
 
-# the columns readers look rows up by (store/index_queries, store/name_lookup): a database that
-# needs indexes for that (PostgreSQL, store/postgres_index) makes one on each; DuckDB scans
+# the columns readers look rows up by (store/index_queries, store/name_lookup): each database
+# gets an index on each (DuckDB's ART indexes by store/index_writer, PostgreSQL's by
+# store/postgres_index), so a point look-up reads a few rows, not a whole column
 LOOKUPS: dict[str, tuple[tuple[str, ...], ...]] = {
     "addresses": (("uprn",), ("postcode",)),
     "address_aliases": (("uprn",),),

@@ -21,6 +21,7 @@ import duckdb
 from business_index import __version__
 from business_index.duckdb_utils import insert_columns
 from business_index.records import AddressAlias, AddressRecord, BusinessRecord, CrossReference, QuarantinedRow
+from business_index.store.index_schema import LOOKUPS
 
 # 2: establishments and organisations replace business ids (record_establishments, establishments,
 # organisations, premises_history, name_search, id_changes)
@@ -45,8 +46,8 @@ CREATE TABLE addresses (
     sao_end_suffix VARCHAR, sao_text VARCHAR, pao_start_number INTEGER, pao_start_suffix VARCHAR,
     pao_end_number INTEGER, pao_end_suffix VARCHAR, pao_text VARCHAR, street_description VARCHAR,
     locality VARCHAR, town VARCHAR, postcode VARCHAR, single_line_address VARCHAR, classification VARCHAR,
-    organisation VARCHAR, x_coordinate DOUBLE, y_coordinate DOUBLE, latitude DOUBLE, longitude DOUBLE,
-    start_date DATE, end_date DATE, descriptive_street BOOLEAN, source VARCHAR, file VARCHAR, line BIGINT);
+    organisation VARCHAR, local_custodian_code INTEGER, x_coordinate DOUBLE, y_coordinate DOUBLE,
+    latitude DOUBLE, longitude DOUBLE, start_date DATE, end_date DATE, descriptive_street BOOLEAN, source VARCHAR, file VARCHAR, line BIGINT);
 CREATE TABLE address_aliases (
     uprn BIGINT, lpi_key VARCHAR, logical_status INTEGER, language VARCHAR, single_line_address VARCHAR,
     postcode VARCHAR, start_date DATE, end_date DATE, source VARCHAR, file VARCHAR, line BIGINT);
@@ -162,6 +163,19 @@ class IndexWriter:
         for table in FILE_TABLES:
             self.connection.execute(f"""
                 UPDATE {table} SET file = n.written FROM file_names n WHERE {table}.file = n.resolved""")
+
+    def index_lookups(self) -> None:
+        """An index (ART) on each column set readers look rows up by (``index_schema.LOOKUPS``),
+        so that serving reads the rows of one property or establishment, not a whole column;
+        a primary key is one already."""
+        for table, lookups in LOOKUPS.items():
+            keys = {tuple(c) for (c,) in self.connection.execute(
+                "SELECT constraint_column_names FROM duckdb_constraints() "
+                "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'", [table]).fetchall()}
+            for columns in lookups:
+                if columns not in keys:
+                    self.connection.execute(
+                        f'CREATE INDEX "lookup_{table}_{"_".join(columns)}" ON "{table}" ({", ".join(columns)})')
 
     def publish(self) -> Path:
         """Finish the file and rename it over the target in one step."""
