@@ -26,7 +26,8 @@ from typing import Any
 
 from bench_common import accuracy, build_in_child, dataset_folder
 
-STAGES = ("ingest", "store", "features", "registers", "link_properties", "link_businesses", "derive")
+STAGES = ("ingest", "store", "features", "registers", "link_properties", "link_businesses", "derive",
+          "index_lookups")
 
 
 def _boroughs_for(scale: int, cumulative: list[int]) -> int:

@@ -278,6 +278,9 @@ def _build_index(settings: Settings, index: Path, progress: Progress | None,
             if table not in PUBLISHED_NAMES:
                 writer.connection.execute(f'DROP TABLE IF EXISTS "{table}"')
         timings["derive"] = time.perf_counter() - started
+        started = time.perf_counter()
+        writer.index_lookups()
+        timings["index_lookups"] = time.perf_counter() - started
         counts = {table: scalar(writer.connection, f"SELECT count(*) FROM {table}")
                   for table in ("approved_names", "addresses", "address_aliases", "cross_references", "business_records", "quarantine",
                                 "record_links", "unmatched_records", "establishments", "organisations",

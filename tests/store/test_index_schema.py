@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from business_index.store.index_schema import PUBLISHED, PUBLISHED_NAMES
+from business_index.store.index_schema import LOOKUPS, PUBLISHED, PUBLISHED_NAMES
 
 SRC = Path(__file__).parent.parent.parent / "src" / "business_index"
 
@@ -20,6 +20,15 @@ def test_a_published_index_is_what_the_schema_declares(small_index: Path) -> Non
     assert set(tables) == PUBLISHED_NAMES
     for table in PUBLISHED:
         assert tuple(tables[table.name]) == table.columns, table.name
+
+
+def test_every_look_up_has_an_index(small_index: Path) -> None:
+    with duckdb.connect(str(small_index), read_only=True) as con:
+        indexed = {(t, tuple(c)) for t, c in con.execute(
+            "SELECT table_name, constraint_column_names FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+            "UNION ALL SELECT table_name, regexp_extract_all(regexp_extract(sql, '\\((.*)\\)', 1), '[a-z_]+') "
+            "FROM duckdb_indexes()").fetchall()}
+    assert {(t, c) for t, lookups in LOOKUPS.items() for c in lookups} <= indexed
 
 
 def test_the_api_exports_and_evaluators_read_only_published_tables() -> None:
