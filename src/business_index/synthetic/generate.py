@@ -220,16 +220,39 @@ def generate_borough(
 
 def sources_toml_text(borough_seed: int, ndr_source_code: str, gazetteer_format: str, number: int = 0,
                       custodian_code: str | None = None) -> str:
+    """The ``sources.toml`` of one generated borough."""
     place = place_of(number)
     files = borough_files(number, custodian_code)
-    full, change = (files.dtf_full, files.dtf_change) if gazetteer_format == "dtf73" else \
-        (files.abp_full, files.abp_change)
-    return f'''# Sources of a synthetic borough made by `bx generate` (seed {borough_seed}).
-# Paths are relative to this file. See the README for every key.
+    return sources_toml(
+        f"a synthetic borough made by `bx generate` (seed {borough_seed})", "See the README for every key.",
+        {"name": place.council_name, "custodian_code": custodian_code or place.custodian_code},
+        gazetteer_format, [("", files)], [ndr_source_code])
+
+
+def sources_toml(made: str, note: str, council: dict[str, str], gazetteer_format: str,
+                 boroughs: list[tuple[str, BoroughFiles]], ndr_source_codes: list[str]) -> str:
+    """A ``sources.toml`` reading the files of ``boroughs`` (each borough's folder, relative to the
+    file, and its files) as one source of each kind: the gazetteer (each borough's full supply, then
+    its change-only update), rates accounts, the VOA list and licences."""
+
+    def paths(pick: Callable[[BoroughFiles], list[str]]) -> str:
+        listed = [f'"{folder}{path}"' for folder, files in boroughs for path in pick(files)]
+        if len(boroughs) == 1:
+            return "[" + ", ".join(listed) + "]"
+        return "[\n    " + ",\n    ".join(listed) + ",\n]"
+
+    gazetteer = paths((lambda f: [f.dtf_full, f.dtf_change]) if gazetteer_format == "dtf73" else
+                      (lambda f: [f.abp_full, f.abp_change]))
+    if len(boroughs) == 1:
+        gazetteer += "   # the full supply, then the change-only update"
+    council_lines = "\n".join(f'{key} = "{value}"' for key, value in council.items())
+    codes = ", ".join(f'"{code}"' for code in ndr_source_codes)
+    custodians = "custodian" if len(ndr_source_codes) == 1 else "custodians"
+    return f'''# Sources of {made}.
+# Paths are relative to this file. {note}
 
 [council]
-name = "{place.council_name}"
-custodian_code = "{custodian_code or place.custodian_code}"
+{council_lines}
 
 [derive]
 # The business name of a property: the first kind here that has one wins ("approved": names the
@@ -240,9 +263,9 @@ name_precedence = ["approved", "gazetteer", "licensing", "rates"]
 name = "llpg"
 kind = "gazetteer"
 format = "{gazetteer_format}"
-paths = ["{full}", "{change}"]   # the full supply, then the change-only update
-ndr_xref_sources = ["{ndr_source_code}"]
-owner = "Address Management (LLPG custodian)"
+paths = {gazetteer}
+ndr_xref_sources = [{codes}]
+owner = "Address Management (LLPG {custodians})"
 lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); gazetteer data is not personal data"
 refreshed = {AS_OF.isoformat()}
 
@@ -250,7 +273,7 @@ refreshed = {AS_OF.isoformat()}
 name = "ndr"
 kind = "rates"
 format = "ndr_csv"
-paths = ["{files.ndr}"]
+paths = {paths(lambda f: [f.ndr])}
 owner = "Revenues (business rates)"
 lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); Local Government Finance Act 1988"
 refreshed = {AS_OF.isoformat()}
@@ -260,7 +283,7 @@ retention = "Account life plus 6 years"
 name = "voa"
 kind = "rates"
 format = "voa_list_entries"
-paths = ["{files.voa}"]
+paths = {paths(lambda f: [f.voa])}
 owner = "Valuation Office Agency (published rating list)"
 lawful_basis = "Open data under the Open Government Licence"
 refreshed = 2023-04-01
@@ -269,7 +292,7 @@ refreshed = 2023-04-01
 name = "licensing"
 kind = "licensing"
 format = "licensing_csv"
-paths = ["{files.licensing}"]
+paths = {paths(lambda f: [f.licensing])}
 owner = "Licensing and Regulatory Services (Civica APP)"
 lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); Licensing Act 2003 s.8 public register"
 refreshed = {CHANGE_DATE.isoformat()}

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from business_index.synthetic.borough import AS_OF, CHANGE_DATE, national_chains
-from business_index.synthetic.generate import BoroughFiles, borough_files, generate_borough
+from business_index.synthetic.borough import national_chains
+from business_index.synthetic.generate import borough_files, generate_borough, sources_toml
 from business_index.synthetic.places import PLACES, place_of
 
 MANIFEST = "dataset.json"
@@ -127,60 +127,12 @@ def write_selection(dataset: Path, boroughs: list[DatasetBorough], sources_name:
 def dataset_sources_toml(boroughs: list[DatasetBorough], gazetteer_format: str = "dtf73") -> str:
     """One source of each kind, listing every borough's files; each borough's change-only update
     follows its own full supply (its keys are its own, so the order between boroughs is free)."""
-
-    def paths(pick: Callable[[BoroughFiles], list[str]]) -> str:
-        listed = [f'"{b.folder}/{p}"' for b in boroughs for p in pick(borough_files(b.number, b.custodian_code))]
-        return "[\n    " + ",\n    ".join(listed) + ",\n]"
-
-    gazetteer = (lambda f: [f.dtf_full, f.dtf_change]) if gazetteer_format == "dtf73" else \
-        (lambda f: [f.abp_full, f.abp_change])
-    codes = ", ".join(f'"{b.ndr_source_code}"' for b in boroughs)
-    return f'''# Sources of a synthetic dataset of {len(boroughs)} borough(s) made by `bx generate --boroughs`.
-# Paths are relative to this file. Every borough's files are one source of each kind.
-
-[council]
-name = "Synthetic national dataset ({len(boroughs)} boroughs)"
-
-[derive]
-name_precedence = ["approved", "gazetteer", "licensing", "rates"]
-
-[[sources]]
-name = "llpg"
-kind = "gazetteer"
-format = "{gazetteer_format}"
-paths = {paths(gazetteer)}
-ndr_xref_sources = [{codes}]
-owner = "Address Management (LLPG custodians)"
-lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); gazetteer data is not personal data"
-refreshed = {AS_OF.isoformat()}
-
-[[sources]]
-name = "ndr"
-kind = "rates"
-format = "ndr_csv"
-paths = {paths(lambda f: [f.ndr])}
-owner = "Revenues (business rates)"
-lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); Local Government Finance Act 1988"
-refreshed = {AS_OF.isoformat()}
-
-[[sources]]
-name = "voa"
-kind = "rates"
-format = "voa_list_entries"
-paths = {paths(lambda f: [f.voa])}
-owner = "Valuation Office Agency (published rating list)"
-lawful_basis = "Open data under the Open Government Licence"
-refreshed = 2023-04-01
-
-[[sources]]
-name = "licensing"
-kind = "licensing"
-format = "licensing_csv"
-paths = {paths(lambda f: [f.licensing])}
-owner = "Licensing and Regulatory Services (Civica APP)"
-lawful_basis = "Public task (UK GDPR Art. 6(1)(e)); Licensing Act 2003 s.8 public register"
-refreshed = {CHANGE_DATE.isoformat()}
-'''
+    files = [(f"{b.folder}/", borough_files(b.number, b.custodian_code)) for b in boroughs]
+    return sources_toml(
+        f"a synthetic dataset of {len(boroughs)} borough(s) made by `bx generate --boroughs`",
+        "Every borough's files are one source of each kind.",
+        {"name": f"Synthetic national dataset ({len(boroughs)} boroughs)"},
+        gazetteer_format, files, [b.ndr_source_code for b in boroughs])
 
 
 def _join_truths(folders: list[Path], out: Path) -> None:
