@@ -38,6 +38,8 @@ def test_dtf73_and_abp_give_the_same_index(small_borough: Path, small_index: Pat
     columns = ("uprn, parent_uprn, usrn, lpi_key, logical_status, single_line_address, postcode, classification, "
                "organisation, local_custodian_code, x_coordinate, y_coordinate")
     with duckdb.connect(str(small_index), read_only=True) as db:
+        # every property carries the council that keeps it (the custodian of the generated borough)
+        assert db.execute("SELECT list(DISTINCT local_custodian_code) FROM addresses").fetchone()[0] == [5360]
         db.execute(f"ATTACH '{abp_index}' AS abp (READ_ONLY)")
         for table, cols in (("addresses", columns),
                             ("address_aliases", "uprn, lpi_key, logical_status, single_line_address, postcode"),

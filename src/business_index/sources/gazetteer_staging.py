@@ -71,7 +71,8 @@ _EXTRA: dict[int, tuple[tuple[str, str, pa.DataType], ...]] = {32: (("_abp_schem
 
 # the fields the addresses are made of (``gazetteer._assemble``): only these come back to Python
 _BLPU_FIELDS = ("UPRN", "LOGICAL_STATUS", "BLPU_STATE", "BLPU_CLASS", "PARENT_UPRN", "X_COORDINATE", "Y_COORDINATE",
-                "LATITUDE", "LONGITUDE", "START_DATE", "END_DATE", "ORGANISATION", "POSTCODE_LOCATOR")
+                "LATITUDE", "LONGITUDE", "START_DATE", "END_DATE", "ORGANISATION", "POSTCODE_LOCATOR",
+                "LOCAL_CUSTODIAN_CODE")
 _LPI_FIELDS = ("UPRN", "LPI_KEY", "LANGUAGE", "LOGICAL_STATUS", "START_DATE", "END_DATE", "SAO_START_NUMBER",
                "SAO_START_SUFFIX", "SAO_END_NUMBER", "SAO_END_SUFFIX", "SAO_TEXT", "PAO_START_NUMBER",
                "PAO_START_SUFFIX", "PAO_END_NUMBER", "PAO_END_SUFFIX", "PAO_TEXT", "USRN", "POSTCODE", "POST_TOWN",
