@@ -124,8 +124,9 @@ def test_the_gazetteer_says_which_council_keeps_each_property(two_councils: dict
 
 
 # --- the rule on hand-made clusters -------------------------------------------------------------
-# (record, establishment, name cluster, operator, names a company, UPRN, postcode)
-Member = tuple[int, str, str, bool, bool, int | None, str | None]
+# (record, establishment, name cluster (or name cluster and registered name), operator, written
+# with a legal form, UPRN, postcode)
+Member = tuple[int, str, str | tuple[str, str], bool, bool, int | None, str | None]
 
 
 def organisations_of(members: list[Member], custodians: dict[int, int | None]) -> dict[int, str]:
@@ -138,14 +139,16 @@ def organisations_of(members: list[Member], custodians: dict[int, int | None]) -
                     [(u, "AA1 1AA" if c == 1111 else "BB2 2BB", c) for u, c in custodians.items()])
     con.execute("CREATE TABLE establishment_clusters (record_id BIGINT, record_key VARCHAR, cluster_id VARCHAR)")
     con.execute("CREATE TABLE name_clusters (record_id BIGINT, cluster_id VARCHAR)")
-    con.execute("CREATE TABLE business_inputs (unique_id BIGINT, operator BOOLEAN, company_keys VARCHAR[], "
+    con.execute("CREATE TABLE business_inputs (unique_id BIGINT, operator BOOLEAN, "
                 "uprn BIGINT, postcode VARCHAR, sector VARCHAR)")
+    con.execute("CREATE TABLE record_features (unique_id BIGINT, company_keys VARCHAR[])")
     for record, establishment, name, operator, company, uprn, postcode in members:
         con.execute("INSERT INTO establishment_clusters VALUES (?, ?, ?)", (record, f"r{record}", establishment))
-        con.execute("INSERT INTO name_clusters VALUES (?, ?)", (record, name))
-        con.execute("INSERT INTO business_inputs VALUES (?, ?, ?, ?, ?, ?)",
-                    (record, operator, [name] if company else [], uprn, postcode,
-                     postcode[:-2] if postcode else None))
+        con.execute("INSERT INTO name_clusters VALUES (?, ?)", (record, name if isinstance(name, str) else name[0]))
+        con.execute("INSERT INTO business_inputs VALUES (?, ?, ?, ?, ?)",
+                    (record, operator, uprn, postcode, postcode[:-2] if postcode else None))
+        registered = [] if not company else [name] if isinstance(name, str) else [name[1]]
+        con.execute("INSERT INTO record_features VALUES (?, ?)", (record, registered))
     build_organisations(con)
     return dict(con.execute("SELECT record_id, cluster_id FROM organisation_clusters").fetchall())
 
@@ -183,6 +186,20 @@ def test_a_trading_name_in_a_company_s_council_joins_the_company() -> None:
         (4, "e4", "kestrel", False, False, 4, "BB2 2BB"),
     ], TWO_COUNCILS)
     assert len(set(orgs.values())) == 1
+
+
+def test_one_trading_name_does_not_join_two_companies_of_two_councils() -> None:
+    # "Hassett Estates Ltd" here and "Birmingham Hassett Estates Ltd" there, both trading as
+    # "Hassett Estates": the name model may put all four records under one name
+    orgs = organisations_of([
+        (1, "e1", ("hassett", "HASSETT ESTATES"), True, True, 1, "AA1 1AA"),
+        (2, "e2", ("hassett", "HASSETT ESTATES"), True, True, 2, "AA1 1AA"),
+        (3, "e3", ("hassett", "BIRMINGHAM HASSETT ESTATES"), True, True, 3, "BB2 2BB"),
+        (4, "e4", ("hassett", "BIRMINGHAM HASSETT ESTATES"), True, True, 4, "BB2 2BB"),
+    ], TWO_COUNCILS)
+    assert orgs[1] == orgs[2]
+    assert orgs[3] == orgs[4]
+    assert orgs[1] != orgs[3]
 
 
 def test_an_unlinked_record_is_in_its_postcode_s_council() -> None:

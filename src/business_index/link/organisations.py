@@ -10,13 +10,14 @@ organisation. A trading name never joins establishments of different operators i
 organisation: two pubs called "The Red Lion" run by two pub companies stay apart. Only where an
 establishment has no operator on record does its trading name stand for it.
 
-How far a name reaches depends on what it is. A name written with a company's legal form
-("Wayland Estates Ltd"), or known as one elsewhere in the data, names one company on the register,
-wherever its establishments are. Any other name (a trading name standing for its establishment,
-a ratepayer with no legal form: "Ayse's Grill", "Wayland Estates") names one business only within
-one council's area: two towns' "Ayse's Grill" are two businesses, though the name is rare. A
-record's council is the custodian of its property in the gazetteer, else the council that keeps
-most of its postcode's (or its postcode sector's) addresses, else the only council in the data.
+How far a name reaches depends on what it is. The name model's clusters (names in all their
+spellings, trading names included) join establishments within one council's area: two towns'
+"Ayse's Grill" are two businesses, though the name is rare, and so are "Hassett Estates Ltd" in one
+and "Birmingham Hassett Estates Ltd" in another, both trading as "Hassett Estates". Across councils only a registered name joins them: the same
+name written with a company's legal form ("Kestrel Taverns Ltd", "KESTREL TAVERNS LIMITED"), or
+names one company has had by the register. A record's council is the custodian of its property in
+the gazetteer, else the council that keeps most of its postcode's (or its postcode sector's)
+addresses, else the only council in the data.
 """
 
 from __future__ import annotations
@@ -55,35 +56,39 @@ RECORD_COUNCILS = SqlStep(
 
 def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
     """Write ``organisation_clusters`` (record_id, record_key, cluster_id) from
-    ``establishment_clusters`` and ``name_clusters``; a record whose establishment has no named
-    record has no organisation. Returns the number of organisations."""
+    ``establishment_clusters``, ``name_clusters`` and the records' own registered names; a record
+    whose establishment has no named record has no organisation. Returns the number of
+    organisations."""
     run_steps(con, (RECORD_COUNCILS,))
     rows = con.execute("""
         WITH members AS (
-            SELECT e.cluster_id AS establishment, n.cluster_id AS name_cluster, i.operator,
-                   len(i.company_keys) > 0 AS names_a_company, c.council
+            SELECT e.cluster_id AS establishment, n.cluster_id AS name_cluster, i.operator, f.company_keys,
+                   c.council
             FROM establishment_clusters e
             JOIN name_clusters n USING (record_id)
             JOIN business_inputs i ON i.unique_id = e.record_id
+            JOIN record_features f ON f.unique_id = e.record_id
             JOIN record_councils c USING (record_id)),
         speaks AS (  -- the operators' names where there are any, else the trading names
             SELECT establishment, bool_or(operator) AS has_operator FROM members GROUP BY 1)
-        SELECT m.establishment, m.name_cluster, m.council, bool_or(m.names_a_company)
+        SELECT m.establishment, m.name_cluster, m.council,
+               list_sort(list_distinct(flatten(list(m.company_keys)))) AS company_keys
         FROM members m JOIN speaks s USING (establishment)
         WHERE m.operator OR NOT s.has_operator
         GROUP BY ALL
         ORDER BY 1, 2, 3""").fetchall()
     names: UnionFind[str] = UnionFind()
-    # names a registered company has had, now and before a change of name, are one operator's
-    for (clusters,) in _clusters_of_one_company(con):
-        for cluster in clusters[1:]:
-            names.join(clusters[0], cluster)
+    # the names a registered company has had, now and before a change of name, are one company's
+    for (keys,) in _names_of_one_company(con):
+        for key in keys[1:]:
+            names.join(f"company:{keys[0]}", f"company:{key}")
     first_name: dict[str, str] = {}
-    for establishment, name_cluster, council, names_a_company in rows:
-        # a name reaches across one council's area; a company's across the country
+    for establishment, name_cluster, council, company_keys in rows:
+        # the name model's clusters hold within one council's area: across the country, where
+        # many businesses share a trading name, only a registered name is one company's
         local_name = f"{name_cluster}@{council or ''}"
-        if names_a_company:
-            names.join(name_cluster, local_name)
+        for key in company_keys:
+            names.join(f"company:{key}", local_name)
         if establishment in first_name:
             names.join(first_name[establishment], local_name)
         else:
@@ -99,14 +104,13 @@ def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
     return len({names.find(n) for n in first_name.values()})
 
 
-def _clusters_of_one_company(con: duckdb.DuckDBPyConnection) -> list[tuple[list[str]]]:
-    """For each registered company (``link/companies.py``) the name clusters whose records name it
-    with a company's legal form, by any of its names; none without a register."""
+def _names_of_one_company(con: duckdb.DuckDBPyConnection) -> list[tuple[list[str]]]:
+    """For each registered company (``link/companies.py``) the keys of the names it has had that
+    records write with a company's legal form, when more than one; none without a register."""
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'company_name_keys'").fetchall()[0][0]:
         return []
     return con.execute("""
-        SELECT list(DISTINCT n.cluster_id ORDER BY n.cluster_id)
-        FROM name_clusters n
-        JOIN (SELECT unique_id AS record_id, unnest(company_keys) AS key FROM record_features) f USING (record_id)
-        JOIN company_name_keys k USING (key)
-        GROUP BY k.company_number HAVING count(DISTINCT n.cluster_id) > 1""").fetchall()
+        SELECT list(DISTINCT k.key ORDER BY k.key)
+        FROM company_name_keys k
+        SEMI JOIN (SELECT unnest(company_keys) AS key FROM record_features) f USING (key)
+        GROUP BY k.company_number HAVING count(DISTINCT k.key) > 1""").fetchall()
