@@ -92,9 +92,11 @@ _LEADING_LETTER = re.compile(r"^([A-Z])(?:\s+|\s*;\s*)(?=\d)")
 
 def tidy(text: str) -> str:
     text = text.upper().replace("&", " AND ")
-    text = _APOSTROPHE.sub("", text)
+    if "'" in text or "\u2019" in text:  # most addresses have no apostrophe: skip the search
+        text = _APOSTROPHE.sub("", text)
     text = _NOT_ADDRESS_CHARACTER.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    # every whitespace character is now a space (it is not an address character): split on spaces
+    return " ".join(text.split())
 
 
 def address_tokens(text: str, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> tuple[str, ...]:
@@ -106,8 +108,12 @@ def address_tokens(text: str, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> 
 
 
 def expand_street_words(text: str) -> str:
-    words = text.split(" ")
-    return " ".join(STREET_WORDS.get(w, w) if i > 0 else w for i, w in enumerate(words))
+    """``text`` with every word but the first written out ("MARE ST" -> "MARE STREET")."""
+    first, space, rest = text.partition(" ")
+    if not space:
+        return text
+    get = STREET_WORDS.get
+    return first + " " + " ".join([get(w, w) for w in rest.split(" ")])
 
 
 def _floor(text: str) -> tuple[str | None, str]:

@@ -14,6 +14,7 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 import duckdb
@@ -123,11 +124,9 @@ def _address_chunk(batch: pa.RecordBatch, first_id: int, stopwords: frozenset[st
             tokens = address_tokens(line, stopwords)
             sao_text, s1, s1x, s2, s2x, p1, p1x, p2, p2x, street_description = fields
             sub = " ".join(x for x in (tidy(sao_text) if sao_text else "", number_token(s1, s1x, s2, s2x)) if x)
-            sub_parts = parse_address([sub]) if sub else None
-            sub_parsed = sub_parts.sub_premises if sub_parts else None
-            floors = sub_parts.floors if sub_parts else ()
+            sub_parsed, floors = _sub_premises(sub) if sub else (None, ())
             number = number_token(p1, p1x, p2, p2x) or None
-            street = expand_street_words(tidy(street_description)) if street_description else None
+            street = _street(street_description) if street_description else None
             sub_premises, number_base = sub_parsed or (sub or None), (str(p1) if p1 is not None else None)
         else:
             parsed = parse_address([line], stopwords)
@@ -151,6 +150,20 @@ def _address_chunk(batch: pa.RecordBatch, first_id: int, stopwords: frozenset[st
         columns["org_key"].append(name_key(organisation))
         columns["floors"].append(list(floors))
     return pa.RecordBatch.from_pydict(columns, schema=_ADDRESS_SCHEMA), list(streets)
+
+
+# a gazetteer's streets and flat labels ("FLAT 1", "UNIT 3") are each written on many of its rows
+@lru_cache(maxsize=65536)
+def _sub_premises(sub: str) -> tuple[str | None, tuple[str, ...]]:
+    """The sub-premises label and floors of an approved LPI's secondary addressable object."""
+    parts = parse_address([sub])
+    return parts.sub_premises, parts.floors
+
+
+@lru_cache(maxsize=65536)
+def _street(street_description: str) -> str:
+    """An LPI's street description in the form the matcher compares."""
+    return expand_street_words(tidy(street_description))
 
 
 def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozenset[str],
@@ -267,7 +280,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, result: tuple[pa.RecordBa
 PARALLEL_FROM = 5000  # rows: fewer are parsed here, sooner than they could be sent to another process
 # rows read, parsed and written at a time: enough that a batch's sending costs little beside its
 # parsing (about half a second), few enough that the batches in flight take little memory
-CHUNK_ROWS = 25_000
+CHUNK_ROWS = 10_000
 IN_FLIGHT_PER_WORKER = 2  # one being parsed, one waiting: a process never waits for its next batch
 
 
