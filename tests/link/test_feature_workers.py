@@ -24,7 +24,7 @@ def _features(index: Path, copy: Path, pool: object) -> tuple[frozenset[str], li
 
 def test_workers_parse_as_this_process_does(small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     here = _features(small_index, tmp_path / "here.duckdb", None)
-    monkeypatch.setattr(features, "PARALLEL_FROM", 1)  # the small borough, in several chunks
+    monkeypatch.setattr(features, "CHUNK_ROWS", 300)  # the small borough, in many batches, several in flight
     pool = feature_pool(2)
     assert pool is not None
     try:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import pickle
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -253,6 +255,7 @@ def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.S
         reader = reader_con.sql(query).to_arrow_reader(CHUNK_ROWS)
         in_flight: deque[Future[tuple[pa.RecordBatch, list[str]]]] = deque()
         limit = IN_FLIGHT_PER_WORKER * getattr(pool, "_max_workers", 1)
+        sent = _Shared(shared)
         first_id = 1
         for batch in reader:
             if batch.num_rows == 0:
@@ -260,7 +263,7 @@ def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.S
             if pool is None:
                 yield _write(con, table, work(batch, first_id, *shared))
             else:
-                in_flight.append(pool.submit(work, batch, first_id, *shared))
+                in_flight.append(pool.submit(_work_on, work, batch, first_id, sent))
                 while len(in_flight) >= limit:
                     yield _write(con, table, in_flight.popleft().result())
             first_id += batch.num_rows
@@ -268,6 +271,36 @@ def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.S
             yield _write(con, table, in_flight.popleft().result())
     finally:
         reader_con.close()
+
+
+class _Shared:
+    """Arguments every batch shares (the gazetteer's streets: a national gazetteer names a hundred
+    thousand), pickled once here and unpickled once in each process, not once per batch."""
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.values = values
+        self.key = uuid.uuid4().hex
+        self.payload = pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce__(self) -> tuple[Callable[[str, bytes], tuple[Any, ...]], tuple[str, bytes]]:
+        return _shared_values, (self.key, self.payload)
+
+
+_received: dict[str, tuple[Any, ...]] = {}  # in a pool's process: the shared arguments it has unpickled
+
+
+def _shared_values(key: str, payload: bytes) -> tuple[Any, ...]:
+    """The shared arguments pickled as ``key``, unpickled the first time this process sees them."""
+    if key not in _received:
+        _received.clear()  # one stage's arguments at a time
+        _received[key] = pickle.loads(payload)
+    return _received[key]
+
+
+def _work_on(work: Callable[..., tuple[pa.RecordBatch, list[str]]], batch: pa.RecordBatch, first_id: int,
+             shared: tuple[Any, ...]) -> tuple[pa.RecordBatch, list[str]]:
+    """``work`` in a pool's process, the shared arguments unpacked."""
+    return work(batch, first_id, *shared)
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: str, result: tuple[pa.RecordBatch, list[str]]) -> list[str]:
