@@ -150,8 +150,12 @@ def split_lines(lines: Iterable[str | None]) -> list[str]:
     """Address lines, with a one-line address cut at its commas (they separate its lines)."""
     out: list[str] = []
     for line in lines:
-        if line:
-            out.extend(part for part in line.split(",") if part.strip())
+        if not line:
+            continue
+        if "," in line:
+            out.extend([part for part in line.split(",") if part.strip()])
+        elif line.strip():  # most lines have no comma: one part, the line itself
+            out.append(line)
     return out
 
 
