@@ -255,7 +255,7 @@ def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.S
         reader = reader_con.sql(query).to_arrow_reader(CHUNK_ROWS)
         in_flight: deque[Future[tuple[pa.RecordBatch, list[str]]]] = deque()
         limit = IN_FLIGHT_PER_WORKER * getattr(pool, "_max_workers", 1)
-        sent = _Shared(shared)
+        sent = _Shared(shared) if pool is not None else None
         first_id = 1
         for batch in reader:
             if batch.num_rows == 0:
@@ -298,8 +298,9 @@ def _shared_values(key: str, payload: bytes) -> tuple[Any, ...]:
 
 
 def _work_on(work: Callable[..., tuple[pa.RecordBatch, list[str]]], batch: pa.RecordBatch, first_id: int,
-             shared: tuple[Any, ...]) -> tuple[pa.RecordBatch, list[str]]:
-    """``work`` in a pool's process, the shared arguments unpacked."""
+             shared: Any) -> tuple[pa.RecordBatch, list[str]]:
+    """``work`` in a pool's process, the shared arguments unpacked (sent as a ``_Shared``, they
+    arrive as its values)."""
     return work(batch, first_id, *shared)
 
 
@@ -310,7 +311,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, result: tuple[pa.RecordBa
     return other
 
 
-PARALLEL_FROM = 5000  # rows: fewer are parsed here, sooner than they could be sent to another process
+PARALLEL_FROM = 5000  # rows: for fewer, the build starts no pool; they are parsed sooner here
 # rows read, parsed and written at a time: enough that a batch's sending costs little beside its
 # parsing (about half a second), few enough that the batches in flight take little memory
 CHUNK_ROWS = 10_000
