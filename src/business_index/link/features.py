@@ -5,6 +5,9 @@ address parts (sub-premises, number, street, tokens), and business-name keys.
 ``address_features``: one row per usable LPI (approved, alternative, provisional) with the same
 parts taken from the LPI's structured fields, the property's organisation name key and its kind
 (commercial unit, parent shell, residential).
+
+Both are written a batch of rows at a time (``CHUNK_ROWS``), parsed in the build's worker processes
+when it has them, so that the stage's memory does not grow with the country's size.
 """
 
 from __future__ import annotations
