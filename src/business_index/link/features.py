@@ -255,9 +255,14 @@ def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.S
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty")
     reader_con = con.cursor()  # its own connection: the rows stream from it while ``con`` writes
     try:
-        reader = reader_con.sql(query).to_arrow_reader(CHUNK_ROWS)
+        workers = getattr(pool, "_max_workers", 1) if pool is not None else 1
+        size = CHUNK_ROWS
+        if pool is not None:  # a small council's few rows still shared by every process, a few batches each
+            rows = reader_con.sql(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+            size = max(min(CHUNK_ROWS, -(-rows // (IN_FLIGHT_PER_WORKER * workers))), 1)
+        reader = reader_con.sql(query).to_arrow_reader(size)
         in_flight: deque[Future[tuple[pa.RecordBatch, list[str]]]] = deque()
-        limit = IN_FLIGHT_PER_WORKER * getattr(pool, "_max_workers", 1)
+        limit = IN_FLIGHT_PER_WORKER * workers
         sent = _Shared(shared) if pool is not None else None
         first_id = 1
         for batch in reader:
