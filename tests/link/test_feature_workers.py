@@ -24,7 +24,7 @@ def _features(index: Path, copy: Path, pool: object) -> tuple[frozenset[str], li
 
 def test_workers_parse_as_this_process_does(small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     here = _features(small_index, tmp_path / "here.duckdb", None)
-    monkeypatch.setattr(features, "PARALLEL_FROM", 1)  # the small borough, in several chunks
+    monkeypatch.setattr(features, "CHUNK_ROWS", 300)  # the small borough, in many batches, several in flight
     pool = feature_pool(2)
     assert pool is not None
     try:
@@ -35,6 +35,28 @@ def test_workers_parse_as_this_process_does(small_index: Path, tmp_path: Path, m
     assert there[0] == here[0]
     assert there[1] == here[1]
     assert there[2] == here[2]
+
+
+def test_many_small_batches_are_one_large_one(small_index: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows read, parsed and written batch by batch (``CHUNK_ROWS``) make the tables one batch makes,
+    in the same order, ids included."""
+    monkeypatch.setattr(features, "CHUNK_ROWS", 1_000_000)
+    whole = _features(small_index, tmp_path / "whole.duckdb", None)
+    monkeypatch.setattr(features, "CHUNK_ROWS", 97)
+    batched = _features(small_index, tmp_path / "batched.duckdb", None)
+    assert batched == whole
+
+
+def test_the_tables_have_their_types_when_there_are_no_rows(tmp_path: Path) -> None:
+    """A borough without a gazetteer still has ``address_features``, empty, of the same columns."""
+    with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:
+        assert list(features._stream(con, "SELECT 1 AS x WHERE false", "nothing", features._ADDRESS_SCHEMA,
+                                     None, features._address_chunk, frozenset())) == []
+        columns = con.execute("DESCRIBE nothing").fetchall()
+    assert [(c[0], c[1]) for c in columns][:6] == [("unique_id", "BIGINT"), ("uprn", "BIGINT"), ("parent_uprn", "BIGINT"),
+                                                   ("lpi_key", "VARCHAR"), ("lpi_status", "INTEGER"), ("kind", "VARCHAR")]
+    assert ("tokens", "VARCHAR[]") in [(c[0], c[1]) for c in columns]
 
 
 def test_one_worker_means_no_processes() -> None:

@@ -88,26 +88,32 @@ _TOKEN_SPLIT = re.compile(r"[\s/]+")
 _FLOOR_BEFORE = re.compile(r"\b(FLOOR|FLR|BASEMENT)\s*;?\s*$")
 # a letter, a space or a line break, then a number: "C, 6 Balls Pond Road"; not a road ("A1", "A127")
 _LEADING_LETTER = re.compile(r"^([A-Z])(?:\s+|\s*;\s*)(?=\d)")
+_SHOP_ALONE = re.compile(r"^SHOP\s*(;|$)")  # "SHOP" as a line of its own, or the whole address
+_LINE_ENDS = re.compile(r"\s*(;|$)")  # at a position: nothing more on that line
 
 
 def tidy(text: str) -> str:
     text = text.upper().replace("&", " AND ")
-    text = _APOSTROPHE.sub("", text)
+    if "'" in text or "\u2019" in text:  # most addresses have no apostrophe: skip the search
+        text = _APOSTROPHE.sub("", text)
     text = _NOT_ADDRESS_CHARACTER.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    # every whitespace character is now a space (it is not an address character): split on spaces
+    return " ".join(text.split())
 
 
 def address_tokens(text: str, stopwords: frozenset[str] = DEFAULT_STOPWORDS) -> tuple[str, ...]:
     """The meaningful words and numbers of an address, without parsing it into parts."""
-    from business_index.postcodes import remove_postcode
-
     tidied = tidy(remove_postcode(text)).replace(";", " ")
     return tuple(t for t in _TOKEN_SPLIT.split(expand_street_words(tidied)) if t and t not in stopwords)
 
 
 def expand_street_words(text: str) -> str:
-    words = text.split(" ")
-    return " ".join(STREET_WORDS.get(w, w) if i > 0 else w for i, w in enumerate(words))
+    """``text`` with every word but the first written out ("MARE ST" -> "MARE STREET")."""
+    first, space, rest = text.partition(" ")
+    if not space:
+        return text
+    get = STREET_WORDS.get
+    return first + " " + " ".join([get(w, w) for w in rest.split(" ")])
 
 
 def _floor(text: str) -> tuple[str | None, str]:
@@ -144,8 +150,12 @@ def split_lines(lines: Iterable[str | None]) -> list[str]:
     """Address lines, with a one-line address cut at its commas (they separate its lines)."""
     out: list[str] = []
     for line in lines:
-        if line:
-            out.extend(part for part in line.split(",") if part.strip())
+        if not line:
+            continue
+        if "," in line:
+            out.extend([part for part in line.split(",") if part.strip()])
+        elif line.strip():  # most lines have no comma: one part, the line itself
+            out.append(line)
     return out
 
 
@@ -191,7 +201,7 @@ def parse_address(
     floor, text = _floor(text)
     if floor and not sub_premises:
         sub_premises = floor
-    elif re.match(r"^SHOP\s*(;|$)", text) and not sub_premises:
+    elif not sub_premises and _SHOP_ALONE.match(text):
         sub_premises, text = "GROUND FLOOR", text[4:].strip(" ;")
     number = number_base = street = None
     matches = [m for m in NUMBER.finditer(text)]
@@ -215,7 +225,7 @@ def parse_address(
             # "4 Chalgrove Business Centre, 23 Chatsworth Road") identifies the unit
             for earlier in matches:
                 if earlier.start() < chosen.start() and (
-                        before_street or re.match(r"^\s*(;|$)", text[_number_end(text, earlier):])):
+                        before_street or _LINE_ENDS.match(text, _number_end(text, earlier))):
                     sub_premises = earlier[0].replace(" ", "")
                     break
         text = f"{text[: chosen.start()]} {number} {text[end_of_number:]}"

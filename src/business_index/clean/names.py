@@ -99,6 +99,7 @@ def _mend_legal_slip(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=65_536)  # a name is keyed again as the public name, and written in other sources near by
 def name_key(text: str | None) -> str | None:
     """The comparable form of a business name, or None when nothing is left of it."""
     if not text:
@@ -124,6 +125,7 @@ def name_key(text: str | None) -> str | None:
 
 
 
+@lru_cache(maxsize=65_536)
 def has_legal_form(text: str | None) -> bool:
     """Whether a name ends with a company's legal form (Ltd, Limited, PLC, LLP, CIC ...)."""
     if not text:

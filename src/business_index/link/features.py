@@ -5,15 +5,22 @@ address parts (sub-premises, number, street, tokens), and business-name keys.
 ``address_features``: one row per usable LPI (approved, alternative, provisional) with the same
 parts taken from the LPI's structured fields, the property's organisation name key and its kind
 (commercial unit, parent shell, residential).
+
+Both are written a batch of rows at a time (``CHUNK_ROWS``), parsed in the build's worker processes
+when it has them, so that the stage's memory does not grow with the country's size.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any, TypeVar
+import pickle
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from functools import lru_cache
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -35,7 +42,6 @@ from business_index.clean.names import (
     split_trading_as,
 )
 from business_index.clean.premises_uses import business_named_by, premises_use
-from business_index.duckdb_utils import create_table_from_columns
 from business_index.postcodes import (
     find_postcode,
     normalise_postcode,
@@ -92,7 +98,7 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
                            pool: Executor | None = None) -> frozenset[str]:
     """Write ``address_features``; returns the gazetteer's street names (normalised) for record
     parsing. With a ``pool`` (``feature_pool``), rows are parsed in its processes, in order."""
-    rows = con.execute(f"""
+    query = f"""
         SELECT l.uprn, a.parent_uprn, l.lpi_key, l.logical_status, l.single_line_address, l.postcode,
                a.classification, a.organisation,
                -- the approved LPI's structured fields (the property's own row), when this LPI is one
@@ -104,30 +110,28 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
              ON s.lpi_key = l.lpi_key
         WHERE l.logical_status IN {USABLE_LPI_STATUSES} AND a.logical_status IN {LIVE_STATUSES_SQL}
         ORDER BY l.uprn, l.lpi_key
-    """).fetchall()
-    columns, streets = _merge(_map_chunks(pool, _address_chunk, rows, stopwords))
-    columns["unique_id"] = list(range(1, len(rows) + 1))
-    features = pa.table(columns, schema=_ADDRESS_SCHEMA)  # noqa: F841 - read by DuckDB by name
-    con.execute("CREATE OR REPLACE TABLE address_features AS SELECT * FROM features")
+    """
+    streets: dict[str, None] = {}
+    for named in _stream(con, query, "address_features", _ADDRESS_SCHEMA, pool, _address_chunk, stopwords):
+        streets.update(dict.fromkeys(named))
     return frozenset(streets)
 
 
-def _address_chunk(rows: list[tuple[Any, ...]], stopwords: frozenset[str]) -> tuple[dict[str, list[Any]], list[str]]:
-    """The feature columns (all but ``unique_id``) of some rows of the ``build_address_features``
-    query, and the streets they name, in order."""
-    columns: dict[str, list[Any]] = {k: [] for k in _ADDRESS_SCHEMA.names if k != "unique_id"}
+def _address_chunk(batch: pa.RecordBatch, first_id: int, stopwords: frozenset[str]) -> tuple[pa.RecordBatch, list[str]]:
+    """The features of some rows of the ``build_address_features`` query (``unique_id`` counting
+    from ``first_id``), and the streets they name, in order."""
+    columns: dict[str, list[Any]] = {k: [] for k in _ADDRESS_SCHEMA.names}
+    columns["unique_id"] = list(range(first_id, first_id + batch.num_rows))
     streets: dict[str, None] = {}
     for (uprn, parent, lpi_key, status, line, postcode, classification, organisation, structured,
-         *fields) in rows:
+         *fields) in _rows(batch):
         if structured:  # the approved LPI: use its fields, not a re-parse of its text
             tokens = address_tokens(line, stopwords)
             sao_text, s1, s1x, s2, s2x, p1, p1x, p2, p2x, street_description = fields
             sub = " ".join(x for x in (tidy(sao_text) if sao_text else "", number_token(s1, s1x, s2, s2x)) if x)
-            sub_parts = parse_address([sub]) if sub else None
-            sub_parsed = sub_parts.sub_premises if sub_parts else None
-            floors = sub_parts.floors if sub_parts else ()
+            sub_parsed, floors = _sub_premises(sub) if sub else (None, ())
             number = number_token(p1, p1x, p2, p2x) or None
-            street = expand_street_words(tidy(street_description)) if street_description else None
+            street = _street(street_description) if street_description else None
             sub_premises, number_base = sub_parsed or (sub or None), (str(p1) if p1 is not None else None)
         else:
             parsed = parse_address([line], stopwords)
@@ -150,7 +154,21 @@ def _address_chunk(rows: list[tuple[Any, ...]], stopwords: frozenset[str]) -> tu
         columns["tokens"].append(list(tokens))
         columns["org_key"].append(name_key(organisation))
         columns["floors"].append(list(floors))
-    return columns, list(streets)
+    return pa.RecordBatch.from_pydict(columns, schema=_ADDRESS_SCHEMA), list(streets)
+
+
+# a gazetteer's streets and flat labels ("FLAT 1", "UNIT 3") are each written on many of its rows
+@lru_cache(maxsize=65536)
+def _sub_premises(sub: str) -> tuple[str | None, tuple[str, ...]]:
+    """The sub-premises label and floors of an approved LPI's secondary addressable object."""
+    parts = parse_address([sub])
+    return parts.sub_premises, parts.floors
+
+
+@lru_cache(maxsize=65536)
+def _street(street_description: str) -> str:
+    """An LPI's street description in the form the matcher compares."""
+    return expand_street_words(tidy(street_description))
 
 
 def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozenset[str],
@@ -158,19 +176,22 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
                           publishing_sources: frozenset[str] = frozenset(), pool: Executor | None = None) -> None:
     """Write ``record_features``; ``publishing_sources`` are the sources whose names are published.
     With a ``pool`` (``feature_pool``), records are parsed in its processes, in order."""
-    rows = con.execute("""
+    query = """
         SELECT record_id, name, trading_name, holder_name, holder_is_individual, address_lines, address_text,
                postcode, record_type, description, source
-        FROM business_records ORDER BY record_id""").fetchall()
-    columns, _ = _merge(_map_chunks(pool, _record_chunk, rows, known_streets, stopwords, publishing_sources))
-    create_table_from_columns(con, "record_features", columns, _RECORD_SCHEMA)
+        FROM business_records ORDER BY record_id"""
+    for _ in _stream(con, query, "record_features", _RECORD_SCHEMA, pool, _record_chunk, known_streets, stopwords,
+                     publishing_sources):
+        pass
 
 
-def _record_chunk(rows: list[tuple[Any, ...]], known_streets: frozenset[str], stopwords: frozenset[str],
-                  publishing_sources: frozenset[str]) -> tuple[dict[str, list[Any]], list[str]]:
-    """The feature columns of some rows of the ``build_record_features`` query, in order."""
+def _record_chunk(batch: pa.RecordBatch, first_id: int, known_streets: frozenset[str], stopwords: frozenset[str],
+                  publishing_sources: frozenset[str]) -> tuple[pa.RecordBatch, list[str]]:
+    """The features of some rows of the ``build_record_features`` query, in order (``first_id``
+    unused: a record's id is its own)."""
     columns: dict[str, list[Any]] = {k: [] for k in _RECORD_SCHEMA.names}
-    for record_id, name, trading, holder, individual, lines, text, postcode, record_type, description, source in rows:
+    for record_id, name, trading, holder, individual, lines, text, postcode, record_type, description, source \
+            in _rows(batch):
         address_lines = list(lines) if lines else ([text] if text else [])
         pc = (normalise_postcode(postcode) or find_postcode(text) or find_postcode(" ".join(address_lines))
               or postcode_as_written(postcode))
@@ -195,7 +216,7 @@ def _record_chunk(rows: list[tuple[Any, ...]], known_streets: frozenset[str], st
         before = (parts.tokens[:parts.tokens.index(parts.number)]
                   if parts.number in parts.tokens and not parts.sub_premises else ())
         columns["premises_business_words"].append(list(business_named_by(before)))
-    return columns, []
+    return pa.RecordBatch.from_pydict(columns, schema=_RECORD_SCHEMA), []
 
 
 def feature_pool(workers: int) -> Executor | None:
@@ -215,32 +236,94 @@ def _ready() -> None:
     """Nothing: a task whose unpickling imports this module in a new process."""
 
 
-_Chunk = TypeVar("_Chunk")
+def _rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
+    """A batch's rows as tuples of Python values, as ``fetchall`` gives them."""
+    return zip(*(column.to_pylist() for column in batch.columns), strict=True)
 
 
-def _map_chunks(pool: Executor | None, work: Callable[..., _Chunk], rows: list[tuple[Any, ...]],
-                *shared: Any) -> list[_Chunk]:
-    """``work(chunk, *shared)`` over consecutive chunks of ``rows``, in order: in ``pool`` when
-    given (a few chunks per process, so that one slow chunk does not hold the rest), else here."""
-    if pool is None or len(rows) < PARALLEL_FROM:
-        return [work(rows, *shared)]
-    size = -(-len(rows) // (2 * getattr(pool, "_max_workers", 2)))
-    return list(pool.map(work, [rows[i:i + size] for i in range(0, len(rows), size)],
-                         *[[value] * -(-len(rows) // size) for value in shared]))
+def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.Schema, pool: Executor | None,
+            work: Callable[..., tuple[pa.RecordBatch, list[str]]], *shared: Any) -> Iterator[list[str]]:
+    """Create ``table`` (of ``schema``) from ``work(batch, first_id, *shared)`` over the rows of
+    ``query`` in batches of ``CHUNK_ROWS``, in order, yielding each batch's second result.
+
+    Batches are read, parsed and written one after another, with at most a few per process in
+    flight, so that memory stays flat however many rows there are: no list of every row, in
+    this process or sent to another. Arrow carries them both ways (a batch pickles as its
+    buffers), so this process only moves batches while the pool's processes parse.
+    """
+    empty = schema.empty_table()  # noqa: F841 - read by DuckDB by name
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty")
+    reader_con = con.cursor()  # its own connection: the rows stream from it while ``con`` writes
+    try:
+        workers = getattr(pool, "_max_workers", 1) if pool is not None else 1
+        size = CHUNK_ROWS
+        if pool is not None:  # a small council's few rows still shared by every process, a few batches each
+            rows = reader_con.sql(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+            size = max(min(CHUNK_ROWS, -(-rows // (IN_FLIGHT_PER_WORKER * workers))), 1)
+        reader = reader_con.sql(query).to_arrow_reader(size)
+        in_flight: deque[Future[tuple[pa.RecordBatch, list[str]]]] = deque()
+        limit = IN_FLIGHT_PER_WORKER * workers
+        sent = _Shared(shared) if pool is not None else None
+        first_id = 1
+        for batch in reader:
+            if batch.num_rows == 0:
+                continue
+            if pool is None:
+                yield _write(con, table, work(batch, first_id, *shared))
+            else:
+                in_flight.append(pool.submit(_work_on, work, batch, first_id, sent))
+                while len(in_flight) >= limit:
+                    yield _write(con, table, in_flight.popleft().result())
+            first_id += batch.num_rows
+        while in_flight:
+            yield _write(con, table, in_flight.popleft().result())
+    finally:
+        reader_con.close()
 
 
-PARALLEL_FROM = 5000  # rows: fewer are parsed here, sooner than they could be sent to another process
+class _Shared:
+    """Arguments every batch shares (the gazetteer's streets: a national gazetteer names a hundred
+    thousand), pickled once here and unpickled once in each process, not once per batch."""
+
+    def __init__(self, values: tuple[Any, ...]) -> None:
+        self.values = values
+        self.key = uuid.uuid4().hex
+        self.payload = pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce__(self) -> tuple[Callable[[str, bytes], tuple[Any, ...]], tuple[str, bytes]]:
+        return _shared_values, (self.key, self.payload)
 
 
-def _merge(chunks: list[tuple[dict[str, list[Any]], list[str]]]) -> tuple[dict[str, list[Any]], list[str]]:
-    """The columns of consecutive chunks, in order, and their streets (each once, first seen first)."""
-    columns = chunks[0][0]
-    streets = dict.fromkeys(chunks[0][1])
-    for more, named in chunks[1:]:
-        for name, values in more.items():
-            columns[name].extend(values)
-        streets.update(dict.fromkeys(named))
-    return columns, list(streets)
+_received: dict[str, tuple[Any, ...]] = {}  # in a pool's process: the shared arguments it has unpickled
+
+
+def _shared_values(key: str, payload: bytes) -> tuple[Any, ...]:
+    """The shared arguments pickled as ``key``, unpickled the first time this process sees them."""
+    if key not in _received:
+        _received.clear()  # one stage's arguments at a time
+        _received[key] = pickle.loads(payload)
+    return _received[key]
+
+
+def _work_on(work: Callable[..., tuple[pa.RecordBatch, list[str]]], batch: pa.RecordBatch, first_id: int,
+             shared: Any) -> tuple[pa.RecordBatch, list[str]]:
+    """``work`` in a pool's process, the shared arguments unpacked (sent as a ``_Shared``, they
+    arrive as its values)."""
+    return work(batch, first_id, *shared)
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, result: tuple[pa.RecordBatch, list[str]]) -> list[str]:
+    """Append a parsed batch to ``table``; returns what else its work said."""
+    parsed, other = result
+    con.execute(f"INSERT INTO {table} SELECT * FROM parsed")
+    return other
+
+
+PARALLEL_FROM = 5000  # rows: for fewer, the build starts no pool; they are parsed sooner here
+# rows read, parsed and written at a time: enough that a batch's sending costs little beside its
+# parsing (about half a second), few enough that the batches in flight take little memory
+CHUNK_ROWS = 10_000
+IN_FLIGHT_PER_WORKER = 2  # one being parsed, one waiting: a process never waits for its next batch
 
 
 def _append_address(columns: dict[str, list[Any]], postcode: str | None, parts: AddressParts) -> None:
