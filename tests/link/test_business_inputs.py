@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from business_index.link.business_inputs import BUSINESS_INPUT_STEPS
 from business_index.sql_steps import check_plan
 from business_index.store.index_schema import PUBLISHED
@@ -11,6 +13,12 @@ def test_the_plan_reads_only_the_record_features_and_earlier_published_tables() 
     earlier = {t.name for t in PUBLISHED if t.stage in ("store", "sources")} | {"record_features", "record_links"}
     check_plan(BUSINESS_INPUT_STEPS, earlier)
     assert {"business_inputs", "named_inputs"} <= {table for step in BUSINESS_INPUT_STEPS for table in step.writes}
+
+
+def _set_areas(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the hand-made ``business_inputs`` of a test their postcode areas, as the step does."""
+    con.execute("ALTER TABLE business_inputs ADD COLUMN area VARCHAR")
+    con.execute("UPDATE business_inputs SET area = coalesce(regexp_extract(postcode, '^[A-Z]+'), '')")
 
 
 def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_size: int) -> dict[int, str | None]:
@@ -27,6 +35,7 @@ def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_
                 f"postcode VARCHAR, company_key VARCHAR, {', '.join(f'{c} VARCHAR' for c in dict.fromkeys(others) if c != 'postcode')})")
     con.executemany("INSERT INTO business_inputs (unique_id, named, primary_name, sector, postcode) "
                     "VALUES (?, true, ?, ?, ?)", rows)
+    _set_areas(con)
     con.execute(blocking_keys_sql(max_block_size))
     return dict(con.execute("SELECT unique_id, block_name FROM blocking_keys").fetchall())
 
@@ -77,6 +86,7 @@ def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_origi
     for i, company in enumerate(companies):
         con.execute("INSERT INTO business_inputs (unique_id, named, company_key, company_tail, sector) "
                     "VALUES (?, true, ?, ?, ?)", [i, company, "C|ESTATES", f"E{i} 1"])  # each in a sector of its own
+    _set_areas(con)
     con.execute(blocking_keys_sql(3))
     keys = {i: (tail, end) for i, tail, end in con.execute(
         "SELECT unique_id, block_company_tail, block_company_tail_end FROM blocking_keys").fetchall()}
@@ -109,6 +119,7 @@ def _all_keys(rows: list[dict[str, str | None]], max_block_size: int, area_block
     for i, row in enumerate(rows):
         con.execute(f"INSERT INTO business_inputs (unique_id, named, {', '.join(row)}) "
                     f"VALUES ({i}, true, {', '.join('?' for _ in row)})", list(row.values()))
+    _set_areas(con)
     con.execute(blocking_keys_sql(max_block_size, area_block_size))
     names = [d[0] for d in con.execute("SELECT * FROM blocking_keys").description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in con.execute("SELECT * FROM blocking_keys").fetchall()}

@@ -239,6 +239,8 @@ _INPUT_STEPS = (
                split_part(f.street, ' ', 1) AS street_head,
                coalesce(a.postcode, f.postcode) AS postcode,
                left(coalesce(a.postcode, f.postcode), -2) AS sector,
+               -- the postcode area ("LS" of "LS1 4AP"; '' without a postcode): once here, not per key
+               coalesce(regexp_extract(coalesce(a.postcode, f.postcode), '^[A-Z]+'), '') AS area,
                b.property_ref,
                CASE WHEN b.record_type = 'voa_list_entry' THEN NULL
                     ELSE coalesce(b.start_date, b.last_seen_date) END AS active_from,

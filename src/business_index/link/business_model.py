@@ -169,8 +169,8 @@ SLIP_BLOCK_SIZE = 50
 # its own (``across_areas``), so that the name's records in different areas still come together
 # through them: within an area every pair, across areas one pair per two areas.
 AREA_BLOCK_SIZE = 50
-# the postcode area of a record ("LS" of "LS1 4AP"; '' without a postcode)
-AREA = "coalesce(regexp_extract(postcode, '^[A-Z]+'), '')"
+# the postcode area of a record, a column of ``business_inputs`` ("LS" of "LS1 4AP"; '' without a postcode)
+AREA = "area"
 
 # the first word of the registered name that ``company_tail`` keeps only the initial of
 _FIRST_WORD = "split_part(company_key, ' ', 1)"
