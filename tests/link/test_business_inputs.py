@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from business_index.link.business_inputs import BUSINESS_INPUT_STEPS
 from business_index.sql_steps import check_plan
 from business_index.store.index_schema import PUBLISHED
@@ -11,6 +13,12 @@ def test_the_plan_reads_only_the_record_features_and_earlier_published_tables() 
     earlier = {t.name for t in PUBLISHED if t.stage in ("store", "sources")} | {"record_features", "record_links"}
     check_plan(BUSINESS_INPUT_STEPS, earlier)
     assert {"business_inputs", "named_inputs"} <= {table for step in BUSINESS_INPUT_STEPS for table in step.writes}
+
+
+def _set_areas(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the hand-made ``business_inputs`` of a test their postcode areas, as the step does."""
+    con.execute("ALTER TABLE business_inputs ADD COLUMN area VARCHAR")
+    con.execute("UPDATE business_inputs SET area = coalesce(regexp_extract(postcode, '^[A-Z]+'), '')")
 
 
 def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_size: int) -> dict[int, str | None]:
@@ -27,6 +35,7 @@ def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_
                 f"postcode VARCHAR, company_key VARCHAR, {', '.join(f'{c} VARCHAR' for c in dict.fromkeys(others) if c != 'postcode')})")
     con.executemany("INSERT INTO business_inputs (unique_id, named, primary_name, sector, postcode) "
                     "VALUES (?, true, ?, ?, ?)", rows)
+    _set_areas(con)
     con.execute(blocking_keys_sql(max_block_size))
     return dict(con.execute("SELECT unique_id, block_name FROM blocking_keys").fetchall())
 
@@ -77,6 +86,7 @@ def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_origi
     for i, company in enumerate(companies):
         con.execute("INSERT INTO business_inputs (unique_id, named, company_key, company_tail, sector) "
                     "VALUES (?, true, ?, ?, ?)", [i, company, "C|ESTATES", f"E{i} 1"])  # each in a sector of its own
+    _set_areas(con)
     con.execute(blocking_keys_sql(3))
     keys = {i: (tail, end) for i, tail, end in con.execute(
         "SELECT unique_id, block_company_tail, block_company_tail_end FROM blocking_keys").fetchall()}
@@ -90,3 +100,77 @@ def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_origi
     con.execute(blocking_keys_sql(100))
     assert set(con.execute("SELECT block_company_tail, block_company_tail_end FROM blocking_keys").fetchall()) == \
         {("C|ESTATES", None)}
+
+
+def _all_keys(rows: list[dict[str, str | None]], max_block_size: int, area_block_size: int = 50
+              ) -> dict[int, dict[str, str | None]]:
+    """Every blocking key of ``rows`` (unique_id and any columns of ``business_inputs`` the keys read),
+    by unique_id."""
+    import duckdb
+
+    from business_index.link.business_inputs import blocking_keys_sql
+    from business_index.link.business_model import BLOCKING_KEYS
+
+    con = duckdb.connect()
+    columns = dict.fromkeys(["company_key", "postcode", "sector",
+                             *(c for key in BLOCKING_KEYS.values() for c in key.columns)])
+    con.execute(f"CREATE TABLE business_inputs (unique_id INTEGER, named BOOLEAN, "
+                f"{', '.join(f'{c} VARCHAR' for c in columns)})")
+    for i, row in enumerate(rows):
+        con.execute(f"INSERT INTO business_inputs (unique_id, named, {', '.join(row)}) "
+                    f"VALUES ({i}, true, {', '.join('?' for _ in row)})", list(row.values()))
+    _set_areas(con)
+    con.execute(blocking_keys_sql(max_block_size, area_block_size))
+    names = [d[0] for d in con.execute("SELECT * FROM blocking_keys").description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in con.execute("SELECT * FROM blocking_keys").fetchall()}
+
+
+def _meet(keys: dict[int, dict[str, str | None]], a: int, b: int) -> bool:
+    """Whether records ``a`` and ``b`` agree on a blocking key (so that they are compared)."""
+    return any(v is not None and v == keys[b][k] for k, v in keys[a].items() if k != "unique_id")
+
+
+def test_a_name_in_several_areas_is_split_by_area_and_one_record_of_each_meets_the_others() -> None:
+    rows = [{"primary_name": "BRIDGECO DINER", "postcode": pc, "sector": pc[:-2]}
+            for pc in ("E8 1AA", "E9 2BB", "E5 0AA", "LS1 4AP", "LS6 2BB", "M1 1AA")]
+    keys = _all_keys(rows, max_block_size=100, area_block_size=4)
+    assert _meet(keys, 0, 1) and _meet(keys, 0, 2) and _meet(keys, 3, 4)  # every pair within an area
+    assert keys[0]["block_name"] != keys[3]["block_name"]
+    # across areas: only the first record of each area, in a key of their own
+    bridged = {i for i, k in keys.items() if k["block_name_areas"] is not None}
+    assert bridged == {0, 3, 5} and len({keys[i]["block_name_areas"] for i in bridged}) == 1
+    assert not _meet(keys, 1, 4)
+    # a block of no more than the size, or in one area, is not split
+    assert len({k["block_name"] for k in _all_keys(rows, 100, area_block_size=6).values()}) == 1
+    one_area = [{**row, "postcode": "E8 1AA", "sector": "E8 1"} for row in rows]
+    assert len({k["block_name"] for k in _all_keys(one_area, 100, area_block_size=4).values()}) == 1
+    assert all(k["block_name_areas"] is None for k in _all_keys(one_area, 100, area_block_size=4).values())
+
+
+def _company(key: str) -> dict[str, str | None]:
+    words = key.split()
+    return {"company_key": key, "company_head": f"{words[0]}|{len(words)}|{words[-1][0]}",
+            "company_tail": f"{key[0]}|{' '.join(words[1:])}", "postcode": "LS1 1AA", "sector": "LS1 1"}
+
+
+def test_a_slip_block_of_many_companies_is_split_by_what_a_slip_leaves_intact() -> None:
+    companies = ["LEEDS BEEWAY EDGAR", "LEEDS BEEWEY EDGAR",  # a slip in the middle word
+                 "LEEDS BEEWAY EDGR",  # and in the last
+                 "LEEDS CROWN ELM", "LEEDS DOVE EAGLE", "LEEDS FERN ECHO"]  # others of "LEEDS|3|E"
+    keys = _all_keys([_company(c) for c in companies], max_block_size=3)
+    assert _meet(keys, 0, 1) and _meet(keys, 0, 2)
+    assert not any(_meet(keys, a, b) for a in range(3) for b in range(3, 6))
+    # within the size, one block
+    keys = _all_keys([_company(c) for c in companies], max_block_size=6)
+    assert len({k["block_company_head"] for k in keys.values()}) == 1
+
+
+def test_a_slip_block_counts_registered_names_not_records() -> None:
+    """One company's many records and the slip of one of them stay one block: the block holds two
+    names, however many records."""
+    from business_index.link.business_model import SLIP_BLOCK_SIZE
+
+    rows = [_company("KINGSMEAD ESTATES") for _ in range(SLIP_BLOCK_SIZE + 5)] + [_company("KINGSMEAD ESTATTES")]
+    keys = _all_keys(rows, max_block_size=500)
+    assert _meet(keys, 0, len(rows) - 1)
+    assert len({k["block_company_head"] for k in keys.values()}) == 1

@@ -11,18 +11,21 @@ word is common by how many records use it (more than 1 in 500), so the lists sca
 from __future__ import annotations
 
 from business_index.config import LinkConfig
-from business_index.link.business_model import BLOCKING_KEYS
+from business_index.link.business_model import AREA, AREA_BLOCK_SIZE, BLOCKING_KEYS
 from business_index.sql_steps import SqlStep
 
 DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
 _KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or reference
 
 
-def blocking_keys_sql(max_block_size: int) -> str:
+def blocking_keys_sql(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZE) -> str:
     """SQL for ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
     named records: a key's value is its columns' values (NULL when one is missing); when more than
-    ``max_block_size`` records share them, the values and the first of the key's splits that brings
-    the record's block within that size; NULL (no pairs on this key) when none does.
+    ``max_block_size`` records (or the key's own smaller size, ``BlockingKey.most``) share them, the
+    values and the first of the key's splits that brings the record's block within that size; NULL
+    (no pairs on this key) when none does. A block of more than ``area_block_size`` records in
+    several postcode areas is split by area before anything else, and the first record of each area
+    keeps the whole value in the keys that pair across areas (``BlockingKey.across_areas``).
 
     Worked out on one long table (record, key, value), so that only the records of too large
     blocks are counted by split, then turned back into a column per key."""
@@ -31,18 +34,33 @@ def blocking_keys_sql(max_block_size: int) -> str:
     for name, key in BLOCKING_KEYS.items():
         splits = [f"({split})::VARCHAR" for split in key.splits] + ["NULL"] * (most - len(key.splits))
         each.append(f"""
-            SELECT unique_id, '{name}' AS key, {key.only_split} AS only_split,
+            SELECT unique_id, '{name}' AS key, {key.only_split} AS only_split, {key.block_size(max_block_size)} AS block_size,
+                   ({key.unit})::VARCHAR AS unit, {key.across_areas} AS across_areas, {AREA} AS area,
                    {f" || {_KEY_SEPARATOR} || ".join(key.columns)} AS whole,
                    {", ".join(f"{split} AS split_{i}" for i, split in enumerate(splits))}
             FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in key.columns)}""")
-    counts = ", ".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS n_{i}" for i in range(most))
-    split = " ".join(f"WHEN split_{i} IS NOT NULL AND n_{i} <= {max_block_size} "
+    counts = ", ".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS n_{i}, "
+                       f"count(DISTINCT l.unit) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS units_{i}"
+                       for i in range(most))
+    split = " ".join(f"WHEN split_{i} IS NOT NULL AND n_{i} <= {max_block_size} AND units_{i} <= block_size "
                      f"THEN whole || {_KEY_SEPARATOR} || '{i}' || {_KEY_SEPARATOR} || split_{i}" for i in range(most))
     columns = ",\n".join(f"any_value(value) FILTER (WHERE key = '{name}') AS {name}" for name in BLOCKING_KEYS)
     return f"""
         CREATE OR REPLACE TEMP TABLE blocking_keys AS
-        WITH long AS MATERIALIZED ({" UNION ALL ".join(each)}),
-        too_large AS (SELECT key, whole FROM long GROUP BY key, whole HAVING count(*) > {max_block_size}),
+        WITH keyed AS MATERIALIZED ({" UNION ALL ".join(each)}),
+        spread AS (SELECT key, whole FROM keyed GROUP BY key, whole
+                   HAVING count(*) > {area_block_size} AND count(DISTINCT area) > 1),
+        -- a block in several areas: the key's records in each area, and one of each area in a key
+        -- that pairs only those (the first record of the area, so that rebuilds pick the same)
+        long AS MATERIALIZED (
+            SELECT k.* REPLACE (k.whole || {_KEY_SEPARATOR} || 'area' || {_KEY_SEPARATOR} || k.area AS whole)
+            FROM keyed k SEMI JOIN spread USING (key, whole) WHERE NOT k.across_areas
+            UNION ALL
+            SELECT * FROM keyed ANTI JOIN spread USING (key, whole) WHERE NOT across_areas
+            UNION ALL
+            SELECT k.* FROM keyed k SEMI JOIN spread USING (key, whole) WHERE k.across_areas
+            QUALIFY row_number() OVER (PARTITION BY k.key, k.whole, k.area ORDER BY k.unique_id) = 1),
+        too_large AS (SELECT key, whole FROM long GROUP BY key, whole HAVING count(*) > {max_block_size} OR count(DISTINCT unit) > any_value(block_size)),
         split AS (SELECT l.*, {counts} FROM long l SEMI JOIN too_large USING (key, whole)),
         valued AS (SELECT unique_id, key, CASE WHEN NOT only_split THEN whole END AS value
                    FROM long ANTI JOIN too_large USING (key, whole)
@@ -221,6 +239,8 @@ _INPUT_STEPS = (
                split_part(f.street, ' ', 1) AS street_head,
                coalesce(a.postcode, f.postcode) AS postcode,
                left(coalesce(a.postcode, f.postcode), -2) AS sector,
+               -- the postcode area ("LS" of "LS1 4AP"; '' without a postcode): once here, not per key
+               coalesce(regexp_extract(coalesce(a.postcode, f.postcode), '^[A-Z]+'), '') AS area,
                b.property_ref,
                CASE WHEN b.record_type = 'voa_list_entry' THEN NULL
                     ELSE coalesce(b.start_date, b.last_seen_date) END AS active_from,

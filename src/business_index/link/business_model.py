@@ -139,10 +139,44 @@ class BlockingKey:
     columns: tuple[str, ...]
     splits: tuple[str, ...] = ("sector", "postcode")
     only_split: bool = False  # pairs only the records of split blocks (a second split of a key)
+    # split blocks of more than this many different ``unit`` values (when fewer than ``[link]
+    # max_block_size``); a block is split past ``max_block_size`` records whatever their values
+    most: int | None = None
+    unit: str = "unique_id"  # what ``most`` counts: records, or for a key of slips the registered names
+    # pairs only one record of each postcode area of the blocks that ``AREA_BLOCK_SIZE`` splits
+    across_areas: bool = False
 
+    def block_size(self, max_block_size: int) -> int:
+        """The most ``unit`` values a block of this key holds before it is split."""
+        return max_block_size if self.most is None else min(self.most, max_block_size)
+
+
+# A key that only catches slips in registered names (``company_head``, ``company_tail``) puts many
+# different companies in one block ("LEEDS|3|E": every three-word Leeds company whose last word
+# starts with E; "THE|3|L" in real data), and the pairs it makes are compared on every level of the
+# name comparison. Past this many different registered names its block is split by what a slip in one
+# word leaves intact, so that its pairs grow with the records rather than with the square of its
+# blocks. Names, not records: one company's many records (an estates company's forty properties) with
+# the slip of one of them are one block to keep.
+SLIP_BLOCK_SIZE = 50
+
+
+# A name used in several postcode areas (a chain's trading name, a common name such as "STAR KEBAB",
+# a national company) would otherwise put all its records across the country in one block until the
+# block reaches ``[link] max_block_size``, so that its pairs grow with the square of the records up to
+# that size. Past this many records a block of any key in several areas is split by postcode area
+# first (then as the key says), and one record of each area of a name meets the others' in a key of
+# its own (``across_areas``), so that the name's records in different areas still come together
+# through them: within an area every pair, across areas one pair per two areas.
+AREA_BLOCK_SIZE = 50
+# the postcode area of a record, a column of ``business_inputs`` ("LS" of "LS1 4AP"; '' without a postcode)
+AREA = "area"
 
 # the first word of the registered name that ``company_tail`` keeps only the initial of
 _FIRST_WORD = "split_part(company_key, ' ', 1)"
+# the last word of the registered name that ``company_head`` keeps only the initial of, and the rest
+_LAST_WORD = "split_part(company_key, ' ', -1)"
+_ALL_BUT_LAST_WORD = "regexp_replace(company_key, ' [^ ]*$', '')"
 
 # Which pairs of records are scored: those that agree on one of these keys (``link/business_inputs.py``
 # writes them as ``block_*`` columns). A key shared by more than ``[link] max_block_size`` records (a
@@ -152,15 +186,23 @@ _FIRST_WORD = "split_part(company_key, ' ', 1)"
 BLOCKING_KEYS: dict[str, BlockingKey] = {
     "block_premises": BlockingKey(("premises_key",)),
     "block_name": BlockingKey(("primary_name",)),
+    "block_name_areas": BlockingKey(("primary_name",), across_areas=True),
     "block_name_sorted": BlockingKey(("name_sorted",)),
     "block_name_first2": BlockingKey(("name_first2", "sector")),
-    # a slip in one word of a registered name must not keep two records from being compared
-    "block_company_head": BlockingKey(("company_head",)),
+    # a slip in one word of a registered name must not keep two records from being compared.
+    # "LEEDS|3|E" is split by the last word (a slip in a middle word keeps it), and again by all the
+    # words but the last (a slip in the last word keeps those)
+    "block_company_head": BlockingKey(("company_head",), (_LAST_WORD, "sector", "postcode"),
+                                      most=SLIP_BLOCK_SIZE, unit="company_key"),
+    "block_company_head_start": BlockingKey(("company_head",), (_ALL_BUT_LAST_WORD,), only_split=True,
+                                            most=SLIP_BLOCK_SIZE, unit="company_key"),
     # "C|ESTATES" holds every "C... Estates" company: split by the second letter of the first word,
     # and again by its last letter, so that a slip in the first word still meets its original in
     # one of the two wherever the two records are
-    "block_company_tail": BlockingKey(("company_tail",), (f"substr({_FIRST_WORD}, 2, 1)", "sector", "postcode")),
-    "block_company_tail_end": BlockingKey(("company_tail",), (f"right({_FIRST_WORD}, 1)",), only_split=True),
+    "block_company_tail": BlockingKey(("company_tail",), (f"substr({_FIRST_WORD}, 2, 1)", "sector", "postcode"),
+                                      most=SLIP_BLOCK_SIZE, unit="company_key"),
+    "block_company_tail_end": BlockingKey(("company_tail",), (f"right({_FIRST_WORD}, 1)",), only_split=True,
+                                          most=SLIP_BLOCK_SIZE, unit="company_key"),
     "block_property_ref": BlockingKey(("property_ref",)),
     "block_proprietor": BlockingKey(("proprietor_key",)),
 }

@@ -128,12 +128,17 @@ def build_establishments(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     establishments: UnionFind[int] = UnionFind(record_ids)
     report: dict[str, int] = {}
     report["one name at one premises"] = _join_all(establishments, con.execute(f"""
+        WITH clustered AS MATERIALIZED (
+            SELECT c.cluster_id, i.unique_id, i.uprn, i.source, i.property_ref, i.sector, i.number_base,
+                   i.postcode, i.premises_key, i.street
+            FROM name_clusters c JOIN named_inputs i ON i.unique_id = c.record_id),
+        candidates AS ({_one_name_candidates("clustered")})
         SELECT l.unique_id, r.unique_id
-        FROM name_clusters cl
-        JOIN name_clusters cr ON cr.cluster_id = cl.cluster_id AND cr.record_id > cl.record_id
-        JOIN named_inputs l ON l.unique_id = cl.record_id
-        JOIN named_inputs r ON r.unique_id = cr.record_id
-        WHERE {ONE_NAME_ONE_PREMISES} AND NOT {NAMES_DIFFER}""").fetchall())
+        FROM candidates p
+        JOIN named_inputs l ON l.unique_id = p.l_id
+        JOIN named_inputs r ON r.unique_id = p.r_id
+        WHERE {ONE_NAME_ONE_PREMISES} AND NOT {NAMES_DIFFER}
+        ORDER BY 1, 2""").fetchall())
     report["the rating list entry and the current liability"] = _join_list_entries(con, establishments)
     report["a name with no place, at its only premises"] = _join_placeless(con, establishments)
     premises_candidates(con, "named_inputs", "named_inputs", "cross_source_candidates")
@@ -150,6 +155,23 @@ def build_establishments(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         SELECT e.record_id, i.record_key, e.cluster_id
         FROM establishment_roots e JOIN business_inputs i ON i.unique_id = e.record_id""")
     return report
+
+
+# every way ``ONE_NAME_ONE_PREMISES`` can hold needs the two records to agree on one of these: the
+# same UPRN, rates reference, building number in one sector (one postcode is one sector), postcode,
+# premises key, or street and building number
+_ONE_PREMISES_KEYS = ("uprn", "source, property_ref", "sector, number_base", "postcode", "premises_key",
+                      "street, number_base")
+
+
+def _one_name_candidates(clustered: str) -> str:
+    """SQL for the pairs (l_id < r_id) of ``clustered`` (a name's cluster_id and the records' places)
+    that could be at one premises: an
+    equi-join on the name and each of ``_ONE_PREMISES_KEYS``, so that a chain's records across the
+    country are paired only with those at a place they could share, not each with every other."""
+    return "\n        UNION ".join(
+        f"SELECT l.unique_id AS l_id, r.unique_id AS r_id FROM {clustered} l JOIN {clustered} r "
+        f"USING (cluster_id, {key}) WHERE l.unique_id < r.unique_id" for key in _ONE_PREMISES_KEYS)
 
 
 def _join_all(establishments: UnionFind[int], pairs: list[tuple[int, int]]) -> int:
