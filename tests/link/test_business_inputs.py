@@ -174,3 +174,21 @@ def test_a_slip_block_counts_registered_names_not_records() -> None:
     keys = _all_keys(rows, max_block_size=500)
     assert _meet(keys, 0, len(rows) - 1)
     assert len({k["block_company_head"] for k in keys.values()}) == 1
+
+
+def _one_keystroke(left: str, right: str, left_records: int, right_records: int) -> bool:
+    from business_index.link.business_model import COMPANY_ONE_KEYSTROKE
+
+    con = duckdb.connect()
+    return con.execute(f"SELECT {COMPANY_ONE_KEYSTROKE} FROM (SELECT ? AS company_key_l, ? AS company_key_r, "
+                       "? AS company_key_records_l, ? AS company_key_records_r)",
+                       [left, right, left_records, right_records]).fetchone()[0]
+
+
+def test_a_slip_of_a_registered_name_is_rare_beside_the_name() -> None:
+    assert _one_keystroke("HASSETT ESTATES", "HASET ESTATES", 1, 1) is False  # two keystrokes
+    assert _one_keystroke("HASSETT ESTATES", "HASSET ESTATES", 40, 1)  # written once: a slip
+    assert _one_keystroke("HASSETT ESTATES", "HASSET ESTATES", 3, 4)  # too few to tell: a slip
+    # each written by dozens of records: two companies whose names the register allows side by side
+    assert _one_keystroke("HASSETT ESTATES", "FASSETT ESTATES", 62, 55) is False
+

@@ -105,6 +105,7 @@ def _records(n: int, seed: int) -> pa.Table:
             "primary_name": maybe(" ".join(name)),
             "name_keys": maybe(keys if rng.random() > 0.1 else []),
             "company_key": company,
+            "company_key_records": rng.choice([1, 4, 5, 40]) if company else None,
             "company_keys": maybe([company] if company else []),
             "name_tokens": maybe(sorted(set(name))),
             "uncommon_words": maybe([w for w in name if w not in ("THE", "STORES", "CAFE")]),

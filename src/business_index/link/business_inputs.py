@@ -196,6 +196,8 @@ _INPUT_STEPS = (
         CREATE OR REPLACE TABLE business_inputs AS
         SELECT f.unique_id, f.name_keys, coalesce(c.keys, []::VARCHAR[]) AS company_keys,
                c.keys[1] AS company_key,
+               -- how many records write that registered name: a slip of it is written by few
+               CASE WHEN c.keys[1] IS NOT NULL THEN count(*) OVER (PARTITION BY c.keys[1]) END AS company_key_records,
                -- keys that survive one slip in any single word of a registered name, for blocking:
                -- its first word with its word count and last initial, or its first letter and the rest
                split_part(c.keys[1], ' ', 1) || '|' || len(string_split(c.keys[1], ' ')) || '|'

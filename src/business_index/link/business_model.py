@@ -40,8 +40,13 @@ FIXED_U_PROBABILITIES: dict[str, dict[str, float]] = {
              # registered names one keystroke apart are rare, though the register allows them
              "registered company names differ by one keystroke": 1e-7},
 }
+# A slip is rare beside the name it mistypes: two spellings of a registered name one keystroke apart
+# that are each written by this many records or more are two companies ("HASSETT ESTATES LTD" and
+# "FASSETT ESTATES LTD", each on dozens of records), not one company and its slip
+SLIP_FEWEST_RECORDS = 5
 COMPANY_ONE_KEYSTROKE = ("company_key_l IS NOT NULL AND company_key_r IS NOT NULL AND "
-                         "damerau_levenshtein(company_key_l, company_key_r) <= 1")
+                         "damerau_levenshtein(company_key_l, company_key_r) <= 1 AND "
+                         f"least(company_key_records_l, company_key_records_r) < {SLIP_FEWEST_RECORDS}")
 
 # a pub or venue often appears in the rates file by its company, with its name in the address:
 # "Marstons Plc, Red Lion, High Street" is the FHRS "Red Lion"
