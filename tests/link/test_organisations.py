@@ -202,6 +202,22 @@ def test_one_trading_name_does_not_join_two_companies_of_two_councils() -> None:
     assert orgs[1] != orgs[3]
 
 
+def test_a_pub_s_name_with_a_legal_form_does_not_chain_its_pub_company_to_another_town_s_pub() -> None:
+    # a pub company of one town, one of whose pubs a licence names "The Star Cock Ltd"; another
+    # town's pub of that name is its own company
+    orgs = organisations_of([
+        (1, "e1", ("xyz", "XYZ TAVERNS"), True, True, 1, "AA1 1AA"),
+        (2, "e2", ("xyz", "XYZ TAVERNS"), True, True, 2, "AA1 1AA"),
+        (3, "e3", ("xyz", "XYZ TAVERNS"), True, True, 2, "AA1 1AA"),
+        (4, "e3", ("star", "THE STAR COCK"), True, True, 2, "AA1 1AA"),
+        (5, "e5", ("star", "THE STAR COCK"), True, True, 3, "BB2 2BB"),
+        (6, "e6", ("star", "THE STAR COCK"), True, True, 4, "BB2 2BB"),
+    ], TWO_COUNCILS)
+    assert orgs[1] == orgs[2] == orgs[3] == orgs[4]
+    assert orgs[5] == orgs[6]
+    assert orgs[1] != orgs[5]
+
+
 def test_an_unlinked_record_is_in_its_postcode_s_council() -> None:
     orgs = organisations_of([
         (1, "e1", "grill", False, False, 1, "AA1 1AA"),

@@ -13,14 +13,17 @@ establishment has no operator on record does its trading name stand for it.
 How far a name reaches depends on what it is. The name model's clusters (names in all their
 spellings, trading names included) join establishments within one council's area: two towns'
 "Ayse's Grill" are two businesses, though the name is rare, and so are "Hassett Estates Ltd" in one
-and "Birmingham Hassett Estates Ltd" in another, both trading as "Hassett Estates". Across councils only a registered name joins them: the same
-name written with a company's legal form ("Kestrel Taverns Ltd", "KESTREL TAVERNS LIMITED"), or
-names one company has had by the register. A record's council is the custodian of its property in
-the gazetteer, else the council that keeps most of its postcode's (or its postcode sector's)
-addresses, else the only council in the data.
+and "Birmingham Hassett Estates Ltd" in another, both trading as "Hassett Estates". Across councils
+only a registered name joins them: one council's organisation joins another's when the name most
+of its records write with a company's legal form ("Kestrel Taverns Ltd", "KESTREL TAVERNS
+LIMITED") is the same, or is a name the register says one company has had. A record's council is
+the custodian of its property in the gazetteer, else the council that keeps most of its
+postcode's (or its postcode sector's) addresses, else the only council in the data.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import duckdb
 
@@ -72,28 +75,37 @@ def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
         speaks AS (  -- the operators' names where there are any, else the trading names
             SELECT establishment, bool_or(operator) AS has_operator FROM members GROUP BY 1)
         SELECT m.establishment, m.name_cluster, m.council,
-               list_sort(list_distinct(flatten(list(m.company_keys)))) AS company_keys
+               -- each record's registered names, as often as records write them
+               list_sort(flatten(list(m.company_keys))) AS company_keys
         FROM members m JOIN speaks s USING (establishment)
         WHERE m.operator OR NOT s.has_operator
         GROUP BY ALL
         ORDER BY 1, 2, 3""").fetchall()
     names: UnionFind[str] = UnionFind()
-    # the names a registered company has had, now and before a change of name, are one company's
-    for (keys,) in _names_of_one_company(con):
-        for key in keys[1:]:
-            names.join(f"company:{keys[0]}", f"company:{key}")
+    # within a council: the name model's clusters, and the names of one establishment's operators
     first_name: dict[str, str] = {}
-    for establishment, name_cluster, council, company_keys in rows:
-        # the name model's clusters hold within one council's area: across the country, where
-        # many businesses share a trading name, only a registered name is one company's
+    for establishment, name_cluster, council, _ in rows:
         local_name = f"{name_cluster}@{council or ''}"
-        for key in company_keys:
-            names.join(f"company:{key}", local_name)
         if establishment in first_name:
             names.join(first_name[establishment], local_name)
         else:
             first_name[establishment] = local_name
             names.find(local_name)
+    # across councils: each council's organisation by the registered name most of its records
+    # write. Only that name: a local pub company's records may also write one of its pubs' names
+    # with a legal form ("The Star Cock Ltd"), which another town's pub of that name shares, and
+    # every such name joining would chain the country's pub companies into one
+    written: dict[str, Counter[str]] = {}
+    for _, name_cluster, council, company_keys in rows:
+        if company_keys:
+            written.setdefault(names.find(f"{name_cluster}@{council or ''}"), Counter()).update(company_keys)
+    for local, counts in written.items():
+        most = max(counts.values())
+        names.join(local, f"company:{min(k for k, n in counts.items() if n == most)}")
+    # the names a registered company has had, now and before a change of name, are one company's
+    for (keys,) in _names_of_one_company(con):
+        for key in keys[1:]:
+            names.join(f"company:{keys[0]}", f"company:{key}")
     con.execute("CREATE OR REPLACE TEMP TABLE establishment_organisations (establishment VARCHAR, cluster_id VARCHAR)")
     insert_rows(con, "establishment_organisations", ["establishment", "cluster_id"],
                 [(e, f"o{names.find(n)}") for e, n in first_name.items()])
