@@ -111,6 +111,8 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
         WHERE l.logical_status IN {USABLE_LPI_STATUSES} AND a.logical_status IN {LIVE_STATUSES_SQL}
         ORDER BY l.uprn, l.lpi_key
     """
+    empty = _ADDRESS_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB by name
+    con.execute("CREATE OR REPLACE TABLE address_features AS SELECT * FROM empty")
     streets: dict[str, None] = {}
     for named in _stream(con, query, "address_features", _ADDRESS_SCHEMA, pool, _address_chunk, stopwords):
         streets.update(dict.fromkeys(named))
@@ -180,6 +182,8 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         SELECT record_id, name, trading_name, holder_name, holder_is_individual, address_lines, address_text,
                postcode, record_type, description, source
         FROM business_records ORDER BY record_id"""
+    empty = _RECORD_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB by name
+    con.execute("CREATE OR REPLACE TABLE record_features AS SELECT * FROM empty")
     for _ in _stream(con, query, "record_features", _RECORD_SCHEMA, pool, _record_chunk, known_streets, stopwords,
                      publishing_sources):
         pass
@@ -243,7 +247,8 @@ def _rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
 
 def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.Schema, pool: Executor | None,
             work: Callable[..., tuple[pa.RecordBatch, list[str]]], *shared: Any) -> Iterator[list[str]]:
-    """Create ``table`` (of ``schema``) from ``work(batch, first_id, *shared)`` over the rows of
+    """Fill ``table`` (of ``schema``, created empty by the caller, which names it where its readers
+    can see) from ``work(batch, first_id, *shared)`` over the rows of
     ``query`` in batches of ``CHUNK_ROWS``, in order, yielding each batch's second result.
 
     Batches are read, parsed and written one after another, with at most a few per process in
@@ -251,8 +256,6 @@ def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.S
     this process or sent to another. Arrow carries them both ways (a batch pickles as its
     buffers), so this process only moves batches while the pool's processes parse.
     """
-    empty = schema.empty_table()  # noqa: F841 - read by DuckDB by name
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM empty")
     reader_con = con.cursor()  # its own connection: the rows stream from it while ``con`` writes
     try:
         workers = getattr(pool, "_max_workers", 1) if pool is not None else 1
