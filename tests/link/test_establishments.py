@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -94,22 +96,32 @@ def _csv_cell(value: str) -> str:
     return f'"{value}"' if "," in value else value
 
 
-@pytest.fixture(scope="module")
-def units(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str | None]]:
-    """'ndr|<place ref>:<row>' or 'fhrs|<id>' -> (establishment id, organisation id)."""
-    folder = tmp_path_factory.mktemp("council")
-    ndr = [NDR_HEADER] + [",".join(_csv_cell(v) for v in (f"'{ref}", *rest)) for ref, *rest in NDR_ROWS]
+def build_council(folder: Path, ndr_rows: list, fhrs_rows: list, config: str, town: str = "Lowtown") -> Path:
+    """Write a hand-made council's NDR export (``NDR_ROWS``' shape), FHRS export (``FHRS_ROWS``'
+    shape) and ``config`` as sources.toml in ``folder``, build it; returns the index."""
+    ndr = [NDR_HEADER] + [",".join(_csv_cell(v) for v in (f"'{ref}", *rest)) for ref, *rest in ndr_rows]
     (folder / "ndr.csv").write_text("\n".join(ndr) + "\n")
     fhrs = [FHRS_HEADER] + [f"{i},{i},{name},{kind},1,{_csv_cell(a1)},{a2},,,{pc},5,fhrs_5_en-GB,{rated},109,"
-                            f"Lowtown,FHRS,False,5,5,5,,,2020-10-28"
-                            for i, name, kind, a1, a2, pc, rated in FHRS_ROWS]
+                            f"{town},FHRS,False,5,5,5,,,2020-10-28"
+                            for i, name, kind, a1, a2, pc, rated in fhrs_rows]
     (folder / "fhrs.csv").write_text("\n".join(fhrs) + "\n")
-    (folder / "sources.toml").write_text(CONFIG)
+    (folder / "sources.toml").write_text(config)
     index = folder / "index.duckdb"
     build_index(load_settings(folder / "sources.toml"), index)
+    return index
+
+
+def record_units(index: Path) -> dict[str, tuple[str, str | None]]:
+    """record key -> (establishment id, organisation id) of a built index."""
     with duckdb.connect(str(index), read_only=True) as con:
         rows = con.execute("SELECT record_key, establishment_id, organisation_id FROM record_establishments").fetchall()
     return {key: (e, o) for key, e, o in rows}
+
+
+@pytest.fixture(scope="module")
+def units(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str | None]]:
+    """'ndr|<place ref>:<row>' or 'fhrs|<id>' -> (establishment id, organisation id)."""
+    return record_units(build_council(tmp_path_factory.mktemp("council"), NDR_ROWS, FHRS_ROWS, CONFIG))
 
 
 def ndr(units: dict, ref: str, nth: int = 0) -> tuple[str, str | None]:

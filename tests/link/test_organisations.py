@@ -1,16 +1,18 @@
-"""Organisations across councils: a name with a company's legal form joins establishments
-wherever they are; any other name only within one council's area. End to end on hand-made council
-files, and the rule itself on hand-made name clusters (whatever the model would score)."""
+"""Organisations across councils: names join establishments within one council's area, and one
+council's organisation joins another's only by the registered name most of its records write. End
+to end on hand-made council files, and the rule itself on hand-made name clusters (whatever the
+model would score)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from business_index.build import build_index
-from business_index.config import load_settings
 from business_index.link.organisations import build_organisations
-from tests.link.test_cross_source import FHRS_HEADER
+from tests.link.test_establishments import CONFIG as ESTABLISHMENT_CONFIG
+from tests.link.test_establishments import _csv_cell, build_council, record_units
 
 # (UPRN, address, postcode, custodian): two councils, each keeping its own postcodes
 ADDRESSES = [
@@ -24,7 +26,6 @@ ADDRESSES = [
     (200003, "9 Park Road, Beeton", "BB2 2AD", 2222),
     (200004, "4 Bell Lane, Beeton", "BB2 2AE", 2222),
 ]
-NDR_HEADER = "PlaceRef,FOIName,PropAddress1,PropAddress2,PropPostCode,PropDesc,LiabStart"
 # (place ref, ratepayer, address, town, postcode, description, liability start)
 NDR_ROWS = [
     # a ratepayer with no legal form in each town: two landlords who happen to share a name
@@ -53,54 +54,29 @@ FHRS_ROWS = [
                                        for k in ("Books", "Shoes", "Hardware"))
       for town, area in [("Ayton", "AA1") if n % 2 else ("Beeton", "BB2")]),
 ]
+# a gazetteer naming each property's custodian, before the councils' rates and food hygiene exports
 CONFIG = """
 [[sources]]
 name = "llpg"
 kind = "gazetteer"
 format = "uprn_addresses"
 paths = ["addresses.csv"]
-
-[[sources]]
-name = "ndr"
-kind = "rates"
-format = "ndr_csv"
-paths = ["ndr.csv"]
-
-[[sources]]
-name = "fhrs"
-kind = "licensing"
-format = "fhrs_csv"
-paths = ["fhrs.csv"]
-"""
-
-
-def _cell(value: object) -> str:
-    text = str(value)
-    return f'"{text}"' if "," in text else text
-
-
-def _build(folder, addresses_header: str, address_rows: list[str]) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
-    (folder / "addresses.csv").write_text("\n".join([addresses_header, *address_rows]) + "\n")
-    ndr = [NDR_HEADER] + [",".join(_cell(v) for v in (f"'{ref}", *rest)) for ref, *rest in NDR_ROWS]
-    (folder / "ndr.csv").write_text("\n".join(ndr) + "\n")
-    fhrs = [FHRS_HEADER] + [f"{i},{i},{name},{kind},1,{_cell(a1)},{a2},,,{pc},5,fhrs_5_en-GB,{rated},109,"
-                            f"Ayton,FHRS,False,5,5,5,,,2020-10-28"
-                            for i, name, kind, a1, a2, pc, rated in FHRS_ROWS]
-    (folder / "fhrs.csv").write_text("\n".join(fhrs) + "\n")
-    (folder / "sources.toml").write_text(CONFIG)
-    index = folder / "index.duckdb"
-    build_index(load_settings(folder / "sources.toml"), index)
-    with duckdb.connect(str(index), read_only=True) as con:
-        rows = con.execute("SELECT record_key, establishment_id, organisation_id FROM record_establishments").fetchall()
-    return {key.split(":")[0]: (e, o) for key, e, o in rows}
+""" + ESTABLISHMENT_CONFIG
 
 
 @pytest.fixture(scope="module")
-def two_councils(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
-    """'ndr|<place ref>' or 'fhrs|<id>' -> (establishment id, organisation id), the gazetteer
-    naming each property's custodian."""
-    rows = [",".join(_cell(v) for v in (uprn, f"{line}, {pc}", pc, council)) for uprn, line, pc, council in ADDRESSES]
-    return _build(tmp_path_factory.mktemp("two-councils"), "UPRN,ADDRESS,POSTCODE,LOCAL_CUSTODIAN_CODE", rows)
+def two_councils_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two councils built, the gazetteer naming each property's custodian."""
+    folder = tmp_path_factory.mktemp("two-councils")
+    rows = [",".join(_csv_cell(str(v)) for v in (uprn, f"{line}, {pc}", pc, council)) for uprn, line, pc, council in ADDRESSES]
+    (folder / "addresses.csv").write_text("\n".join(["UPRN,ADDRESS,POSTCODE,LOCAL_CUSTODIAN_CODE", *rows]) + "\n")
+    return build_council(folder, NDR_ROWS, FHRS_ROWS, CONFIG, town="Ayton")
+
+
+@pytest.fixture(scope="module")
+def two_councils(two_councils_index: Path) -> dict[str, tuple[str, str | None]]:
+    """'ndr|<place ref>' or 'fhrs|<id>' -> (establishment id, organisation id)."""
+    return {key.split(":")[0]: unit for key, unit in record_units(two_councils_index).items()}
 
 
 def organisation(units: dict[str, tuple[str, str]], key: str) -> str:
@@ -116,9 +92,8 @@ def test_a_name_without_legal_form_stays_within_its_council(two_councils: dict) 
     assert organisation(two_councils, "ndr|5001") != organisation(two_councils, "ndr|5002")
 
 
-def test_the_gazetteer_says_which_council_keeps_each_property(two_councils: dict, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
-    index = tmp_path_factory.getbasetemp() / "two-councils0" / "index.duckdb"
-    with duckdb.connect(str(index), read_only=True) as con:
+def test_the_gazetteer_says_which_council_keeps_each_property(two_councils_index: Path) -> None:
+    with duckdb.connect(str(two_councils_index), read_only=True) as con:
         kept = dict(con.execute("SELECT uprn, local_custodian_code FROM addresses").fetchall())
     assert kept == {uprn: council for uprn, _, _, council in ADDRESSES}
 

@@ -114,7 +114,7 @@ def build_address_features(con: duckdb.DuckDBPyConnection, stopwords: frozenset[
     empty = _ADDRESS_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB by name
     con.execute("CREATE OR REPLACE TABLE address_features AS SELECT * FROM empty")
     streets: dict[str, None] = {}
-    for named in _stream(con, query, "address_features", _ADDRESS_SCHEMA, pool, _address_chunk, stopwords):
+    for named in _stream(con, query, "address_features", pool, _address_chunk, stopwords):
         streets.update(dict.fromkeys(named))
     return frozenset(streets)
 
@@ -184,7 +184,7 @@ def build_record_features(con: duckdb.DuckDBPyConnection, known_streets: frozens
         FROM business_records ORDER BY record_id"""
     empty = _RECORD_SCHEMA.empty_table()  # noqa: F841 - read by DuckDB by name
     con.execute("CREATE OR REPLACE TABLE record_features AS SELECT * FROM empty")
-    for _ in _stream(con, query, "record_features", _RECORD_SCHEMA, pool, _record_chunk, known_streets, stopwords,
+    for _ in _stream(con, query, "record_features", pool, _record_chunk, known_streets, stopwords,
                      publishing_sources):
         pass
 
@@ -245,9 +245,9 @@ def _rows(batch: pa.RecordBatch) -> Iterator[tuple[Any, ...]]:
     return zip(*(column.to_pylist() for column in batch.columns), strict=True)
 
 
-def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, schema: pa.Schema, pool: Executor | None,
+def _stream(con: duckdb.DuckDBPyConnection, query: str, table: str, pool: Executor | None,
             work: Callable[..., tuple[pa.RecordBatch, list[str]]], *shared: Any) -> Iterator[list[str]]:
-    """Fill ``table`` (of ``schema``, created empty by the caller, which names it where its readers
+    """Fill ``table`` (created empty by the caller, which names it where its readers
     can see) from ``work(batch, first_id, *shared)`` over the rows of
     ``query`` in batches of ``CHUNK_ROWS``, in order, yielding each batch's second result.
 
