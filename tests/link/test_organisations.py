@@ -10,7 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from business_index.link.business_inputs import RECORD_COUNCILS
 from business_index.link.organisations import build_organisations
+from business_index.sql_steps import run_steps
 from tests.link.test_establishments import CONFIG as ESTABLISHMENT_CONFIG
 from tests.link.test_establishments import _csv_cell, build_council, record_units
 
@@ -114,16 +116,20 @@ def organisations_of(members: list[Member], custodians: dict[int, int | None]) -
                     [(u, "AA1 1AA" if c == 1111 else "BB2 2BB", c) for u, c in custodians.items()])
     con.execute("CREATE TABLE establishment_clusters (record_id BIGINT, record_key VARCHAR, cluster_id VARCHAR)")
     con.execute("CREATE TABLE name_clusters (record_id BIGINT, cluster_id VARCHAR)")
-    con.execute("CREATE TABLE business_inputs (unique_id BIGINT, operator BOOLEAN, "
-                "uprn BIGINT, postcode VARCHAR, sector VARCHAR)")
-    con.execute("CREATE TABLE record_features (unique_id BIGINT, company_keys VARCHAR[])")
+    con.execute("CREATE TABLE operators (unique_id BIGINT, operator BOOLEAN)")
+    con.execute("CREATE TABLE record_links (record_id BIGINT, uprn BIGINT)")
+    con.execute("CREATE TABLE record_features (unique_id BIGINT, company_keys VARCHAR[], postcode VARCHAR)")
     for record, establishment, name, operator, company, uprn, postcode in members:
         con.execute("INSERT INTO establishment_clusters VALUES (?, ?, ?)", (record, f"r{record}", establishment))
         con.execute("INSERT INTO name_clusters VALUES (?, ?)", (record, name if isinstance(name, str) else name[0]))
-        con.execute("INSERT INTO business_inputs VALUES (?, ?, ?, ?, ?)",
-                    (record, operator, uprn, postcode, postcode[:-2] if postcode else None))
+        con.execute("INSERT INTO operators VALUES (?, ?)", (record, operator))
+        if uprn is not None:
+            con.execute("INSERT INTO record_links VALUES (?, ?)", (record, uprn))
         registered = [] if not company else [name] if isinstance(name, str) else [name[1]]
-        con.execute("INSERT INTO record_features VALUES (?, ?)", (record, registered))
+        con.execute("INSERT INTO record_features VALUES (?, ?, ?)", (record, registered, postcode))
+    run_steps(con, (RECORD_COUNCILS,))
+    con.execute("CREATE TABLE business_inputs AS SELECT o.unique_id, o.operator, c.council "
+                "FROM operators o JOIN record_councils c ON c.record_id = o.unique_id")
     build_organisations(con)
     return dict(con.execute("SELECT record_id, cluster_id FROM organisation_clusters").fetchall())
 

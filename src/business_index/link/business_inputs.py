@@ -11,7 +11,7 @@ word is common by how many records use it (more than 1 in 500), so the lists sca
 from __future__ import annotations
 
 from business_index.config import LinkConfig
-from business_index.link.business_model import AREA, AREA_BLOCK_SIZE, BLOCKING_KEYS
+from business_index.link.business_model import AREA, AREA_BLOCK_SIZE, BLOCKING_KEYS, COUNCIL
 from business_index.sql_steps import SqlStep
 
 DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
@@ -20,7 +20,8 @@ _KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or refere
 
 def blocking_keys_sql(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZE) -> str:
     """SQL for ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
-    named records: a key's value is its columns' values (NULL when one is missing); when more than
+    named records: a key's value is its columns' values (NULL when one is missing), within the
+    record's council (``COUNCIL``: records of two councils share no block); when more than
     ``max_block_size`` records (or the key's own smaller size, ``BlockingKey.most``) share them, the
     values and the first of the key's splits that brings the record's block within that size; NULL
     (no pairs on this key) when none does. A block of more than ``area_block_size`` records in
@@ -36,7 +37,7 @@ def blocking_keys_sql(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZ
         each.append(f"""
             SELECT unique_id, '{name}' AS key, {key.only_split} AS only_split, {key.block_size(max_block_size)} AS block_size,
                    ({key.unit})::VARCHAR AS unit, {key.across_areas} AS across_areas, {AREA} AS area,
-                   {f" || {_KEY_SEPARATOR} || ".join(key.columns)} AS whole,
+                   {COUNCIL} || {_KEY_SEPARATOR} || {f" || {_KEY_SEPARATOR} || ".join(key.columns)} AS whole,
                    {", ".join(f"{split} AS split_{i}" for i, split in enumerate(splits))}
             FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in key.columns)}""")
     counts = ", ".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS n_{i}, "
@@ -84,6 +85,39 @@ def business_input_steps(max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> tuple[
         WHERE b.named
         ORDER BY b.rowid  -- the order of business_inputs, as before the keys""")
     return (*_INPUT_STEPS, keys, named)
+
+
+# a record's council (``business_model.COUNCIL``): records of two councils are never paired
+RECORD_COUNCILS = SqlStep(
+    "record_councils",
+    reads=("record_features", "record_links", "addresses"),
+    writes=("record_councils",), sql="""
+    -- a record's council: the custodian of its property in the gazetteer, else the council
+    -- keeping most of its postcode's (then its postcode sector's) addresses, else the only
+    -- council in the data; '' where unknown (a gazetteer without custodians is one area)
+    CREATE OR REPLACE TEMP TABLE record_councils AS
+    WITH kept AS (  -- how many of each postcode's addresses each council keeps
+        SELECT postcode, local_custodian_code AS council, count(*) AS n FROM addresses
+        WHERE postcode IS NOT NULL AND local_custodian_code IS NOT NULL GROUP BY 1, 2),
+    -- the council keeping most (the lower code on a tie, so that rebuilds agree)
+    postcode_councils AS (SELECT postcode, arg_max(council, (n, -council)) AS council FROM kept GROUP BY 1),
+    sector_councils AS (
+        SELECT sector, arg_max(council, (n, -council)) AS council
+        FROM (SELECT left(postcode, -2) AS sector, council, sum(n) AS n FROM kept GROUP BY 1, 2) GROUP BY 1),
+    only_council AS (
+        SELECT any_value(local_custodian_code) AS council FROM addresses
+        WHERE local_custodian_code IS NOT NULL HAVING count(DISTINCT local_custodian_code) = 1),
+    placed AS (
+        SELECT f.unique_id, a.local_custodian_code, coalesce(a.postcode, f.postcode) AS postcode
+        FROM record_features f
+        LEFT JOIN record_links l ON l.record_id = f.unique_id
+        LEFT JOIN addresses a ON a.uprn = l.uprn)
+    SELECT r.unique_id AS record_id,
+           coalesce(coalesce(r.local_custodian_code, p.council, s.council,
+                             (SELECT council FROM only_council))::VARCHAR, '') AS council
+    FROM placed r
+    LEFT JOIN postcode_councils p ON p.postcode = r.postcode
+    LEFT JOIN sector_councils s ON s.sector = left(r.postcode, -2)""")
 
 
 _INPUT_STEPS = (
@@ -190,8 +224,9 @@ _INPUT_STEPS = (
         ANTI JOIN generic_words g USING (word)
         WHERE len(n.word) > 1 AND NOT regexp_matches(n.word, '[0-9]')
         GROUP BY n.unique_id"""),
+    RECORD_COUNCILS,
     SqlStep("business_inputs",
-            reads=("record_features", "business_records", "record_uncommon_words", "record_distinctive_words", "record_site_words", "record_local_words", "record_premises_names", "record_company_keys", "record_links", "addresses"),
+            reads=("record_features", "business_records", "record_uncommon_words", "record_distinctive_words", "record_site_words", "record_local_words", "record_premises_names", "record_company_keys", "record_councils", "record_links", "addresses"),
             writes=("business_inputs",), sql="""
         CREATE OR REPLACE TABLE business_inputs AS
         SELECT f.unique_id, f.name_keys, coalesce(c.keys, []::VARCHAR[]) AS company_keys,
@@ -243,6 +278,7 @@ _INPUT_STEPS = (
                left(coalesce(a.postcode, f.postcode), -2) AS sector,
                -- the postcode area ("LS" of "LS1 4AP"; '' without a postcode): once here, not per key
                coalesce(regexp_extract(coalesce(a.postcode, f.postcode), '^[A-Z]+'), '') AS area,
+               rc.council,
                b.property_ref,
                CASE WHEN b.record_type = 'voa_list_entry' THEN NULL
                     ELSE coalesce(b.start_date, b.last_seen_date) END AS active_from,
@@ -267,6 +303,7 @@ _INPUT_STEPS = (
         LEFT JOIN record_local_words lw ON lw.unique_id = f.unique_id
         LEFT JOIN record_premises_names pn ON pn.unique_id = f.unique_id
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
+        JOIN record_councils rc ON rc.record_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn"""),
 )

@@ -176,6 +176,12 @@ SLIP_BLOCK_SIZE = 50
 AREA_BLOCK_SIZE = 50
 # the postcode area of a record, a column of ``business_inputs`` ("LS" of "LS1 4AP"; '' without a postcode)
 AREA = "area"
+# the council whose area a record is in, a column of ``business_inputs`` ('' where unknown). Records
+# are paired only within one council: a name's spellings are one business within a council's area,
+# and two towns' "Ayse's Grill" are two. Across councils only a registered name joins organisations
+# (``organisations.py``), and a national name cluster would tie together, within one council,
+# records that nothing there links (pubs whose names other boroughs' records share)
+COUNCIL = "council"
 
 # the first word of the registered name that ``company_tail`` keeps only the initial of
 _FIRST_WORD = "split_part(company_key, ' ', 1)"

@@ -11,14 +11,13 @@ organisation: two pubs called "The Red Lion" run by two pub companies stay apart
 establishment has no operator on record does its trading name stand for it.
 
 How far a name reaches depends on what it is. The name model's clusters (names in all their
-spellings, trading names included) join establishments within one council's area: two towns'
-"Ayse's Grill" are two businesses, though the name is rare, and so are "Hassett Estates Ltd" in one
-and "Birmingham Hassett Estates Ltd" in another, both trading as "Hassett Estates". Across councils
-only a registered name joins them: one council's organisation joins another's when the name most
-of its records write with a company's legal form ("Kestrel Taverns Ltd", "KESTREL TAVERNS
-LIMITED") is the same, or is a name the register says one company has had. A record's council is
-the custodian of its property in the gazetteer, else the council that keeps most of its
-postcode's (or its postcode sector's) addresses, else the only council in the data.
+spellings, trading names included) are made within one council's area (``business_inputs``'s
+``council``, where the record's council rule lives): two towns' "Ayse's Grill" are two businesses,
+though the name is rare, and so are "Hassett Estates Ltd" in one and "Birmingham Hassett Estates
+Ltd" in another, both trading as "Hassett Estates". Across councils only a registered name joins
+them: one council's organisation joins another's when the name most of its records write with a
+company's legal form ("Kestrel Taverns Ltd", "KESTREL TAVERNS LIMITED") is the same, or is a name
+the register says one company has had.
 """
 
 from __future__ import annotations
@@ -29,32 +28,6 @@ import duckdb
 
 from business_index.duckdb_utils import insert_rows
 from business_index.link.union_find import UnionFind
-from business_index.sql_steps import SqlStep, run_steps
-
-RECORD_COUNCILS = SqlStep(
-    "record_councils",
-    reads=("business_inputs", "addresses"),
-    writes=("record_councils",), sql="""
-        CREATE OR REPLACE TEMP TABLE record_councils AS
-        WITH kept AS (  -- how many of each postcode's addresses each council keeps
-            SELECT postcode, local_custodian_code AS council, count(*) AS n FROM addresses
-            WHERE postcode IS NOT NULL AND local_custodian_code IS NOT NULL GROUP BY 1, 2),
-        -- the council keeping most (the lower code on a tie, so that rebuilds agree)
-        postcode_councils AS (SELECT postcode, arg_max(council, (n, -council)) AS council FROM kept GROUP BY 1),
-        sector_councils AS (
-            SELECT sector, arg_max(council, (n, -council)) AS council
-            FROM (SELECT left(postcode, -2) AS sector, council, sum(n) AS n FROM kept GROUP BY 1, 2) GROUP BY 1),
-        only_council AS (
-            SELECT any_value(local_custodian_code) AS council FROM addresses
-            WHERE local_custodian_code IS NOT NULL HAVING count(DISTINCT local_custodian_code) = 1)
-        SELECT i.unique_id AS record_id,
-               -- '' when unknown: such records make one area of their own
-               coalesce(a.local_custodian_code, p.council, s.council, (SELECT council FROM only_council))::VARCHAR
-                   AS council
-        FROM business_inputs i
-        LEFT JOIN addresses a ON a.uprn = i.uprn
-        LEFT JOIN postcode_councils p ON p.postcode = i.postcode
-        LEFT JOIN sector_councils s ON s.sector = i.sector""")
 
 
 def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
@@ -62,16 +35,14 @@ def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
     ``establishment_clusters``, ``name_clusters`` and the records' own registered names; a record
     whose establishment has no named record has no organisation. Returns the number of
     organisations."""
-    run_steps(con, (RECORD_COUNCILS,))
     rows = con.execute("""
         WITH members AS (
             SELECT e.cluster_id AS establishment, n.cluster_id AS name_cluster, i.operator, f.company_keys,
-                   c.council
+                   i.council
             FROM establishment_clusters e
             JOIN name_clusters n USING (record_id)
             JOIN business_inputs i ON i.unique_id = e.record_id
-            JOIN record_features f ON f.unique_id = e.record_id
-            JOIN record_councils c USING (record_id)),
+            JOIN record_features f ON f.unique_id = e.record_id),
         speaks AS (  -- the operators' names where there are any, else the trading names
             SELECT establishment, bool_or(operator) AS has_operator FROM members GROUP BY 1)
         SELECT m.establishment, m.name_cluster, m.council,
@@ -85,7 +56,7 @@ def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
     # within a council: the name model's clusters, and the names of one establishment's operators
     first_name: dict[str, str] = {}
     for establishment, name_cluster, council, _ in rows:
-        local_name = f"{name_cluster}@{council or ''}"
+        local_name = f"{name_cluster}@{council}"
         if establishment in first_name:
             names.join(first_name[establishment], local_name)
         else:
@@ -98,7 +69,7 @@ def build_organisations(con: duckdb.DuckDBPyConnection) -> int:
     written: dict[str, Counter[str]] = {}
     for _, name_cluster, council, company_keys in rows:
         if company_keys:
-            written.setdefault(names.find(f"{name_cluster}@{council or ''}"), Counter()).update(company_keys)
+            written.setdefault(names.find(f"{name_cluster}@{council}"), Counter()).update(company_keys)
     for local, counts in written.items():
         most = max(counts.values())
         names.join(local, f"company:{min(k for k, n in counts.items() if n == most)}")

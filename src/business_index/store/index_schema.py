@@ -48,7 +48,7 @@ PUBLISHED: tuple[Table, ...] = (
        f"x_coordinate y_coordinate latitude longitude start_date end_date descriptive_street {LINEAGE}",
        written_by="store/index_writer",
        read_by=("store/name_lookup build derive/establishments derive/property_names link/business_inputs "
-                "link/address_lists link/companies link/deterministic link/features link/organisations store/export "
+                "link/address_lists link/companies link/deterministic link/features store/export "
                 "store/index_queries "
                 "store/index_reader")),
     _t("address_aliases", "sources", "an address (LPI) of a property, approved or not",
