@@ -60,3 +60,29 @@ def test_serve_settings_come_from_the_environment_and_the_command_line_wins(monk
     for name, value in config.environment().items():
         monkeypatch.setenv(name, value)
     assert ServeConfig() == config
+
+
+def test_the_build_s_memory_limit_is_a_share_of_the_machine_or_a_size(tmp_path: Path) -> None:
+    import os
+
+    import duckdb
+
+    from business_index.config import BuildConfig
+    from business_index.store.index_writer import IndexWriter
+
+    machine_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    share = BuildConfig(memory_limit="25%").duckdb_memory_limit()
+    assert share.endswith("MiB") and abs(int(share[:-3]) - machine_mib / 4) <= 1
+    assert BuildConfig(memory_limit="8 GB").duckdb_memory_limit() == "8GB"
+    path = tmp_path / "sources.toml"
+    path.write_text('[build]\nmemory_limit = "a lot"\n')
+    with pytest.raises(ConfigError, match=r"build.memory_limit"):
+        load_settings(path)
+    # the build's connection holds DuckDB to it
+    writer = IndexWriter.create(tmp_path / "index.duckdb", "300MiB")
+    try:
+        limit = writer.connection.execute("SELECT current_setting('memory_limit')").fetchone()
+        assert limit is not None and limit[0] in ("300.0 MiB", "300 MiB")
+        assert duckdb.connect().execute("SELECT current_setting('memory_limit')").fetchone() != limit
+    finally:
+        writer.abandon()

@@ -237,7 +237,7 @@ def _build_index(settings: Settings, index: Path, progress: Progress | None,
 
     timings: dict[str, float] = {}
     preflight(settings, index)
-    writer = IndexWriter.create(index)
+    writer = IndexWriter.create(index, settings.build.duckdb_memory_limit())
     pool: Executor | None = None
     try:
         started = time.perf_counter()
@@ -329,7 +329,7 @@ def train_business_model_from(settings: Settings, out: Path, address_out: Path |
         report_progress(step, TRAINING_STEPS.index(step), len(TRAINING_STEPS))
 
     with tempfile.TemporaryDirectory() as scratch:
-        writer = IndexWriter.create(Path(scratch) / "training.duckdb")
+        writer = IndexWriter.create(Path(scratch) / "training.duckdb", settings.build.duckdb_memory_limit())
         try:
             tell("reading the sources")
             _store(writer, settings, _read_sources(writer, settings))

@@ -206,6 +206,26 @@ class BuildConfig(_Strict):
     # processes that parse addresses and names (the row work SQL cannot say) side by side; 1 parses
     # them in the build's own process. Default: the machine's cores, at most 4
     workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1)
+    # the most memory DuckDB's buffers may hold while building, beyond which its tables, joins and
+    # sorts spill to disk: a share of the machine's memory ("40%") or a size ("8GB", "512MiB").
+    # DuckDB's own default, 80%, leaves too little for the build's Python side and workers at
+    # national scale; 40% kept a 2-million-record build near half the machine
+    memory_limit: str = "40%"
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_limit(cls, value: str) -> str:
+        if not re.fullmatch(r"\s*(\d+(\.\d+)?\s*%|\d+(\.\d+)?\s*(B|[KMGT]i?B))\s*", value, re.IGNORECASE):
+            raise ValueError(f"{value!r}: a share of the machine's memory (\"40%\") or a size (\"8GB\", \"512MiB\")")
+        return value.strip()
+
+    def duckdb_memory_limit(self) -> str:
+        """``memory_limit`` as DuckDB takes it: a share becomes that many MiB of this machine's memory."""
+        share = re.fullmatch(r"(\d+(?:\.\d+)?)\s*%", self.memory_limit)
+        if share is None:
+            return self.memory_limit.replace(" ", "")
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return f"{max(256, int(total * float(share.group(1)) / 100 / 2**20))}MiB"
 
 
 class ServeConfig(BaseSettings):

@@ -96,7 +96,9 @@ class IndexWriter:
     connection: duckdb.DuckDBPyConnection
 
     @classmethod
-    def create(cls, target: Path) -> IndexWriter:
+    def create(cls, target: Path, memory_limit: str | None = None) -> IndexWriter:
+        """A new build beside ``target``; ``memory_limit`` caps DuckDB's buffers (``[build]
+        memory_limit``), its default otherwise."""
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_builds(target)
         build_id = uuid.uuid4().hex[:12]
@@ -105,6 +107,8 @@ class IndexWriter:
         _owner_file(temp_path).write_text(str(os.getpid()), encoding="utf-8")
         connection = duckdb.connect(str(temp_path))
         connection.execute("SET enable_progress_bar = false")  # our own progress goes to stderr, not DuckDB's
+        if memory_limit is not None:
+            connection.execute(f"SET memory_limit = '{memory_limit}'")
         connection.execute(SCHEMA)
         return cls(target, build_id, temp_path, connection)
 
