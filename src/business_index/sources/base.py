@@ -31,6 +31,11 @@ class SourceFileError(Exception):
     def __init__(self, path: Path, message: str):
         super().__init__(f"{path}: {message}")
         self.path = path
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[SourceFileError], tuple[Path, str]]:
+        # raised in a worker process (``gazetteer_pool.py``) and pickled back to the reader
+        return (SourceFileError, (self.path, self.message))
 
 
 @dataclass(slots=True)
