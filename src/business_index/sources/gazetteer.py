@@ -187,17 +187,24 @@ def _check_values(record_type: int, values: dict[str, object]) -> None:
 BATCH_SIZE = 10_000
 
 
+# below this much input a pool's start (a second or so of imports a process) costs more than it gains
+POOL_MIN_BYTES = 16 << 20
+
+
 def read_gazetteer(source: SourceConfig, paths: list[Path], sink: RowSink | None = None,
-                   batch_size: int = BATCH_SIZE, workers: int = WORKERS) -> ReadResult:
+                   batch_size: int = BATCH_SIZE, workers: int | None = None) -> ReadResult:
     """Read an LLPG supply: its files in order, full supply then change-only updates.
 
     The rows are staged in DuckDB (``gazetteer_staging.py``) and come out ``batch_size`` at a
     time, into ``sink`` when one is given (``bx build`` writes them into the index), else into the
     result's lists. The result always holds the files' counts, warnings and quarantined rows.
-    Memory stays bounded by the batch size, not by the size of the supply. With more than one
-    file and ``workers`` above 1, the files are parsed in that many processes
-    (``gazetteer_pool.py``); what comes out is the same, row for row and in the same order.
+    Memory stays bounded by the batch size, not by the size of the supply. With ``workers``
+    above 1 (by default ``WORKERS`` for a supply of ``POOL_MIN_BYTES`` or more, else 1), the files
+    are parsed and the addresses assembled in that many processes (``gazetteer_pool.py``); what
+    comes out is the same, row for row and in the same order.
     """
+    if workers is None:
+        workers = WORKERS if _supply_bytes(paths) >= POOL_MIN_BYTES else 1
     result = ReadResult(source.name)
     out: RowSink = result if sink is None else sink
     with Staging(batch_size) as staging, Workers(workers) as pool:
@@ -213,6 +220,11 @@ def read_gazetteer(source: SourceConfig, paths: list[Path], sink: RowSink | None
                 f"{removed} LPIs, cross references and other child records removed with their deleted BLPUs")
         _assemble(source, paths, staging, result, out, pool)
     return result
+
+
+def _supply_bytes(paths: list[Path]) -> int:
+    # a missing or unreadable file is reported when it is read, not here
+    return sum(path.stat().st_size for path in paths if path.is_file())
 
 
 def _read_files_in_pool(source: SourceConfig, paths: list[Path], result: ReadResult, staging: Staging,
