@@ -16,7 +16,8 @@ _HEADER = '10,"TEST BOROUGH",5360,2026-11-15,1,2026-11-15,02:15:00,"7.3","C"'
 
 
 def _read(paths: list[Path], workers: int, batch_size: int = 2) -> ReadResult:
-    return read_gazetteer(source_config("dtf73", *paths), paths, batch_size=batch_size, workers=workers)
+    return read_gazetteer(source_config("dtf73", *paths), paths, batch_size=batch_size, workers=workers,
+                          pool_min_bytes=0)
 
 
 def _everything(result: ReadResult) -> tuple:

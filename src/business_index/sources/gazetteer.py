@@ -16,6 +16,11 @@ batch at a time to the caller's ``RowSink``. No Python object per row outlives i
 the read holds is the batch and DuckDB's store (``MEMORY_LIMIT``, beyond which DuckDB spills to
 a temporary folder), measured at 0.33 GB for 100,000 properties and 0.46 GB for 500,000 (2.4 GB
 when the supply was held).
+
+A large supply (``POOL_MIN_BYTES``) is read by ``WORKERS`` processes (``gazetteer_pool.py``): each
+parses whole files (the same ``_parse_file``) and later assembles chunks of properties (the same
+``_assemble_chunk``), and this process takes their work back in order, so that the rows, the
+quarantine and the counts are those of a read in one process.
 """
 
 from __future__ import annotations
@@ -192,19 +197,20 @@ POOL_MIN_BYTES = 16 << 20
 
 
 def read_gazetteer(source: SourceConfig, paths: list[Path], sink: RowSink | None = None,
-                   batch_size: int = BATCH_SIZE, workers: int | None = None) -> ReadResult:
+                   batch_size: int = BATCH_SIZE, workers: int = WORKERS,
+                   pool_min_bytes: int = POOL_MIN_BYTES) -> ReadResult:
     """Read an LLPG supply: its files in order, full supply then change-only updates.
 
     The rows are staged in DuckDB (``gazetteer_staging.py``) and come out ``batch_size`` at a
     time, into ``sink`` when one is given (``bx build`` writes them into the index), else into the
     result's lists. The result always holds the files' counts, warnings and quarantined rows.
     Memory stays bounded by the batch size, not by the size of the supply. With ``workers``
-    above 1 (by default ``WORKERS`` for a supply of ``POOL_MIN_BYTES`` or more, else 1), the files
-    are parsed and the addresses assembled in that many processes (``gazetteer_pool.py``); what
-    comes out is the same, row for row and in the same order.
+    above 1 and a supply of ``pool_min_bytes`` or more, the files are parsed and the addresses
+    assembled in that many processes (``gazetteer_pool.py``); what comes out is the same, row for
+    row and in the same order.
     """
-    if workers is None:
-        workers = WORKERS if _supply_bytes(paths) >= POOL_MIN_BYTES else 1
+    if _supply_bytes(paths) < pool_min_bytes:
+        workers = 1
     result = ReadResult(source.name)
     out: RowSink = result if sink is None else sink
     with Staging(batch_size) as staging, Workers(workers) as pool:
