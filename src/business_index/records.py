@@ -7,11 +7,12 @@ name, the file and the 1-based physical line it came from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 # A UPRN is 1 to 12 digits (BS 7666).
 MAX_UPRN = 999_999_999_999
@@ -188,3 +189,20 @@ class QuarantinedRow:
     field: str | None
     reason: str
     raw: str
+
+
+def lineage_columns(records: Sequence[Any]) -> dict[str, list[Any]]:
+    """The records' lineages as the index's source, file and line columns."""
+    return {
+        "source": [r.lineage.source for r in records],
+        "file": [r.lineage.file for r in records],
+        "line": [r.lineage.line for r in records],
+    }
+
+
+def record_columns(records: Sequence[Any], cls: type, skip: tuple[str, ...] = ("lineage",)) -> dict[str, list[Any]]:
+    """Records of ``cls`` column by column, as the index's tables hold them (``store/index_writer.py``)."""
+    names = [f.name for f in fields(cls) if f.name not in skip]
+    columns = {name: [getattr(r, name) for r in records] for name in names}
+    columns.update(lineage_columns(records))
+    return columns

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from business_index.build import _IndexRows
 from business_index.sources.base import ReadResult, SourceFileError
 from business_index.sources.gazetteer import read_gazetteer
 from business_index.sources.gazetteer_layouts import DTF73
+from business_index.store.index_writer import IndexWriter
 from tests.conftest import fixture, source_config
 
 _HEADER = '10,"TEST BOROUGH",5360,2026-11-15,1,2026-11-15,02:15:00,"7.3","C"'
@@ -81,6 +83,26 @@ def test_workers_give_what_one_process_gives_row_for_row(tmp_path: Path) -> None
     assert any("not valid utf-8" in q.reason for q in alone.quarantine)
     assert any("trailer says" in w for w in alone.warnings) and len(alone.other_rows) == 3
     assert len(alone.addresses) > 2
+
+
+def _indexed(paths: list[Path], workers: int, index: Path) -> dict[str, list[tuple]]:
+    """The gazetteer's tables of an index written as ``bx build`` writes them (the workers hand
+    the addresses back column by column to such a sink), in the order written."""
+    writer = IndexWriter.create(index)
+    try:
+        read_gazetteer(source_config("dtf73", *paths), paths, _IndexRows(writer), batch_size=2, workers=workers,
+                       pool_min_bytes=0)
+        return {table: writer.connection.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+                for table in ("addresses", "address_aliases", "cross_references", "gazetteer_other_records")}
+    finally:
+        writer.abandon()
+
+
+def test_an_index_written_by_workers_is_the_index_written_by_one_process(tmp_path: Path) -> None:
+    paths = [fixture("dtf73_full.csv"), fixture("dtf73_change.csv")]
+    alone = _indexed(paths, 1, tmp_path / "alone.duckdb")
+    assert len(alone["addresses"]) > 2 and alone["address_aliases"]
+    assert _indexed(paths, 2, tmp_path / "pooled.duckdb") == alone
 
 
 def test_updates_across_files_apply_in_file_order_with_workers(tmp_path: Path) -> None:

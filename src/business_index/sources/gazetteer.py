@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import duckdb
 
@@ -44,8 +44,10 @@ from business_index.records import (
     CrossReference,
     Lineage,
     QuarantinedRow,
+    record_columns,
 )
 from business_index.sources.base import (
+    ColumnSink,
     FileStats,
     QuarantineLog,
     ReadResult,
@@ -413,17 +415,26 @@ def _assemble(source: SourceConfig, paths: list[Path], staging: Staging, result:
     ranges = staging.property_ranges()
     folder = spool_folder()
     try:
-        chunks: Iterator[tuple[list[AddressRecord], list[AddressAlias], int]]
         if pool.count > 1 and len(ranges) > 1:
             blpus, lpis = staging.export_properties(folder)
-            chunks = pool.in_order(_assemble_exported, ((source.name, files, blpus, lpis, first, last)
-                                                        for first, last in ranges))
+            # a sink that takes columns gets them as the workers made them: no record is made here
+            columns = isinstance(out, ColumnSink)
+            for addresses, aliases, missing in pool.in_order(
+                    _assemble_exported, ((source.name, files, blpus, lpis, first, last, columns)
+                                         for first, last in ranges)):
+                missing_lpi += missing
+                if isinstance(addresses, dict):
+                    cast(ColumnSink, out).put_address_columns(addresses)
+                    cast(ColumnSink, out).put_alias_columns(aliases)  # type: ignore[arg-type]
+                else:
+                    out.put_addresses(addresses)
+                    out.put_aliases(aliases)  # type: ignore[arg-type]
         else:
-            chunks = (_assemble_chunk(source.name, files, chunk) for chunk in staging.properties())
-        for addresses, aliases, missing in chunks:
-            missing_lpi += missing
-            out.put_addresses(addresses)
-            out.put_aliases(aliases)
+            for chunk in staging.properties():
+                addresses, aliases, missing = _assemble_chunk(source.name, files, chunk)
+                missing_lpi += missing
+                out.put_addresses(addresses)
+                out.put_aliases(aliases)
     finally:
         remove_folder(folder)
     if missing_lpi and result.files:
@@ -448,14 +459,22 @@ def _assemble(source: SourceConfig, paths: list[Path], staging: Staging, result:
 _EXPORT_READER: duckdb.DuckDBPyConnection | None = None
 
 
-def _assemble_exported(source_name: str, files: list[str], blpus: Path, lpis: Path, first: int,
-                       last: int) -> tuple[list[AddressRecord], list[AddressAlias], int]:
-    """A worker's job: assemble the properties ``first`` to ``last`` of the exported ones."""
+_Columns = dict[str, list[Any]]
+
+
+def _assemble_exported(source_name: str, files: list[str], blpus: Path, lpis: Path, first: int, last: int,
+                       columns: bool) -> tuple[list[AddressRecord] | _Columns, list[AddressAlias] | _Columns, int]:
+    """A worker's job: assemble the properties ``first`` to ``last`` of the exported ones, as
+    records or (``columns``) column by column, as the index holds them (lists of plain values
+    cost little to hand back; records cost more to make again than to make)."""
     global _EXPORT_READER
     if _EXPORT_READER is None:
         _EXPORT_READER = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "256MB"})
     chunk = properties_between(_EXPORT_READER, f"read_parquet('{blpus}')", f"read_parquet('{lpis}')", first, last)
-    return _assemble_chunk(source_name, files, chunk)
+    addresses, aliases, missing = _assemble_chunk(source_name, files, chunk)
+    if columns:
+        return record_columns(addresses, AddressRecord), record_columns(aliases, AddressAlias), missing
+    return addresses, aliases, missing
 
 
 def _assemble_chunk(source_name: str, files: list[str], chunk: list[tuple[dict[str, Any], list[dict[str, Any]]]]
