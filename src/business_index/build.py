@@ -16,6 +16,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -442,6 +443,12 @@ class _IndexRows:
 
     def put_aliases(self, rows: Sequence[AddressAlias]) -> None:
         self.writer.write_aliases(rows)
+
+    def put_address_columns(self, columns: dict[str, list[Any]]) -> None:
+        self.writer.write_address_columns(columns)
+
+    def put_alias_columns(self, columns: dict[str, list[Any]]) -> None:
+        self.writer.write_alias_columns(columns)
 
     def put_cross_references(self, rows: Sequence[CrossReference]) -> None:
         self.writer.write_cross_references(rows)

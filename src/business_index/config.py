@@ -203,8 +203,9 @@ class BuildConfig(_Strict):
     # a build whose addresses, or records of any source, fall below this share of the published
     # index's is refused (a truncated or wrong file), unless `bx build --allow-shrink` says it is meant
     shrink_limit: float = Field(default=0.5, ge=0.0, le=1.0)
-    # processes that parse addresses and names (the row work SQL cannot say) side by side; 1 parses
-    # them in the build's own process. Default: the machine's cores, at most 4
+    # processes that parse addresses and names (the row work SQL cannot say) side by side, and read
+    # a large LLPG's files (sources/gazetteer_pool.py); 1 does it all in the build's own process.
+    # Default: the machine's cores, at most 4
     workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1)
     # the most memory DuckDB's buffers may hold while building, beyond which its tables, joins and
     # sorts spill to disk: a share of the machine's memory ("40%") or a size ("8GB", "512MiB").

@@ -7,9 +7,12 @@ name, the file and the 1-based physical line it came from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from operator import attrgetter
+from typing import Any, TypeVar
 
 # A UPRN is 1 to 12 digits (BS 7666).
 MAX_UPRN = 999_999_999_999
@@ -49,6 +52,23 @@ class BusinessRecordType(StrEnum):
     FOOD_ESTABLISHMENT = "food_establishment"
 
 
+_Record = TypeVar("_Record", bound=type)
+
+
+def _pickled_by_fields(cls: _Record) -> _Record:
+    """Pickle a record as its class and its fields' values, its constructor's arguments: about half
+    the time and three quarters the size of the default, which matters for the addresses that the
+    LLPG reader's worker processes hand back (``sources/gazetteer_pool.py``)."""
+    values = attrgetter(*(f.name for f in fields(cls)))
+
+    def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+        return (cls, values(self))
+
+    setattr(cls, "__reduce__", __reduce__)  # noqa: B010 (a class attribute of a slotted class)
+    return cls
+
+
+@_pickled_by_fields
 @dataclass(slots=True, frozen=True)
 class Lineage:
     source: str
@@ -56,6 +76,7 @@ class Lineage:
     line: int
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class AddressRecord:
     """One property (BLPU) of the gazetteer with its display address (the approved LPI)."""
@@ -95,6 +116,7 @@ class AddressRecord:
     lineage: Lineage
 
 
+@_pickled_by_fields
 @dataclass(slots=True)
 class AddressAlias:
     """Every LPI of a property (approved, alternative, provisional, historical): search uses them all."""
@@ -167,3 +189,20 @@ class QuarantinedRow:
     field: str | None
     reason: str
     raw: str
+
+
+def lineage_columns(records: Sequence[Any]) -> dict[str, list[Any]]:
+    """The records' lineages as the index's source, file and line columns."""
+    return {
+        "source": [r.lineage.source for r in records],
+        "file": [r.lineage.file for r in records],
+        "line": [r.lineage.line for r in records],
+    }
+
+
+def record_columns(records: Sequence[Any], cls: type, skip: tuple[str, ...] = ("lineage",)) -> dict[str, list[Any]]:
+    """Records of ``cls`` column by column, as the index's tables hold them (``store/index_writer.py``)."""
+    names = [f.name for f in fields(cls) if f.name not in skip]
+    columns = {name: [getattr(r, name) for r in records] for name in names}
+    columns.update(lineage_columns(records))
+    return columns

@@ -32,11 +32,12 @@ READERS: dict[str, Reader] = {
     "fhrs_xml": read_fhrs_xml,
     "fhrs_csv": read_fhrs_csv,
 }
-StreamingReader = Callable[[SourceConfig, list[Path], RowSink], ReadResult]
+# (source, paths, sink, the most processes it may read with: ``[build] workers``)
+StreamingReader = Callable[[SourceConfig, list[Path], RowSink, int], ReadResult]
 # readers that can give their rows out in batches, so that a supply too large to hold is never held
 STREAMING_READERS: dict[str, StreamingReader] = {
-    "dtf73": lambda source, paths, sink: read_gazetteer(source, paths, sink),
-    "abp": lambda source, paths, sink: read_gazetteer(source, paths, sink),
+    "dtf73": lambda source, paths, sink, workers: read_gazetteer(source, paths, sink, workers=workers),
+    "abp": lambda source, paths, sink, workers: read_gazetteer(source, paths, sink, workers=workers),
 }
 
 
@@ -60,7 +61,7 @@ def read_source(settings: Settings, source: SourceConfig, sink: RowSink | None =
     if not readable:
         result = ReadResult(source.name)
     elif sink is not None and source.format in STREAMING_READERS:
-        result = STREAMING_READERS[source.format](source, readable, sink)
+        result = STREAMING_READERS[source.format](source, readable, sink, settings.build.workers)
     else:
         result = READERS[source.format](source, readable)
     result.files.extend(FileStats(str(p)) for p in empty)  # read, with nothing in them

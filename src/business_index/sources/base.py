@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol, runtime_checkable
 
 from business_index.records import (
     AddressAlias,
@@ -31,6 +31,11 @@ class SourceFileError(Exception):
     def __init__(self, path: Path, message: str):
         super().__init__(f"{path}: {message}")
         self.path = path
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[SourceFileError], tuple[Path, str]]:
+        # raised in a worker process (``gazetteer_pool.py``) and pickled back to the reader
+        return (SourceFileError, (self.path, self.message))
 
 
 @dataclass(slots=True)
@@ -99,6 +104,17 @@ class RowSink(Protocol):
     def put_cross_references(self, rows: Sequence[CrossReference]) -> None: ...
 
     def put_other_rows(self, rows: Sequence[tuple[Lineage, int, list[str]]]) -> None: ...
+
+
+@runtime_checkable
+class ColumnSink(Protocol):
+    """A ``RowSink`` that also takes addresses and aliases column by column (``record_columns``),
+    as the LLPG reader's worker processes make them: the index being built takes them so, with no
+    record made in the build's process."""
+
+    def put_address_columns(self, columns: dict[str, list[Any]]) -> None: ...
+
+    def put_alias_columns(self, columns: dict[str, list[Any]]) -> None: ...
 
 
 class QuarantineLog:

@@ -16,21 +16,40 @@ batch at a time to the caller's ``RowSink``. No Python object per row outlives i
 the read holds is the batch and DuckDB's store (``MEMORY_LIMIT``, beyond which DuckDB spills to
 a temporary folder), measured at 0.33 GB for 100,000 properties and 0.46 GB for 500,000 (2.4 GB
 when the supply was held).
+
+A large supply (``POOL_MIN_BYTES``) is read by ``WORKERS`` processes (``gazetteer_pool.py``): each
+parses whole files (the same ``_parse_file``) and later assembles chunks of properties (the same
+``_assemble_chunk``), and this process takes their work back in order, so that the rows, the
+quarantine and the counts are those of a read in one process.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
+
+import duckdb
 
 from business_index.config import SourceConfig
 from business_index.postcodes import postcode_as_written
-from business_index.records import MAX_UPRN, AddressAlias, AddressRecord, CrossReference, Lineage
+from business_index.records import (
+    MAX_UPRN,
+    AddressAlias,
+    AddressRecord,
+    CrossReference,
+    Lineage,
+    QuarantinedRow,
+    record_columns,
+)
 from business_index.sources.base import (
+    ColumnSink,
     FileStats,
+    QuarantineLog,
     ReadResult,
     RowSink,
     SourceFileError,
@@ -47,7 +66,8 @@ from business_index.sources.gazetteer_layouts import (
     Layout,
     detect_layout,
 )
-from business_index.sources.gazetteer_staging import Staging
+from business_index.sources.gazetteer_pool import WORKERS, Spool, Workers, remove_folder, spool_folder
+from business_index.sources.gazetteer_staging import PendingRows, Staging, properties_between
 from business_index.sources.values import ValueProblem, parse_date
 
 VALID_CHANGE_TYPES = frozenset({"I", "U", "D"})
@@ -174,31 +194,100 @@ def _check_values(record_type: int, values: dict[str, object]) -> None:
 BATCH_SIZE = 10_000
 
 
+# below this much input a pool's start (a second or so of imports a process) costs more than it gains
+POOL_MIN_BYTES = 16 << 20
+
+
 def read_gazetteer(source: SourceConfig, paths: list[Path], sink: RowSink | None = None,
-                   batch_size: int = BATCH_SIZE) -> ReadResult:
+                   batch_size: int = BATCH_SIZE, workers: int = WORKERS,
+                   pool_min_bytes: int = POOL_MIN_BYTES) -> ReadResult:
     """Read an LLPG supply: its files in order, full supply then change-only updates.
 
     The rows are staged in DuckDB (``gazetteer_staging.py``) and come out ``batch_size`` at a
     time, into ``sink`` when one is given (``bx build`` writes them into the index), else into the
     result's lists. The result always holds the files' counts, warnings and quarantined rows.
-    Memory stays bounded by the batch size, not by the size of the supply.
+    Memory stays bounded by the batch size, not by the size of the supply. With ``workers``
+    above 1 and a supply of ``pool_min_bytes`` or more, the files are parsed and the addresses
+    assembled in that many processes (``gazetteer_pool.py``); what comes out is the same, row for
+    row and in the same order.
     """
+    if _supply_bytes(paths) < pool_min_bytes:
+        workers = 1
     result = ReadResult(source.name)
     out: RowSink = result if sink is None else sink
-    with Staging(batch_size) as staging:
-        for index, path in enumerate(paths):
-            _read_file(source, path, index, result, staging, out)
+    with Staging(batch_size) as staging, Workers(workers) as pool:
+        if workers > 1 and len(paths) > 1:
+            _read_files_in_pool(source, paths, result, staging, out, pool)
+        else:
+            for index, path in enumerate(paths):
+                parsed = _parse_file(source, path, index, staging, out.put_other_rows, batch_size)
+                _take_file(source, path, index, parsed, result, staging)
         removed = staging.apply()
         if removed and result.files:
             result.files[-1].warnings.append(
                 f"{removed} LPIs, cross references and other child records removed with their deleted BLPUs")
-        _assemble(source, paths, staging, result, out)
+        _assemble(source, paths, staging, result, out, pool)
     return result
 
 
-def _read_file(source: SourceConfig, path: Path, index: int, result: ReadResult, staging: Staging,
-               out: RowSink) -> None:
-    lines, stats, log = stream_lines(source.name, path, result, source.encoding)
+def _supply_bytes(paths: list[Path]) -> int:
+    # a missing or unreadable file is reported when it is read, not here
+    return sum(path.stat().st_size for path in paths if path.is_file())
+
+
+def _read_files_in_pool(source: SourceConfig, paths: list[Path], result: ReadResult, staging: Staging,
+                        out: RowSink, pool: Workers) -> None:
+    folder = spool_folder()
+    try:
+        jobs = ((source, path, index, folder / str(index), staging.batch_size) for index, path in enumerate(paths))
+        for index, (path, parsed) in enumerate(zip(paths, pool.in_order(_parse_file_to_spool, jobs), strict=True)):
+            assert parsed.spool is not None
+            parsed.spool.replay(staging.insert, out.put_other_rows)
+            _take_file(source, path, index, parsed, result, staging)
+    finally:
+        remove_folder(folder)
+
+
+class _Rows(Protocol):
+    """Where a file's parsed rows are staged: the staging store, or a worker's spool."""
+
+    def add(self, record_type: int, names: tuple[str, ...], file: int, line: int, order: int, change: str,
+            values: dict[str, object]) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+@dataclass(slots=True)
+class _ParsedFile:
+    """One file's parse: its counts so far, its quarantined rows, and what its trailer said."""
+
+    stats: FileStats
+    quarantine: list[QuarantinedRow]
+    staged: int
+    trailer_count: int | None
+    data_rows: int
+    spool: Spool | None = None  # the rows, when parsed in a worker
+
+
+def _parse_file_to_spool(source: SourceConfig, path: Path, index: int, folder: Path,
+                         batch_size: int) -> _ParsedFile:
+    """A worker's job: parse one file into a spool of its own."""
+    folder.mkdir()
+    spool = Spool(folder)
+    rows = PendingRows(batch_size, spool.put_staged)
+    parsed = _parse_file(source, path, index, rows, spool.put_other, batch_size)
+    rows.flush()
+    parsed.spool = spool
+    return parsed
+
+
+def _parse_file(source: SourceConfig, path: Path, index: int, staging: _Rows,
+                put_other_rows: Callable[[list[tuple[Lineage, int, list[str]]]], None],
+                batch_size: int) -> _ParsedFile:
+    """Parse and check each row of one file: good rows to ``staging``, rows of the record types
+    kept raw to ``put_other_rows``, bad rows quarantined in the result."""
+    local = ReadResult(source.name)
+    lines, stats, log = stream_lines(source.name, path, local, source.encoding)
     encoding = stats.encoding
     other_rows: list[tuple[Lineage, int, list[str]]] = []
     staged = 0
@@ -234,8 +323,8 @@ def _read_file(source: SourceConfig, path: Path, index: int, result: ReadResult,
             recognised += 1
             stats.loaded += 1
             other_rows.append((log.lineage(record.line), record_type, fields))
-            if len(other_rows) >= staging.batch_size:
-                out.put_other_rows(other_rows)
+            if len(other_rows) >= batch_size:
+                put_other_rows(other_rows)
                 other_rows = []
             continue
         layout = detect_layout(record_type, len(fields))
@@ -271,14 +360,24 @@ def _read_file(source: SourceConfig, path: Path, index: int, result: ReadResult,
     if stats.read and not recognised:
         raise SourceFileError(path, "no row is a DTF 7.3 or AddressBase Premium record: is this an LLPG file?")
     if other_rows:
-        out.put_other_rows(other_rows)
+        put_other_rows(other_rows)
+    return _ParsedFile(stats, local.quarantine, staged, trailer_count, data_rows)
+
+
+def _take_file(source: SourceConfig, path: Path, index: int, parsed: _ParsedFile, result: ReadResult,
+               staging: Staging) -> None:
+    """Add a parsed file (its rows staged) to the read, in file order: its quarantined rows, then
+    its deletes that cannot apply, given every earlier file."""
+    stats = parsed.stats
+    result.quarantine.extend(parsed.quarantine)
+    log = QuarantineLog(source.name, path, result, stats)
     # rows apply in PRO_ORDER (file order among equals); a delete of a record not held is refused
     refused = staging.refusals(index)
     for _, line, record_type, key in refused:
         log.reject(line, NATURAL_KEYS[record_type][0],
                    f"delete of record {record_type} {key} that the gazetteer does not hold", "")
-    stats.loaded += staged - len(refused)
-    _check_trailer(source, path, stats, trailer_count, data_rows)
+    stats.loaded += parsed.staged - len(refused)
+    _check_trailer(source, path, stats, parsed.trailer_count, parsed.data_rows)
     result.files.append(stats)
 
 
@@ -303,87 +402,41 @@ def _check_trailer(source: SourceConfig, path: Path, stats: FileStats, trailer_c
     stats.warnings.append(message)
 
 
-def _assemble(source: SourceConfig, paths: list[Path], staging: Staging, result: ReadResult, out: RowSink) -> None:
+def _assemble(source: SourceConfig, paths: list[Path], staging: Staging, result: ReadResult, out: RowSink,
+              pool: Workers) -> None:
     """Turn the applied gazetteer into canonical addresses, aliases and cross references, a chunk
-    of properties at a time."""
+    of properties at a time (in the pool's processes when there is more than one chunk)."""
     files = [str(path) for path in paths]
 
     def lineage(row: dict[str, Any]) -> Lineage:
         return Lineage(source.name, files[row["_file"]], row["_line"])
 
     missing_lpi = 0
-    for chunk in staging.properties():
-        addresses: list[AddressRecord] = []
-        aliases: list[AddressAlias] = []
-        for blpu, lpis in chunk:
-            uprn = int(blpu["UPRN"])
-            status = int(blpu.get("LOGICAL_STATUS") or 1)
-            chosen = _display_lpi(lpis, status)
-            # DTF 7.3 keeps postcode on the LPI and organisation and class on the BLPU; ABP keeps the
-            # postcode on the BLPU and organisation and class in records 31 and 32. Read whichever is there.
-            postcode = blpu.get("POSTCODE_LOCATOR")
-            parts: dict[str, object] = {}
-            if chosen is not None:
-                parts = _address_parts(chosen, _descriptor(chosen, english_too=True))
-                postcode = postcode or chosen.get("POSTCODE")
-            else:
-                missing_lpi += 1
-            tidied_postcode = tidy_postcode(postcode)
-            line = address_line(parts, tidied_postcode) if chosen else ""
-            organisation = blpu.get("ORGANISATION") or blpu["_organisation"]
-            classification = blpu.get("BLPU_CLASS") or blpu["_classification"]
-            street_type = chosen.get("_street_type") if chosen else None
-            descriptive = street_type == 9 or is_descriptive_street(parts.get("street_description"))  # type: ignore[arg-type]
-            addresses.append(AddressRecord(
-                uprn=uprn,
-                parent_uprn=blpu.get("PARENT_UPRN"),
-                usrn=parts.get("usrn"),  # type: ignore[arg-type]
-                lpi_key=str(chosen["LPI_KEY"]) if chosen else None,
-                logical_status=status,
-                blpu_state=blpu.get("BLPU_STATE"),
-                sao_start_number=parts.get("sao_start_number"),  # type: ignore[arg-type]
-                sao_start_suffix=parts.get("sao_start_suffix"),  # type: ignore[arg-type]
-                sao_end_number=parts.get("sao_end_number"),  # type: ignore[arg-type]
-                sao_end_suffix=parts.get("sao_end_suffix"),  # type: ignore[arg-type]
-                sao_text=parts.get("sao_text"),  # type: ignore[arg-type]
-                pao_start_number=parts.get("pao_start_number"),  # type: ignore[arg-type]
-                pao_start_suffix=parts.get("pao_start_suffix"),  # type: ignore[arg-type]
-                pao_end_number=parts.get("pao_end_number"),  # type: ignore[arg-type]
-                pao_end_suffix=parts.get("pao_end_suffix"),  # type: ignore[arg-type]
-                pao_text=parts.get("pao_text"),  # type: ignore[arg-type]
-                street_description=parts.get("street_description"),  # type: ignore[arg-type]
-                locality=parts.get("locality"),  # type: ignore[arg-type]
-                town=parts.get("town"),  # type: ignore[arg-type]
-                postcode=tidied_postcode,
-                single_line_address=line,
-                classification=classification,
-                organisation=organisation,
-                local_custodian_code=blpu.get("LOCAL_CUSTODIAN_CODE"),
-                x_coordinate=blpu.get("X_COORDINATE"),
-                y_coordinate=blpu.get("Y_COORDINATE"),
-                latitude=blpu.get("LATITUDE"),
-                longitude=blpu.get("LONGITUDE"),
-                start_date=blpu.get("START_DATE"),
-                end_date=blpu.get("END_DATE"),
-                descriptive_street=descriptive,
-                lineage=lineage(blpu),
-            ))
-            for lpi in lpis:
-                lpi_postcode = tidy_postcode(lpi.get("POSTCODE") or postcode)
-                if lpi is chosen:
-                    # the property's own line, unless this LPI's postcode differs from the property's
-                    lpi_line = line if lpi_postcode == tidied_postcode else address_line(parts, lpi_postcode)
+    ranges = staging.property_ranges()
+    folder = spool_folder()
+    try:
+        if pool.count > 1 and len(ranges) > 1:
+            blpus, lpis = staging.export_properties(folder)
+            # a sink that takes columns gets them as the workers made them: no record is made here
+            columns = isinstance(out, ColumnSink)
+            for addresses, aliases, missing in pool.in_order(
+                    _assemble_exported, ((source.name, files, blpus, lpis, first, last, columns)
+                                         for first, last in ranges)):
+                missing_lpi += missing
+                if isinstance(addresses, dict):
+                    cast(ColumnSink, out).put_address_columns(addresses)
+                    cast(ColumnSink, out).put_alias_columns(aliases)  # type: ignore[arg-type]
                 else:
-                    lpi_line = address_line(_address_parts(lpi, _descriptor(lpi, english_too=False)), lpi_postcode)
-                aliases.append(AddressAlias(
-                    uprn=uprn, lpi_key=str(lpi["LPI_KEY"]), logical_status=int(lpi.get("LOGICAL_STATUS") or 0),
-                    language=str(lpi.get("LANGUAGE") or "ENG"),
-                    single_line_address=lpi_line, postcode=lpi_postcode,
-                    start_date=lpi.get("START_DATE"), end_date=lpi.get("END_DATE"),
-                    lineage=lineage(lpi),
-                ))
-        out.put_addresses(addresses)
-        out.put_aliases(aliases)
+                    out.put_addresses(addresses)
+                    out.put_aliases(aliases)  # type: ignore[arg-type]
+        else:
+            for chunk in staging.properties():
+                addresses, aliases, missing = _assemble_chunk(source.name, files, chunk)
+                missing_lpi += missing
+                out.put_addresses(addresses)
+                out.put_aliases(aliases)
+    finally:
+        remove_folder(folder)
     if missing_lpi and result.files:
         result.files[-1].warnings.append(f"{missing_lpi} properties (BLPUs) have no LPI and so no address")
     for batch in staging.cross_references():
@@ -399,6 +452,109 @@ def _assemble(source: SourceConfig, paths: list[Path], staging: Staging, result:
     orphans = staging.orphan_cross_references()
     if orphans and result.files:
         result.files[-1].warnings.append(f"{orphans} cross references name a UPRN that has no BLPU")
+
+
+# a worker's connection for reading the exported properties: one a process, one thread (the pool
+# is the parallelism) and little memory (a chunk is small)
+_EXPORT_READER: duckdb.DuckDBPyConnection | None = None
+
+
+_Columns = dict[str, list[Any]]
+
+
+def _assemble_exported(source_name: str, files: list[str], blpus: Path, lpis: Path, first: int, last: int,
+                       columns: bool) -> tuple[list[AddressRecord] | _Columns, list[AddressAlias] | _Columns, int]:
+    """A worker's job: assemble the properties ``first`` to ``last`` of the exported ones, as
+    records or (``columns``) column by column, as the index holds them (lists of plain values
+    cost little to hand back; records cost more to make again than to make)."""
+    global _EXPORT_READER
+    if _EXPORT_READER is None:
+        _EXPORT_READER = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "256MB"})
+    chunk = properties_between(_EXPORT_READER, f"read_parquet('{blpus}')", f"read_parquet('{lpis}')", first, last)
+    addresses, aliases, missing = _assemble_chunk(source_name, files, chunk)
+    if columns:
+        return record_columns(addresses, AddressRecord), record_columns(aliases, AddressAlias), missing
+    return addresses, aliases, missing
+
+
+def _assemble_chunk(source_name: str, files: list[str], chunk: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+                    ) -> tuple[list[AddressRecord], list[AddressAlias], int]:
+    """A chunk of properties' addresses and aliases, and how many of them have no LPI."""
+
+    def lineage(row: dict[str, Any]) -> Lineage:
+        return Lineage(source_name, files[row["_file"]], row["_line"])
+
+    missing_lpi = 0
+    addresses: list[AddressRecord] = []
+    aliases: list[AddressAlias] = []
+    for blpu, lpis in chunk:
+        uprn = int(blpu["UPRN"])
+        status = int(blpu.get("LOGICAL_STATUS") or 1)
+        chosen = _display_lpi(lpis, status)
+        # DTF 7.3 keeps postcode on the LPI and organisation and class on the BLPU; ABP keeps the
+        # postcode on the BLPU and organisation and class in records 31 and 32. Read whichever is there.
+        postcode = blpu.get("POSTCODE_LOCATOR")
+        parts: dict[str, object] = {}
+        if chosen is not None:
+            parts = _address_parts(chosen, _descriptor(chosen, english_too=True))
+            postcode = postcode or chosen.get("POSTCODE")
+        else:
+            missing_lpi += 1
+        tidied_postcode = tidy_postcode(postcode)
+        line = address_line(parts, tidied_postcode) if chosen else ""
+        organisation = blpu.get("ORGANISATION") or blpu["_organisation"]
+        classification = blpu.get("BLPU_CLASS") or blpu["_classification"]
+        street_type = chosen.get("_street_type") if chosen else None
+        descriptive = street_type == 9 or is_descriptive_street(parts.get("street_description"))  # type: ignore[arg-type]
+        addresses.append(AddressRecord(
+            uprn=uprn,
+            parent_uprn=blpu.get("PARENT_UPRN"),
+            usrn=parts.get("usrn"),  # type: ignore[arg-type]
+            lpi_key=str(chosen["LPI_KEY"]) if chosen else None,
+            logical_status=status,
+            blpu_state=blpu.get("BLPU_STATE"),
+            sao_start_number=parts.get("sao_start_number"),  # type: ignore[arg-type]
+            sao_start_suffix=parts.get("sao_start_suffix"),  # type: ignore[arg-type]
+            sao_end_number=parts.get("sao_end_number"),  # type: ignore[arg-type]
+            sao_end_suffix=parts.get("sao_end_suffix"),  # type: ignore[arg-type]
+            sao_text=parts.get("sao_text"),  # type: ignore[arg-type]
+            pao_start_number=parts.get("pao_start_number"),  # type: ignore[arg-type]
+            pao_start_suffix=parts.get("pao_start_suffix"),  # type: ignore[arg-type]
+            pao_end_number=parts.get("pao_end_number"),  # type: ignore[arg-type]
+            pao_end_suffix=parts.get("pao_end_suffix"),  # type: ignore[arg-type]
+            pao_text=parts.get("pao_text"),  # type: ignore[arg-type]
+            street_description=parts.get("street_description"),  # type: ignore[arg-type]
+            locality=parts.get("locality"),  # type: ignore[arg-type]
+            town=parts.get("town"),  # type: ignore[arg-type]
+            postcode=tidied_postcode,
+            single_line_address=line,
+            classification=classification,
+            organisation=organisation,
+            local_custodian_code=blpu.get("LOCAL_CUSTODIAN_CODE"),
+            x_coordinate=blpu.get("X_COORDINATE"),
+            y_coordinate=blpu.get("Y_COORDINATE"),
+            latitude=blpu.get("LATITUDE"),
+            longitude=blpu.get("LONGITUDE"),
+            start_date=blpu.get("START_DATE"),
+            end_date=blpu.get("END_DATE"),
+            descriptive_street=descriptive,
+            lineage=lineage(blpu),
+        ))
+        for lpi in lpis:
+            lpi_postcode = tidy_postcode(lpi.get("POSTCODE") or postcode)
+            if lpi is chosen:
+                # the property's own line, unless this LPI's postcode differs from the property's
+                lpi_line = line if lpi_postcode == tidied_postcode else address_line(parts, lpi_postcode)
+            else:
+                lpi_line = address_line(_address_parts(lpi, _descriptor(lpi, english_too=False)), lpi_postcode)
+            aliases.append(AddressAlias(
+                uprn=uprn, lpi_key=str(lpi["LPI_KEY"]), logical_status=int(lpi.get("LOGICAL_STATUS") or 0),
+                language=str(lpi.get("LANGUAGE") or "ENG"),
+                single_line_address=lpi_line, postcode=lpi_postcode,
+                start_date=lpi.get("START_DATE"), end_date=lpi.get("END_DATE"),
+                lineage=lineage(lpi),
+            ))
+    return addresses, aliases, missing_lpi
 
 
 def _descriptor(lpi: dict[str, Any], english_too: bool) -> dict[str, object]:

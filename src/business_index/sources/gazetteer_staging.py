@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,52 @@ def _with_keys(record_type: int) -> str:
     return ", ".join(f"{expr} AS _k{i}" for i, expr in enumerate(_key_exprs(record_type)))
 
 
+def _columns(record_type: int) -> list[tuple[str, str, pa.DataType]]:
+    """A stage table's columns: name, SQL type and Arrow type."""
+    return ([(n, t, a) for n, t, a in _META] + [(n, *_SQL_TYPES[k]) for n, k in FIELDS[record_type]]
+            + list(_EXTRA.get(record_type, ())))
+
+
+_ARROW_TYPES: dict[int, dict[str, pa.DataType]] = {rt: {n: a for n, _, a in _columns(rt)} for rt in FIELDS}
+
+
+def batch_table(record_type: int, names: tuple[str, ...], rows: list[list[object]]) -> pa.Table:
+    """Rows of one record type and layout (``names``, then the staging columns) as an Arrow table."""
+    all_names = [*names, *(n for n, _, _ in _META), *(n for n, _, _ in _EXTRA.get(record_type, ()))]
+    types = _ARROW_TYPES[record_type]
+    columns = [pa.array(column, type=types[name]) for name, column in zip(all_names, zip(*rows, strict=True), strict=True)]
+    return pa.Table.from_arrays(columns, names=all_names)
+
+
+class PendingRows:
+    """Parsed rows waiting to be staged, by record type and layout; every ``batch_size`` rows they
+    go out as Arrow tables (``batch_table``) to ``write``: into the staging store, or into a spool
+    file when a file is parsed in another process (``gazetteer_pool.py``)."""
+
+    def __init__(self, batch_size: int, write: Callable[[int, pa.Table], None]):
+        self.batch_size = batch_size
+        self._write = write
+        self._rows: dict[tuple[int, tuple[str, ...]], list[list[object]]] = {}
+        self._count = 0
+
+    def add(self, record_type: int, names: tuple[str, ...], file: int, line: int, order: int, change: str,
+            values: dict[str, object]) -> None:
+        row = [*values.values(), file, line, order, change]
+        if record_type == 32:
+            row.append(is_abp_scheme(values))
+        self._rows.setdefault((record_type, names), []).append(row)
+        self._count += 1
+        if self._count >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        for (rt, names), rows in self._rows.items():
+            if rows:
+                self._write(rt, batch_table(rt, names, rows))
+                rows.clear()
+        self._count = 0
+
+
 class Staging:
     """The staged rows of one read of a gazetteer, and the state they apply to."""
 
@@ -118,15 +164,10 @@ class Staging:
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute(f"SET temp_directory = '{self._folder / 'spill'}'")
         self.con.execute("SET enable_progress_bar = false")
-        # rows not yet staged, by record type and layout
-        self._pending: dict[tuple[int, tuple[str, ...]], list[list[object]]] = {}
-        self._pending_count = 0
+        self._pending = PendingRows(batch_size, self.insert)
         self._orphans = 0
-        self._arrow_types: dict[int, dict[str, pa.DataType]] = {}
-        for rt, fields in FIELDS.items():
-            columns = [(n, t, a) for n, t, a in _META] + [(n, *_SQL_TYPES[k]) for n, k in fields] + list(_EXTRA.get(rt, ()))
-            self.con.execute(f"CREATE TABLE stage_{rt} ({', '.join(f'{_q(n)} {t}' for n, t, _ in columns)})")
-            self._arrow_types[rt] = {n: a for n, _, a in columns}
+        for rt in FIELDS:
+            self.con.execute(f"CREATE TABLE stage_{rt} ({', '.join(f'{_q(n)} {t}' for n, t, _ in _columns(rt))})")
 
     def __enter__(self) -> Staging:
         return self
@@ -145,29 +186,19 @@ class Staging:
     def add(self, record_type: int, names: tuple[str, ...], file: int, line: int, order: int, change: str,
             values: dict[str, object]) -> None:
         """Stage one parsed row: ``values`` holds the fields ``names`` (its layout's), in that order."""
-        row = [*values.values(), file, line, order, change]
-        if record_type == 32:
-            row.append(is_abp_scheme(values))
-        self._pending.setdefault((record_type, names), []).append(row)
-        self._pending_count += 1
-        if self._pending_count >= self.batch_size:
-            self.flush()
+        self._pending.add(record_type, names, file, line, order, change, values)
 
     def flush(self) -> None:
-        for (rt, names), rows in self._pending.items():
-            if not rows:
-                continue
-            all_names = [*names, *(n for n, _, _ in _META), *(n for n, _, _ in _EXTRA.get(rt, ()))]
-            types = self._arrow_types[rt]
-            columns = [pa.array(column, type=types[name]) for name, column in zip(all_names, zip(*rows, strict=True), strict=True)]
-            batch = pa.Table.from_arrays(columns, names=all_names)
-            self.con.register("_batch", batch)
-            try:
-                self.con.execute(f"INSERT INTO stage_{rt} BY NAME SELECT * FROM _batch")
-            finally:
-                self.con.unregister("_batch")
-            rows.clear()
-        self._pending_count = 0
+        self._pending.flush()
+
+    def insert(self, record_type: int, batch: pa.Table) -> None:
+        """Stage a batch of rows of one record type, as ``batch_table`` makes them (a row parsed
+        in another process comes this way)."""
+        self.con.register("_batch", batch)
+        try:
+            self.con.execute(f"INSERT INTO stage_{record_type} BY NAME SELECT * FROM _batch")
+        finally:
+            self.con.unregister("_batch")
 
     def refusals(self, file: int) -> list[tuple[int, int, int, str]]:
         """The deletes of ``file`` that cannot apply (the record is not held when they come), in the
@@ -294,17 +325,22 @@ class Staging:
 
     def properties(self) -> Iterator[list[tuple[dict[str, Any], list[dict[str, Any]]]]]:
         """The properties (BLPUs) in the order held, ``batch_size`` at a time, each with its LPIs."""
+        for first, last in self.property_ranges():
+            yield properties_between(self.con, "blpu_out", "lpi_out", first, last)
+
+    def property_ranges(self) -> list[tuple[int, int]]:
+        """The numbers (in the order held) of the first and last property of each chunk."""
         (total,) = self.con.execute("SELECT count(*) FROM blpu_out").fetchone() or (0,)
-        for first in range(1, int(total) + 1, self.batch_size):
-            last = first + self.batch_size - 1
-            blpus = _dicts(self.con.execute("SELECT * FROM blpu_out WHERE _n BETWEEN ? AND ? ORDER BY _n",
-                                            [first, last]))
-            lpis = _dicts(self.con.execute("SELECT * FROM lpi_out WHERE _n BETWEEN ? AND ? ORDER BY _n, _pos",
-                                           [first, last]))
-            by_property: dict[int, list[dict[str, Any]]] = {}
-            for lpi in lpis:
-                by_property.setdefault(lpi["_n"], []).append(lpi)
-            yield [(blpu, by_property.get(blpu["_n"], [])) for blpu in blpus]
+        return [(first, first + self.batch_size - 1) for first in range(1, int(total) + 1, self.batch_size)]
+
+    def export_properties(self, folder: Path) -> tuple[Path, Path]:
+        """The properties and their LPIs as Parquet files in ``folder``, for ``properties_between``
+        in other processes (``gazetteer_pool.py``); sorted, so that a chunk is a few row groups."""
+        blpus, lpis = folder / "blpu_out.parquet", folder / "lpi_out.parquet"
+        for table, order, path in (("blpu_out", "_n", blpus), ("lpi_out", "_n, _pos", lpis)):
+            self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO '{path}' "
+                             f"(FORMAT parquet, ROW_GROUP_SIZE {self.batch_size})")
+        return blpus, lpis
 
     def cross_references(self) -> Iterator[list[dict[str, Any]]]:
         """The cross references (23) in the order held, ``batch_size`` at a time."""
@@ -318,6 +354,18 @@ class Staging:
     def orphan_cross_references(self) -> int:
         """Cross references that name a UPRN with no BLPU."""
         return int(self._orphans)
+
+
+def properties_between(con: duckdb.DuckDBPyConnection, blpus: str, lpis: str, first: int,
+                       last: int) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """The properties numbered ``first`` to ``last`` of ``blpus`` (a table or a Parquet file, as
+    ``Staging`` makes them), each with its LPIs of ``lpis`` in the order held."""
+    blpu_rows = _dicts(con.execute(f"SELECT * FROM {blpus} WHERE _n BETWEEN ? AND ? ORDER BY _n", [first, last]))
+    lpi_rows = _dicts(con.execute(f"SELECT * FROM {lpis} WHERE _n BETWEEN ? AND ? ORDER BY _n, _pos", [first, last]))
+    by_property: dict[int, list[dict[str, Any]]] = {}
+    for lpi in lpi_rows:
+        by_property.setdefault(lpi["_n"], []).append(lpi)
+    return [(blpu, by_property.get(blpu["_n"], [])) for blpu in blpu_rows]
 
 
 def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,15 @@ import duckdb
 
 from business_index import __version__
 from business_index.duckdb_utils import insert_columns
-from business_index.records import AddressAlias, AddressRecord, BusinessRecord, CrossReference, QuarantinedRow
+from business_index.records import (
+    AddressAlias,
+    AddressRecord,
+    BusinessRecord,
+    CrossReference,
+    QuarantinedRow,
+    lineage_columns,
+    record_columns,
+)
 from business_index.store.index_schema import LOOKUPS
 
 # 2: establishments and organisations replace business ids (record_establishments, establishments,
@@ -71,21 +79,6 @@ FILE_TABLES = ("addresses", "address_aliases", "cross_references", "business_rec
                "gazetteer_other_records")
 
 
-def _lineage_columns(records: Sequence[Any]) -> dict[str, list[Any]]:
-    return {
-        "source": [r.lineage.source for r in records],
-        "file": [r.lineage.file for r in records],
-        "line": [r.lineage.line for r in records],
-    }
-
-
-def _columns(records: Sequence[Any], cls: type, skip: tuple[str, ...] = ("lineage",)) -> dict[str, list[Any]]:
-    names = [f.name for f in fields(cls) if f.name not in skip]
-    columns = {name: [getattr(r, name) for r in records] for name in names}
-    columns.update(_lineage_columns(records))
-    return columns
-
-
 @dataclass
 class IndexWriter:
     """Holds the connection to the file being built; ``publish`` swaps it in."""
@@ -116,22 +109,29 @@ class IndexWriter:
         insert_columns(self.connection, table, columns)
 
     def write_addresses(self, records: Sequence[AddressRecord]) -> None:
-        self._insert("addresses", _columns(records, AddressRecord))
+        self._insert("addresses", record_columns(records, AddressRecord))
+
+    def write_address_columns(self, columns: dict[str, list[Any]]) -> None:
+        """Addresses given as ``record_columns`` makes them (by the LLPG reader's worker processes)."""
+        self._insert("addresses", columns)
+
+    def write_alias_columns(self, columns: dict[str, list[Any]]) -> None:
+        self._insert("address_aliases", columns)
 
     def write_aliases(self, records: Sequence[AddressAlias]) -> None:
-        self._insert("address_aliases", _columns(records, AddressAlias))
+        self._insert("address_aliases", record_columns(records, AddressAlias))
 
     def write_cross_references(self, records: Sequence[CrossReference]) -> None:
-        self._insert("cross_references", _columns(records, CrossReference))
+        self._insert("cross_references", record_columns(records, CrossReference))
 
     def write_quarantine(self, rows: Sequence[QuarantinedRow]) -> None:
         self._insert("quarantine", {
-            **_lineage_columns(rows),
+            **lineage_columns(rows),
             "field": [r.field for r in rows], "reason": [r.reason for r in rows], "raw": [r.raw for r in rows],
         })
 
     def write_business_records(self, records: Sequence[BusinessRecord], first_id: int) -> int:
-        columns = _columns(records, BusinessRecord, skip=("lineage", "extra", "address_lines"))
+        columns = record_columns(records, BusinessRecord, skip=("lineage", "extra", "address_lines"))
         columns["source_kind"] = [str(v) for v in columns["source_kind"]]
         columns["record_type"] = [str(v) for v in columns["record_type"]]
         columns["address_lines"] = [list(r.address_lines) for r in records]
