@@ -44,6 +44,8 @@ DEFAULT_LOCAL_MASTER = "local[2]"
 # DuckDB's Jaro-Winkler as a Spark function (spark_udfs/java; rebuilt by spark_udfs/build.sh)
 UDF_JAR = Path(__file__).parent / "spark_udfs" / "business-index-udfs.jar"
 JARO_WINKLER_FUNCTION = "bx_jaro_winkler"
+# and DuckDB's Damerau-Levenshtein, from the same jar
+DAMERAU_LEVENSHTEIN_FUNCTION = "bx_damerau_levenshtein"
 
 
 def spark_problem(master: str | None) -> str | None:
@@ -131,14 +133,17 @@ class SparkNameEngine:
         return session
 
     def _register_functions(self, spark: SparkSession) -> None:
-        """``bx_jaro_winkler`` from this package's jar: on the classpath since the session started
-        (``spark.jars``, ``--jars``), else added now (``ADD JAR``); where neither works (Spark
-        Connect, a locked-down cluster) the translation writes it out in Spark SQL instead, with
-        the same values, slower."""
-        from pyspark.sql.types import DoubleType
+        """``bx_jaro_winkler`` and ``bx_damerau_levenshtein`` from this package's jar: on the
+        classpath since the session started (``spark.jars``, ``--jars``), else added now (``ADD
+        JAR``); where neither works (Spark Connect, a locked-down cluster) the translation writes
+        Jaro-Winkler out in Spark SQL and uses Splink's Damerau-Levenshtein instead, with the same
+        values, slower."""
+        from pyspark.sql.types import DoubleType, LongType
 
         def register() -> None:
             spark.udf.registerJavaFunction(JARO_WINKLER_FUNCTION, "uk.gov.businessindex.DuckDBJaroWinkler", DoubleType())
+            spark.udf.registerJavaFunction(DAMERAU_LEVENSHTEIN_FUNCTION, "uk.gov.businessindex.DuckDBDamerauLevenshtein",
+                                           LongType())
 
         try:
             register()
@@ -223,7 +228,9 @@ class SparkNameEngine:
         records = self._records(spark, con, checkpoints)
         db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet" if checkpoints else None,
                           num_partitions_on_repartition=self.shuffle_partitions)
-        linker = Linker(db_api.register(records), spark_model_settings(splink_settings, lists, self._jaro_winkler),
+        linker = Linker(db_api.register(records), spark_model_settings(
+            splink_settings, lists, self._jaro_winkler,
+            DAMERAU_LEVENSHTEIN_FUNCTION if self._jaro_winkler else None),  # one jar gives both, or neither
                         log_level=SPLINK_LOG_LEVEL)
         seconds["to_spark"] = time.perf_counter() - started
         started = time.perf_counter()
