@@ -204,12 +204,8 @@ class SparkNameEngine:
             con.execute(f"COPY named_inputs TO '{quoted}' (FORMAT parquet)")
             self._inputs.append(path)
             return spark.read.parquet(path)
-        records = spark.createDataFrame(con.sql("SELECT * FROM named_inputs").to_arrow_table())
-        if checkpoints is None:  # Databricks without a folder: kept in the executors' memory
-            return records.persist()
-        path = f"{checkpoints.rstrip('/')}/{name}"
-        records.write.mode("overwrite").parquet(path)
-        return spark.read.parquet(path)
+        return _materialise(spark, spark.createDataFrame(con.sql("SELECT * FROM named_inputs").to_arrow_table()),
+                            checkpoints, name)
 
     def __call__(self, con: duckdb.DuckDBPyConnection, splink_settings: dict, threshold: float,
                  seconds: dict[str, float]) -> int:
@@ -242,8 +238,9 @@ class SparkNameEngine:
         scored = linker.inference.predict()
         at_least = threshold_args_to_match_weight(threshold, None)
         kept = scored.as_spark_dataframe()
-        if at_least is not None:
-            kept = kept.where(kept["match_weight"] >= at_least)
+        if at_least is not None:  # written, so that clustering reads these pairs only, not every pair scored
+            kept = _materialise(spark, kept.where(kept["match_weight"] >= at_least), checkpoints,
+                                f"bx_predictions_{uuid.uuid4().hex}")
         predictions = db_api.register(kept, table_name=f"bx_predictions_{uuid.uuid4().hex}")
         pairs = kept.count()
         seconds["score_pairs"] = time.perf_counter() - started
@@ -266,6 +263,16 @@ class SparkNameEngine:
         for path in self._inputs:
             Path(path).unlink(missing_ok=True)
         self._inputs.clear()
+
+
+def _materialise(spark: SparkSession, frame: DataFrame, checkpoints: str | None, name: str) -> DataFrame:
+    """``frame`` written as Parquet to ``checkpoints`` and read back, where Splink writes its own
+    tables (so that queries after read it rather than compute it again); kept in memory without one."""
+    if checkpoints is None:  # Databricks without a folder
+        return frame.persist()
+    path = f"{checkpoints.rstrip('/')}/{name}"
+    frame.write.mode("overwrite").parquet(path)
+    return spark.read.parquet(path)
 
 
 def _local_folder(folder: str | None) -> str | None:
