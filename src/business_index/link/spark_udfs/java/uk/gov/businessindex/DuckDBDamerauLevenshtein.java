@@ -8,9 +8,9 @@ import org.apache.spark.sql.api.java.UDF2;
 /**
  * DuckDB's damerau_levenshtein as a Spark SQL function (bx_damerau_levenshtein): the unrestricted
  * Damerau-Levenshtein distance by the Lowrance-Wagner algorithm, over Unicode code points as DuckDB
- * counts them ('ŁODZ' is one edit from 'LODZ'), a BIGINT; NULL with a NULL. Splink's Scala UDF gives the same distances on
- * these keys but some twenty times slower, and the model evaluates it on most pairs of records with
- * a registered company.
+ * counts them ('ŁODZ' is one edit from 'LODZ'), a BIGINT; NULL with a NULL. Splink's Scala UDF
+ * gives the same distances on these keys but took most of the name comparison's time (7 of 9 s
+ * over 513,367 pairs at 100,000 properties): the model asks it of most pairs with a company.
  */
 public final class DuckDBDamerauLevenshtein implements UDF2<String, String, Long> {
     private static final long serialVersionUID = 1L;
