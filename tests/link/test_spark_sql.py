@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from business_index.link.businesses import MODEL_FILE
-from business_index.link.spark_engine import JARO_WINKLER_FUNCTION
+from business_index.link.spark_engine import DAMERAU_LEVENSHTEIN_FUNCTION, JARO_WINKLER_FUNCTION
 from business_index.link.spark_sql import UntranslatableSql, duckdb_to_spark, spark_model_settings
 
 LISTS = ("name_keys", "company_keys", "name_tokens", "uncommon_words", "address_tokens")
@@ -60,6 +60,32 @@ def test_jaro_winkler_is_duckdbs_to_the_last_bit(spark_engine, function: str | N
     found = {row[0]: row[1] for row in spark.sql(f"SELECT id, {sql} FROM strings").collect()}
     assert found == expected
     assert expected[len(pairs) - 6] > 0.95 and expected[len(pairs) - 3] == 0.0
+
+
+def test_damerau_levenshtein_is_this_packages_function_when_given() -> None:
+    assert (duckdb_to_spark("damerau_levenshtein(a_l, a_r) <= 1", LISTS, JARO_WINKLER_FUNCTION,
+                            DAMERAU_LEVENSHTEIN_FUNCTION) == "BX_DAMERAU_LEVENSHTEIN(a_l, a_r) <= 1")
+
+
+def test_damerau_levenshtein_is_duckdbs(spark_engine) -> None:  # type: ignore[no-untyped-def]
+    """This package's Java function gives DuckDB's distances (the unrestricted distance over
+    characters): short strings of few letters (transpositions of letters far apart), empty strings,
+    NULLs and letters beyond ASCII."""
+    rng = random.Random(4)
+    pairs = [("".join(rng.choice("ABCD ") for _ in range(rng.randint(0, 9))),
+              "".join(rng.choice("ABCD ") for _ in range(rng.randint(0, 9)))) for _ in range(3000)]
+    pairs += [("CA", "ABC"), ("HASSETT ESTATES", "FASSETT ESTATES"), ("ŁODZ", "LODZ"), ("ŁÓDŹ", "ŹÓDŁ"),
+              (None, "A"), ("A", None), ("", ""), ("", "ABC")]
+    con = duckdb.connect()
+    con.register("strings", pa.table({"id": list(range(len(pairs))), "a": [p[0] for p in pairs],
+                                      "b": [p[1] for p in pairs]}))
+    expected = dict(con.execute("SELECT id, damerau_levenshtein(a, b) FROM strings").fetchall())
+    spark = spark_engine.spark()
+    spark.createDataFrame(con.sql("SELECT * FROM strings").to_arrow_table()).createOrReplaceTempView("strings")
+    sql = duckdb_to_spark("damerau_levenshtein(a, b)", damerau_levenshtein=DAMERAU_LEVENSHTEIN_FUNCTION)
+    found = {row[0]: row[1] for row in spark.sql(f"SELECT id, {sql} FROM strings").collect()}
+    assert found == expected
+    assert [expected[3000 + i] for i in range(4)] == [2, 1, 1, 2]  # Ł is one character, not two bytes
 
 
 def test_sql_that_does_not_parse_is_refused() -> None:
@@ -127,7 +153,7 @@ def test_every_model_condition_means_the_same_on_spark(spark_engine, function: s
     """Each level of the shipped model, DuckDB's SQL in DuckDB and its translation in Spark, over
     every pair of 60 made-up records: TRUE, FALSE and NULL alike."""
     settings = json.loads(MODEL_FILE.read_text())["splink_settings"]
-    spark_settings = spark_model_settings(settings, LISTS, function)
+    spark_settings = spark_model_settings(settings, LISTS, function, DAMERAU_LEVENSHTEIN_FUNCTION if function else None)
     conditions = [(level["sql_condition"], translated["sql_condition"])
                   for comparison, spark_comparison in zip(settings["comparisons"], spark_settings["comparisons"],
                                                           strict=True)

@@ -2,7 +2,8 @@
 model file as on DuckDB (``[link] engine = "spark"``, ``bx build --engine spark``).
 
 Only the model's work moves: the inputs are prepared by the same SQL in DuckDB
-(``business_inputs.py``), ``named_inputs`` goes to Spark as Arrow, Splink's ``SparkAPI`` scores
+(``business_inputs.py``), ``named_inputs`` goes to Spark as Parquet (written by DuckDB when the
+checkpoint folder is local, else from Arrow by Spark), Splink's ``SparkAPI`` scores
 the pairs with the model's settings written as Spark SQL (``spark_sql.py``) and clusters them at
 the threshold, and the clusters (unique_id, cluster_id) come back as Arrow to make
 ``name_clusters``, from which establishments and organisations are made in DuckDB as before.
@@ -20,9 +21,11 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import duckdb
 
@@ -31,7 +34,7 @@ from business_index.link.spark_sql import spark_model_settings
 from business_index.link.splink_logging import SPLINK_LOG_LEVEL
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from business_index.config import LinkConfig
 
@@ -41,6 +44,8 @@ DEFAULT_LOCAL_MASTER = "local[2]"
 # DuckDB's Jaro-Winkler as a Spark function (spark_udfs/java; rebuilt by spark_udfs/build.sh)
 UDF_JAR = Path(__file__).parent / "spark_udfs" / "business-index-udfs.jar"
 JARO_WINKLER_FUNCTION = "bx_jaro_winkler"
+# and DuckDB's Damerau-Levenshtein, from the same jar
+DAMERAU_LEVENSHTEIN_FUNCTION = "bx_damerau_levenshtein"
 
 
 def spark_problem(master: str | None) -> str | None:
@@ -71,6 +76,7 @@ class SparkNameEngine:
     _scratch: str | None = None
     _jaro_winkler: str | None = None
     _ready: bool = False
+    _inputs: list[str] = field(default_factory=list)  # input Parquet files written here, removed after use
 
     @classmethod
     def from_settings(cls, link: LinkConfig) -> SparkNameEngine:
@@ -127,14 +133,17 @@ class SparkNameEngine:
         return session
 
     def _register_functions(self, spark: SparkSession) -> None:
-        """``bx_jaro_winkler`` from this package's jar: on the classpath since the session started
-        (``spark.jars``, ``--jars``), else added now (``ADD JAR``); where neither works (Spark
-        Connect, a locked-down cluster) the translation writes it out in Spark SQL instead, with
-        the same values, slower."""
-        from pyspark.sql.types import DoubleType
+        """``bx_jaro_winkler`` and ``bx_damerau_levenshtein`` from this package's jar: on the
+        classpath since the session started (``spark.jars``, ``--jars``), else added now (``ADD
+        JAR``); where neither works (Spark Connect, a locked-down cluster) the translation writes
+        Jaro-Winkler out in Spark SQL and uses Splink's Damerau-Levenshtein instead, with the same
+        values, slower."""
+        from pyspark.sql.types import DoubleType, LongType
 
         def register() -> None:
             spark.udf.registerJavaFunction(JARO_WINKLER_FUNCTION, "uk.gov.businessindex.DuckDBJaroWinkler", DoubleType())
+            spark.udf.registerJavaFunction(DAMERAU_LEVENSHTEIN_FUNCTION, "uk.gov.businessindex.DuckDBDamerauLevenshtein",
+                                           LongType())
 
         try:
             register()
@@ -176,14 +185,33 @@ class SparkNameEngine:
         self.session = None
         self._own_session = False
         self._ready = False
+        self._drop_inputs()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+    def _records(self, spark: SparkSession, con: duckdb.DuckDBPyConnection, checkpoints: str | None) -> DataFrame:
+        """``named_inputs`` as a Spark table backed by Parquet in the checkpoint folder. Arrow given to
+        ``createDataFrame`` becomes a ``LocalRelation``: every row held in the query plan and shipped
+        inside the tasks of each scan, and Splink scans its input once per blocking rule on each side
+        (22 scans here) and again to score; from Parquet each scan is a file read. DuckDB writes the
+        file itself when the folder is local (much faster than Spark writing the Arrow table)."""
+        name = f"bx_named_inputs_{uuid.uuid4().hex}"
+        local = _local_folder(checkpoints)
+        if local is not None:
+            path = os.path.join(local, f"{name}.parquet")
+            quoted = path.replace("'", "''")
+            con.execute(f"COPY named_inputs TO '{quoted}' (FORMAT parquet)")
+            self._inputs.append(path)
+            return spark.read.parquet(path)
+        return _materialise(spark, spark.createDataFrame(con.sql("SELECT * FROM named_inputs").to_arrow_table()),
+                            checkpoints, name)
 
     def __call__(self, con: duckdb.DuckDBPyConnection, splink_settings: dict, threshold: float,
                  seconds: dict[str, float]) -> int:
         from splink import Linker
         from splink.backends.spark import SparkAPI
+        from splink.internals.misc import threshold_args_to_match_weight
 
         started = time.perf_counter()
         spark = self.spark()
@@ -192,16 +220,29 @@ class SparkNameEngine:
         lists = [name for name, kind in con.execute(
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'named_inputs'"
         ).fetchall() if kind.endswith("[]")]
-        records = spark.createDataFrame(con.sql("SELECT * FROM named_inputs").to_arrow_table())
         checkpoints = self._checkpoints(spark)
+        records = self._records(spark, con, checkpoints)
         db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet" if checkpoints else None,
                           num_partitions_on_repartition=self.shuffle_partitions)
-        linker = Linker(db_api.register(records), spark_model_settings(splink_settings, lists, self._jaro_winkler),
+        linker = Linker(db_api.register(records), spark_model_settings(
+            splink_settings, lists, self._jaro_winkler,
+            DAMERAU_LEVENSHTEIN_FUNCTION if self._jaro_winkler else None),  # one jar gives both, or neither
                         log_level=SPLINK_LOG_LEVEL)
         seconds["to_spark"] = time.perf_counter() - started
         started = time.perf_counter()
-        predictions = linker.inference.predict(threshold_match_probability=threshold)
-        pairs = predictions.as_spark_dataframe().count()  # Spark is lazy: this scores them
+        # Every blocked pair is scored and written, and the threshold applied after. Given the threshold,
+        # Splink filters on the sum of the match weights in the same query, and Spark's optimizer pushes
+        # that filter below the projections into the join, writing each weight's CASE out in full: the
+        # name comparison (lambdas over lists, Jaro-Winkler of every pair of keys) was evaluated some
+        # sixteen times per pair. The filter is Splink's own (match_weight >= the threshold's weight).
+        scored = linker.inference.predict()
+        at_least = threshold_args_to_match_weight(threshold, None)
+        kept = scored.as_spark_dataframe()
+        if at_least is not None:  # written, so that clustering reads these pairs only, not every pair scored
+            kept = _materialise(spark, kept.where(kept["match_weight"] >= at_least), checkpoints,
+                                f"bx_predictions_{uuid.uuid4().hex}")
+        predictions = db_api.register(kept, table_name=f"bx_predictions_{uuid.uuid4().hex}")
+        pairs = kept.count()
         seconds["score_pairs"] = time.perf_counter() - started
         started = time.perf_counter()
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
@@ -212,7 +253,33 @@ class SparkNameEngine:
             write_name_clusters(con, "spark_name_clusters")
         finally:
             con.unregister("spark_name_clusters")
-        for table in (clusters, predictions):
+        for table in (clusters, predictions, scored):
             table.drop_table_from_database_and_remove_from_cache()
+        self._drop_inputs()
         seconds["cluster_names"] = time.perf_counter() - started
         return int(pairs)
+
+    def _drop_inputs(self) -> None:
+        for path in self._inputs:
+            Path(path).unlink(missing_ok=True)
+        self._inputs.clear()
+
+
+def _materialise(spark: SparkSession, frame: DataFrame, checkpoints: str | None, name: str) -> DataFrame:
+    """``frame`` written as Parquet to ``checkpoints`` and read back, where Splink writes its own
+    tables (so that queries after read it rather than compute it again); kept in memory without one."""
+    if checkpoints is None:  # Databricks without a folder
+        return frame.persist()
+    path = f"{checkpoints.rstrip('/')}/{name}"
+    frame.write.mode("overwrite").parquet(path)
+    return spark.read.parquet(path)
+
+
+def _local_folder(folder: str | None) -> str | None:
+    """``folder`` as a path on this machine when it is one (no scheme, or ``file:``), else None."""
+    if folder is None:
+        return None
+    parsed = urlparse(folder)
+    if parsed.scheme == "file":
+        return parsed.path
+    return folder if parsed.scheme == "" else None

@@ -20,7 +20,7 @@ DuckDB                            Spark
 ``list_transform``, ``list_max``  ``transform``, ``array_max`` (sqlglot's own)
 ``jaro_winkler_similarity``       DuckDB's algorithm: ``bx_jaro_winkler`` (this package's jar), not Splink's UDF
 ``jaro_similarity``               ``jaro_sim`` (Splink's Scala UDF)
-``damerau_levenshtein``           ``damerau_levenshtein`` (Splink's Scala UDF, a double)
+``damerau_levenshtein``           ``bx_damerau_levenshtein`` (this package's jar), else Splink's Scala UDF
 ================================  ==========================================================================
 
 Which columns are lists is told, not guessed (``array_columns``: the input table's LIST columns;
@@ -58,23 +58,28 @@ class UntranslatableSql(ValueError):
     """A model condition this module cannot write as Spark SQL."""
 
 
-def duckdb_to_spark(sql: str, array_columns: Collection[str] = (), jaro_winkler: str | None = None) -> str:
+def duckdb_to_spark(sql: str, array_columns: Collection[str] = (), jaro_winkler: str | None = None,
+                    damerau_levenshtein: str | None = None) -> str:
     """``sql`` (a DuckDB condition or expression) as Spark SQL; ``array_columns`` are the columns
     (as named in ``sql``, or their base name before ``_l`` / ``_r``) that hold lists.
     ``jaro_winkler`` names a Spark function that computes DuckDB's Jaro-Winkler (the engine's
     ``bx_jaro_winkler``, from this package's jar); without one it is written out in Spark SQL
-    (``jaro_winkler_sql``: the same values, some hundred times slower)."""
+    (``jaro_winkler_sql``: the same values, some hundred times slower). ``damerau_levenshtein``
+    names one that computes DuckDB's Damerau-Levenshtein (``bx_damerau_levenshtein``); without one
+    Splink's Scala UDF is used (the same distances here, much slower)."""
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as exc:
         raise UntranslatableSql(f"cannot parse {sql!r} as DuckDB SQL: {exc}") from exc
-    return _bottom_up(cast(exp.Expression, tree), _Context(frozenset(array_columns), jaro_winkler)).sql(dialect="spark")
+    return _bottom_up(cast(exp.Expression, tree), _Context(frozenset(array_columns), jaro_winkler,
+                                                                    damerau_levenshtein)).sql(dialect="spark")
 
 
 @dataclass(frozen=True)
 class _Context:
     lists: frozenset[str]
     jaro_winkler: str | None
+    damerau_levenshtein: str | None = None
 
 
 def _bottom_up(node: exp.Expression, context: _Context) -> exp.Expression:
@@ -122,6 +127,8 @@ def _rewrite(node: exp.Expression, context: _Context) -> exp.Expression:
         args = node.expressions
         if name == "jaro_winkler_similarity" and len(args) == 2:
             return _jaro_winkler(args[0], args[1], context)
+        if name == "damerau_levenshtein" and context.damerau_levenshtein:
+            return _call(context.damerau_levenshtein, *args)
         if name in UDF_NAMES:
             return _call(UDF_NAMES[name], *args)
         if name == "list_intersect" and len(args) == 2:
@@ -146,7 +153,7 @@ def _rewrite(node: exp.Expression, context: _Context) -> exp.Expression:
 
 
 def spark_model_settings(splink_settings: dict, array_columns: Collection[str],
-                         jaro_winkler: str | None = None) -> dict:
+                         jaro_winkler: str | None = None, damerau_levenshtein: str | None = None) -> dict:
     """A copy of the saved Splink settings (as in the model file) whose comparison levels and
     blocking rules are Spark SQL (``duckdb_to_spark``); every probability and label is kept."""
     settings = copy.deepcopy(splink_settings)
@@ -155,14 +162,15 @@ def spark_model_settings(splink_settings: dict, array_columns: Collection[str],
         for level in comparison["comparison_levels"]:
             condition = level.get("sql_condition")
             if condition is not None and condition.strip().upper() != "ELSE":
-                level["sql_condition"] = duckdb_to_spark(condition, array_columns, jaro_winkler)
+                level["sql_condition"] = duckdb_to_spark(condition, array_columns, jaro_winkler, damerau_levenshtein)
     rules: list[str | dict] = []
     for rule in settings.get("blocking_rules_to_generate_predictions", []):
         if isinstance(rule, str):
-            rules.append(duckdb_to_spark(rule, array_columns, jaro_winkler))
+            rules.append(duckdb_to_spark(rule, array_columns, jaro_winkler, damerau_levenshtein))
         else:
             rule = dict(rule)
-            rule["blocking_rule"] = duckdb_to_spark(rule["blocking_rule"], array_columns, jaro_winkler)
+            rule["blocking_rule"] = duckdb_to_spark(rule["blocking_rule"], array_columns, jaro_winkler,
+                                                    damerau_levenshtein)
             rule["sql_dialect"] = "spark"
             rules.append(rule)
     settings["blocking_rules_to_generate_predictions"] = rules
