@@ -67,12 +67,16 @@ def test_the_build_s_memory_limit_is_a_share_of_the_machine_or_a_size(tmp_path: 
 
     import duckdb
 
-    from business_index.config import BuildConfig
+    from business_index.config import BuildConfig, usable_memory
     from business_index.store.index_writer import IndexWriter
 
     machine_mib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    assert 0 < usable_memory() / 2**20 <= machine_mib
     share = BuildConfig(memory_limit="25%").duckdb_memory_limit()
-    assert share.endswith("MiB") and abs(int(share[:-3]) - machine_mib / 4) <= 1
+    assert share.endswith("MiB") and abs(int(share[:-3]) - usable_memory() / 2**20 / 4) <= 1
+    for wrong in ("500%", "0%"):
+        with pytest.raises(ValueError, match="at most 100%"):
+            BuildConfig(memory_limit=wrong)
     assert BuildConfig(memory_limit="8 GB").duckdb_memory_limit() == "8GB"
     path = tmp_path / "sources.toml"
     path.write_text('[build]\nmemory_limit = "a lot"\n')

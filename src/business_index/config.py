@@ -216,17 +216,34 @@ class BuildConfig(_Strict):
     @field_validator("memory_limit")
     @classmethod
     def _memory_limit(cls, value: str) -> str:
-        if not re.fullmatch(r"\s*(\d+(\.\d+)?\s*%|\d+(\.\d+)?\s*(B|[KMGT]i?B))\s*", value, re.IGNORECASE):
+        share = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
+        if share is not None and not 0 < float(share.group(1)) <= 100:
+            raise ValueError(f"{value!r}: a share of the machine's memory is more than 0% and at most 100%")
+        if share is None and not re.fullmatch(r"\s*\d+(\.\d+)?\s*(B|[KMGT]i?B)\s*", value, re.IGNORECASE):
             raise ValueError(f"{value!r}: a share of the machine's memory (\"40%\") or a size (\"8GB\", \"512MiB\")")
         return value.strip()
 
     def duckdb_memory_limit(self) -> str:
-        """``memory_limit`` as DuckDB takes it: a share becomes that many MiB of this machine's memory."""
+        """``memory_limit`` as DuckDB takes it: a share becomes that many MiB of the memory this
+        process may use (``usable_memory``)."""
         share = re.fullmatch(r"(\d+(?:\.\d+)?)\s*%", self.memory_limit)
         if share is None:
             return self.memory_limit.replace(" ", "")
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        return f"{max(256, int(total * float(share.group(1)) / 100 / 2**20))}MiB"
+        return f"{max(256, int(usable_memory() * float(share.group(1)) / 100 / 2**20))}MiB"
+
+
+def usable_memory() -> int:
+    """Bytes of memory this process may use: the machine's, or its container's limit when less
+    (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``)."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max": no limit
+            total = min(total, int(text))
+    return total
 
 
 class ServeConfig(BaseSettings):

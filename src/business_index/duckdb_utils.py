@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -39,3 +40,9 @@ def create_table_from_columns(con: duckdb.DuckDBPyConnection, table: str, column
     """Create (or replace) ``table`` from columns of the given Arrow ``schema``."""
     arrow = pa.table(columns, schema=schema)  # noqa: F841 - read by DuckDB by name
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM arrow")
+
+
+def sql_literal(value: str | Path) -> str:
+    """``value`` as an SQL string literal, quotes doubled: for what SQL cannot take as a parameter
+    (paths in ``COPY``, ``read_parquet``, ``SET``)."""
+    return "'" + str(value).replace("'", "''") + "'"

@@ -94,7 +94,9 @@ RECORD_COUNCILS = SqlStep(
     writes=("record_councils",), sql="""
     -- a record's council: the custodian of its property in the gazetteer, else the council
     -- keeping most of its postcode's (then its postcode sector's) addresses, else the only
-    -- council in the data; '' where unknown (a gazetteer without custodians is one area)
+    -- council in the data; '' where unknown (a gazetteer without custodians is one area). In a
+    -- build of several councils a record with no UPRN and a postcode in no council's sector is
+    -- in that unknown area: paired with others so placed, not with its own council's records
     CREATE OR REPLACE TEMP TABLE record_councils AS
     WITH kept AS (  -- how many of each postcode's addresses each council keeps
         SELECT postcode, local_custodian_code AS council, count(*) AS n FROM addresses

@@ -16,7 +16,9 @@ both are put on the session's classpath here (or with ``spark-submit --jars``; s
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -24,11 +26,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import duckdb
 
+from business_index.duckdb_utils import sql_literal
 from business_index.link.businesses import write_name_clusters
 from business_index.link.spark_sql import spark_model_settings
 from business_index.link.splink_logging import SPLINK_LOG_LEVEL
@@ -77,6 +80,8 @@ class SparkNameEngine:
     _jaro_winkler: str | None = None
     _ready: bool = False
     _inputs: list[str] = field(default_factory=list)  # input Parquet files written here, removed after use
+    _written: list[str] = field(default_factory=list)  # folders Spark wrote to the checkpoint folder, likewise
+    _cached: list[Any] = field(default_factory=list)  # frames kept in memory (no checkpoint folder), likewise
 
     @classmethod
     def from_settings(cls, link: LinkConfig) -> SparkNameEngine:
@@ -197,21 +202,22 @@ class SparkNameEngine:
         (22 scans here) and again to score; from Parquet each scan is a file read. DuckDB writes the
         file itself when the folder is local (much faster than Spark writing the Arrow table)."""
         name = f"bx_named_inputs_{uuid.uuid4().hex}"
-        local = _local_folder(checkpoints)
+        # only a local master's executors see this machine's disk: on a cluster a path without a
+        # scheme is the cluster's file system (HDFS), so Spark writes the file there itself
+        on_this_machine = (spark.sparkContext.master or "").startswith("local")
+        local = _local_folder(checkpoints) if on_this_machine else None
         if local is not None:
             path = os.path.join(local, f"{name}.parquet")
-            quoted = path.replace("'", "''")
-            con.execute(f"COPY named_inputs TO '{quoted}' (FORMAT parquet)")
+            con.execute(f"COPY named_inputs TO {sql_literal(path)} (FORMAT parquet)")
             self._inputs.append(path)
             return spark.read.parquet(path)
-        return _materialise(spark, spark.createDataFrame(con.sql("SELECT * FROM named_inputs").to_arrow_table()),
-                            checkpoints, name)
+        return self._materialise(spark, spark.createDataFrame(con.sql("SELECT * FROM named_inputs").to_arrow_table()),
+                                 checkpoints, name)
 
     def __call__(self, con: duckdb.DuckDBPyConnection, splink_settings: dict, threshold: float,
                  seconds: dict[str, float]) -> int:
         from splink import Linker
         from splink.backends.spark import SparkAPI
-        from splink.internals.misc import threshold_args_to_match_weight
 
         started = time.perf_counter()
         spark = self.spark()
@@ -221,58 +227,91 @@ class SparkNameEngine:
             "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'named_inputs'"
         ).fetchall() if kind.endswith("[]")]
         checkpoints = self._checkpoints(spark)
-        records = self._records(spark, con, checkpoints)
-        db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet" if checkpoints else None,
-                          num_partitions_on_repartition=self.shuffle_partitions)
-        linker = Linker(db_api.register(records), spark_model_settings(
-            splink_settings, lists, self._jaro_winkler,
-            DAMERAU_LEVENSHTEIN_FUNCTION if self._jaro_winkler else None),  # one jar gives both, or neither
-                        log_level=SPLINK_LOG_LEVEL)
-        seconds["to_spark"] = time.perf_counter() - started
-        started = time.perf_counter()
-        # Every blocked pair is scored and written, and the threshold applied after. Given the threshold,
-        # Splink filters on the sum of the match weights in the same query, and Spark's optimizer pushes
-        # that filter below the projections into the join, writing each weight's CASE out in full: the
-        # name comparison (lambdas over lists, Jaro-Winkler of every pair of keys) was evaluated some
-        # sixteen times per pair. The filter is Splink's own (match_weight >= the threshold's weight).
-        scored = linker.inference.predict()
-        at_least = threshold_args_to_match_weight(threshold, None)
-        kept = scored.as_spark_dataframe()
-        if at_least is not None:  # written, so that clustering reads these pairs only, not every pair scored
-            kept = _materialise(spark, kept.where(kept["match_weight"] >= at_least), checkpoints,
-                                f"bx_predictions_{uuid.uuid4().hex}")
-        predictions = db_api.register(kept, table_name=f"bx_predictions_{uuid.uuid4().hex}")
-        pairs = kept.count()
-        seconds["score_pairs"] = time.perf_counter() - started
-        started = time.perf_counter()
-        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-            predictions, threshold_match_probability=threshold)
-        found = clusters.as_spark_dataframe().select("unique_id", "cluster_id").toArrow()
-        con.register("spark_name_clusters", found)
+        splink_tables: list[Any] = []  # what Splink made, dropped (and the files written here removed) however it ends
         try:
-            write_name_clusters(con, "spark_name_clusters")
+            records = self._records(spark, con, checkpoints)
+            db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet" if checkpoints else None,
+                              num_partitions_on_repartition=self.shuffle_partitions)
+            linker = Linker(db_api.register(records), spark_model_settings(
+                splink_settings, lists, self._jaro_winkler,
+                DAMERAU_LEVENSHTEIN_FUNCTION if self._jaro_winkler else None),  # one jar gives both, or neither
+                            log_level=SPLINK_LOG_LEVEL)
+            seconds["to_spark"] = time.perf_counter() - started
+            started = time.perf_counter()
+            # Every blocked pair is scored and written, and the threshold applied after. Given the threshold,
+            # Splink filters on the sum of the match weights in the same query, and Spark's optimizer pushes
+            # that filter below the projections into the join, writing each weight's CASE out in full: the
+            # name comparison (lambdas over lists, Jaro-Winkler of every pair of keys) was evaluated some
+            # sixteen times per pair. The filter is Splink's own (match_weight >= the threshold's weight).
+            scored = linker.inference.predict()
+            splink_tables.append(scored)
+            at_least = _match_weight(threshold)
+            kept = scored.as_spark_dataframe()
+            if at_least is not None:  # written, so that clustering reads these pairs only, not every pair scored
+                kept = self._materialise(spark, kept.where(kept["match_weight"] >= at_least), checkpoints,
+                                         f"bx_predictions_{uuid.uuid4().hex}")
+            predictions = db_api.register(kept, table_name=f"bx_predictions_{uuid.uuid4().hex}")
+            splink_tables.append(predictions)
+            pairs = kept.count()
+            seconds["score_pairs"] = time.perf_counter() - started
+            started = time.perf_counter()
+            clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+                predictions, threshold_match_probability=threshold)
+            splink_tables.append(clusters)
+            found = clusters.as_spark_dataframe().select("unique_id", "cluster_id").toArrow()
+            con.register("spark_name_clusters", found)
+            try:
+                write_name_clusters(con, "spark_name_clusters")
+            finally:
+                con.unregister("spark_name_clusters")
         finally:
-            con.unregister("spark_name_clusters")
-        for table in (clusters, predictions, scored):
-            table.drop_table_from_database_and_remove_from_cache()
-        self._drop_inputs()
+            for table in reversed(splink_tables):
+                with contextlib.suppress(Exception):  # a table Spark never wrote
+                    table.drop_table_from_database_and_remove_from_cache()
+            self._drop_inputs(spark)
         seconds["cluster_names"] = time.perf_counter() - started
         return int(pairs)
 
-    def _drop_inputs(self) -> None:
+    def _materialise(self, spark: SparkSession, frame: DataFrame, checkpoints: str | None, name: str) -> DataFrame:
+        """``frame`` written as Parquet to ``checkpoints`` and read back, where Splink writes its own
+        tables (so that queries after read it rather than compute it again); kept in memory without
+        one. Either is undone by ``_drop_inputs``."""
+        if checkpoints is None:  # Databricks without a folder
+            kept = frame.persist()
+            self._cached.append(kept)
+            return kept
+        path = f"{checkpoints.rstrip('/')}/{name}"
+        frame.write.mode("overwrite").parquet(path)
+        self._written.append(path)
+        return spark.read.parquet(path)
+
+    def _drop_inputs(self, spark: SparkSession | None = None) -> None:
+        """Remove what this engine wrote for one build: DuckDB's Parquet files here, Spark's folders
+        on the checkpoint file system (through Hadoop's, whatever its scheme), cached frames."""
         for path in self._inputs:
             Path(path).unlink(missing_ok=True)
         self._inputs.clear()
+        for frame in self._cached:
+            with contextlib.suppress(Exception):
+                frame.unpersist()
+        self._cached.clear()
+        jvm = spark.sparkContext._jvm if spark is not None else None
+        if spark is not None and jvm is not None:
+            for written in self._written:
+                with contextlib.suppress(Exception):  # already gone, or the session ended
+                    hadoop_path = jvm.org.apache.hadoop.fs.Path(written)
+                    hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hadoop_path, True)
+        self._written.clear()
 
 
-def _materialise(spark: SparkSession, frame: DataFrame, checkpoints: str | None, name: str) -> DataFrame:
-    """``frame`` written as Parquet to ``checkpoints`` and read back, where Splink writes its own
-    tables (so that queries after read it rather than compute it again); kept in memory without one."""
-    if checkpoints is None:  # Databricks without a folder
-        return frame.persist()
-    path = f"{checkpoints.rstrip('/')}/{name}"
-    frame.write.mode("overwrite").parquet(path)
-    return spark.read.parquet(path)
+def _match_weight(probability: float) -> float | None:
+    """The match weight of a match probability, as Splink's threshold filter takes it (None at 0:
+    every pair)."""
+    if probability <= 0:
+        return None
+    if probability >= 1:
+        return math.inf
+    return math.log2(probability / (1 - probability))
 
 
 def _local_folder(folder: str | None) -> str | None:

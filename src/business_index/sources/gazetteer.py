@@ -17,8 +17,8 @@ the read holds is the batch and DuckDB's store (``MEMORY_LIMIT``, beyond which D
 a temporary folder), measured at 0.33 GB for 100,000 properties and 0.46 GB for 500,000 (2.4 GB
 when the supply was held).
 
-A large supply (``POOL_MIN_BYTES``) is read by ``WORKERS`` processes (``gazetteer_pool.py``): each
-parses whole files (the same ``_parse_file``) and later assembles chunks of properties (the same
+A large supply (``POOL_MIN_BYTES``) is read by ``[build] workers`` processes
+(``gazetteer_pool.py``): each parses whole files (the same ``_parse_file``) and later assembles chunks of properties (the same
 ``_assemble_chunk``), and this process takes their work back in order, so that the rows, the
 quarantine and the counts are those of a read in one process.
 """
@@ -36,6 +36,7 @@ from typing import Any, Protocol, cast
 import duckdb
 
 from business_index.config import SourceConfig
+from business_index.duckdb_utils import sql_literal
 from business_index.postcodes import postcode_as_written
 from business_index.records import (
     MAX_UPRN,
@@ -244,6 +245,9 @@ def _read_files_in_pool(source: SourceConfig, paths: list[Path], result: ReadRes
             assert parsed.spool is not None
             parsed.spool.replay(staging.insert, out.put_other_rows)
             _take_file(source, path, index, parsed, result, staging)
+    except BaseException:
+        pool.close()  # the parses still running write into the folder: stopped before it goes
+        raise
     finally:
         remove_folder(folder)
 
@@ -470,7 +474,7 @@ def _assemble_exported(source_name: str, files: list[str], blpus: Path, lpis: Pa
     global _EXPORT_READER
     if _EXPORT_READER is None:
         _EXPORT_READER = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "256MB"})
-    chunk = properties_between(_EXPORT_READER, f"read_parquet('{blpus}')", f"read_parquet('{lpis}')", first, last)
+    chunk = properties_between(_EXPORT_READER, f"read_parquet({sql_literal(blpus)})", f"read_parquet({sql_literal(lpis)})", first, last)
     addresses, aliases, missing = _assemble_chunk(source_name, files, chunk)
     if columns:
         return record_columns(addresses, AddressRecord), record_columns(aliases, AddressAlias), missing

@@ -1,8 +1,9 @@
 """Parsing an LLPG's files in worker processes, handed back in file order.
 
 Parsing each line in Python is much of a gazetteer read, and each file parses on its own: so the
-files go to a pool of processes (``WORKERS`` of them; spawned, so that no DuckDB or thread state
-of the parent is forked), each parsing one file into a ``Spool``, a folder of its own: the rows
+files go to a pool of processes (``[build] workers`` of them, ``WORKERS`` where no number is
+given; spawned, so that no DuckDB or thread state of the parent is forked), each parsing one file
+into a ``Spool``, a folder of its own: the rows
 to stage as Arrow IPC files and the rows kept raw as pickles, one file per batch, listed in the
 order a read in one process would have given them out. The reader takes the files back in file
 order (a file's deletes are checked against every earlier file, and its quarantined rows follow
@@ -25,7 +26,8 @@ from typing import Any, Literal, TypeVar
 
 import pyarrow as pa
 
-# the processes that parse a gazetteer's files: the machine's second core is the gain
+# the processes that parse a gazetteer's files when the caller names no number (a build passes
+# ``[build] workers``): the second core of a small machine is the gain
 WORKERS = 2
 
 T = TypeVar("T")

@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from business_index.duckdb_utils import sql_literal
 from business_index.sources.gazetteer_layouts import ABP, DTF73, NATURAL_KEYS, FieldKind
 
 ADDRESSBASE_SCHEME = "ADDRESSBASE PREMIUM CLASSIFICATION SCHEME"
@@ -161,8 +162,8 @@ class Staging:
         # in memory up to the limit, then spilled to the folder (faster than a database file, whose
         # every insert goes through its write-ahead log)
         self.con = duckdb.connect(":memory:")
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        self.con.execute(f"SET temp_directory = '{self._folder / 'spill'}'")
+        self.con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+        self.con.execute(f"SET temp_directory = {sql_literal(self._folder / 'spill')}")
         self.con.execute("SET enable_progress_bar = false")
         self._pending = PendingRows(batch_size, self.insert)
         self._orphans = 0
@@ -338,7 +339,7 @@ class Staging:
         in other processes (``gazetteer_pool.py``); sorted, so that a chunk is a few row groups."""
         blpus, lpis = folder / "blpu_out.parquet", folder / "lpi_out.parquet"
         for table, order, path in (("blpu_out", "_n", blpus), ("lpi_out", "_n, _pos", lpis)):
-            self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO '{path}' "
+            self.con.execute(f"COPY (SELECT * FROM {table} ORDER BY {order}) TO {sql_literal(path)} "
                              f"(FORMAT parquet, ROW_GROUP_SIZE {self.batch_size})")
         return blpus, lpis
 

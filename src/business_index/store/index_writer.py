@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from business_index import __version__
-from business_index.duckdb_utils import insert_columns
+from business_index.duckdb_utils import insert_columns, sql_literal
 from business_index.records import (
     AddressAlias,
     AddressRecord,
@@ -101,7 +101,7 @@ class IndexWriter:
         connection = duckdb.connect(str(temp_path))
         connection.execute("SET enable_progress_bar = false")  # our own progress goes to stderr, not DuckDB's
         if memory_limit is not None:
-            connection.execute(f"SET memory_limit = '{memory_limit}'")
+            connection.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
         connection.execute(SCHEMA)
         return cls(target, build_id, temp_path, connection)
 
