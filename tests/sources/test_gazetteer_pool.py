@@ -10,9 +10,9 @@ import pytest
 from business_index.build import _IndexRows
 from business_index.sources.base import ReadResult, SourceFileError
 from business_index.sources.gazetteer import read_gazetteer
-from business_index.sources.gazetteer_layouts import DTF73
 from business_index.store.index_writer import IndexWriter
 from tests.conftest import fixture, source_config
+from tests.sources.test_gazetteer_staging import _line
 
 _HEADER = '10,"TEST BOROUGH",5360,2026-11-15,1,2026-11-15,02:15:00,"7.3","C"'
 
@@ -33,14 +33,6 @@ def _file(folder: Path, name: str, rows: list[str], trailer: int | None = None) 
     count = len(rows) if trailer is None else trailer
     path.write_bytes("\n".join([_HEADER, *rows, f"99,0,{count},2026-11-15,02:15:00"]).encode() + b"\n")
     return path
-
-
-def _line(record_type: int, change: str, order: int, values: dict[str, object]) -> str:
-    cells = [str(record_type), f'"{change}"', str(order)]
-    for name, _ in DTF73[record_type].fields[3:]:
-        value = values.get(name)
-        cells.append("" if value is None else f'"{value}"' if isinstance(value, str) else str(value))
-    return ",".join(cells)
 
 
 def _blpu(change: str, order: int, uprn: int, organisation: str = "") -> str:
