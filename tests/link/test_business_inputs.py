@@ -29,7 +29,8 @@ def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_
     sector, postcode)."""
     import duckdb
 
-    from business_index.link.business_inputs import blocking_keys_sql
+    from business_index.link.business_inputs import blocking_key_steps
+    from business_index.sql_steps import run_steps
     from business_index.link.business_model import BLOCKING_KEYS
 
     con = duckdb.connect()
@@ -39,7 +40,7 @@ def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_
     con.executemany("INSERT INTO business_inputs (unique_id, named, primary_name, sector, postcode) "
                     "VALUES (?, true, ?, ?, ?)", rows)
     _set_areas(con)
-    con.execute(blocking_keys_sql(max_block_size))
+    run_steps(con, blocking_key_steps(max_block_size))
     return dict(con.execute("SELECT unique_id, block_name FROM blocking_keys").fetchall())
 
 
@@ -76,7 +77,8 @@ def test_the_model_blocks_on_the_capped_keys() -> None:
 def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_original() -> None:
     import duckdb
 
-    from business_index.link.business_inputs import blocking_keys_sql
+    from business_index.link.business_inputs import blocking_key_steps
+    from business_index.sql_steps import run_steps
     from business_index.link.business_model import BLOCKING_KEYS
 
     companies = ["CROWN ESTATES", "CROWM ESTATES",  # a slip in the last letter of the first word
@@ -90,7 +92,7 @@ def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_origi
         con.execute("INSERT INTO business_inputs (unique_id, named, company_key, company_tail, sector) "
                     "VALUES (?, true, ?, ?, ?)", [i, company, "C|ESTATES", f"E{i} 1"])  # each in a sector of its own
     _set_areas(con)
-    con.execute(blocking_keys_sql(3))
+    run_steps(con, blocking_key_steps(3))
     keys = {i: (tail, end) for i, tail, end in con.execute(
         "SELECT unique_id, block_company_tail, block_company_tail_end FROM blocking_keys").fetchall()}
 
@@ -100,7 +102,7 @@ def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_origi
     assert meet(0, 1) and meet(0, 2)
     assert not meet(0, 3) and not meet(2, 4)
     # a block within the size: one key, and no second one
-    con.execute(blocking_keys_sql(100))
+    run_steps(con, blocking_key_steps(100))
     blocks = set(con.execute("SELECT block_company_tail, block_company_tail_end FROM blocking_keys").fetchall())
     assert len(blocks) == 1 and next(iter(blocks))[1] is None
 
@@ -111,7 +113,8 @@ def _all_keys(rows: list[dict[str, str | None]], max_block_size: int, area_block
     by unique_id."""
     import duckdb
 
-    from business_index.link.business_inputs import blocking_keys_sql
+    from business_index.link.business_inputs import blocking_key_steps
+    from business_index.sql_steps import run_steps
     from business_index.link.business_model import BLOCKING_KEYS
 
     con = duckdb.connect()
@@ -123,7 +126,7 @@ def _all_keys(rows: list[dict[str, str | None]], max_block_size: int, area_block
         con.execute(f"INSERT INTO business_inputs (unique_id, named, {', '.join(row)}) "
                     f"VALUES ({i}, true, {', '.join('?' for _ in row)})", list(row.values()))
     _set_areas(con)
-    con.execute(blocking_keys_sql(max_block_size, area_block_size))
+    run_steps(con, blocking_key_steps(max_block_size, area_block_size))
     names = [d[0] for d in con.execute("SELECT * FROM blocking_keys").description]
     return {row[0]: dict(zip(names, row, strict=True)) for row in con.execute("SELECT * FROM blocking_keys").fetchall()}
 

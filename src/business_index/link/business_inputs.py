@@ -18,8 +18,8 @@ DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
 _KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or reference
 
 
-def blocking_keys_sql(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZE) -> str:
-    """SQL for ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
+def blocking_key_steps(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZE) -> tuple[SqlStep, ...]:
+    """Steps writing ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
     named records: a key's value is its columns' values (NULL when one is missing), within the
     record's council (``COUNCIL``: records of two councils share no block); when more than
     ``max_block_size`` records (or the key's own smaller size, ``BlockingKey.most``) share them, the
@@ -29,7 +29,9 @@ def blocking_keys_sql(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZ
     keeps the whole value in the keys that pair across areas (``BlockingKey.across_areas``).
 
     Worked out on one long table (record, key, value), so that only the records of too large
-    blocks are counted by split, then turned back into a column per key."""
+    blocks are counted by split, then turned back into a column per key. The long tables are
+    tables, not a query's materialised parts, so that they can leave memory for disk: a national
+    build has more than ten million (record, key) rows."""
     most = max(len(key.splits) for key in BLOCKING_KEYS.values())
     each = []
     for name, key in BLOCKING_KEYS.items():
@@ -40,42 +42,51 @@ def blocking_keys_sql(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZ
                    {COUNCIL} || {_KEY_SEPARATOR} || {f" || {_KEY_SEPARATOR} || ".join(key.columns)} AS whole,
                    {", ".join(f"{split} AS split_{i}" for i, split in enumerate(splits))}
             FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in key.columns)}""")
-    counts = ", ".join(f"count(*) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS n_{i}, "
-                       f"count(DISTINCT l.unit) OVER (PARTITION BY l.key, l.whole, l.split_{i}) AS units_{i}"
-                       for i in range(most))
+    values = SqlStep("blocking_key_values", reads=("business_inputs",), writes=("blocking_key_values",), sql=f"""
+        CREATE OR REPLACE TEMP TABLE blocking_key_values AS {" UNION ALL ".join(each)}""")
+    areas = SqlStep("blocking_key_areas", reads=("blocking_key_values",), writes=("blocking_key_areas",), sql=f"""
+        CREATE OR REPLACE TEMP TABLE blocking_key_areas AS
+        WITH keyed AS (FROM blocking_key_values),
+        spread AS (SELECT key, whole FROM keyed GROUP BY key, whole
+                   HAVING count(*) > {area_block_size} AND count(DISTINCT area) > 1)
+        -- a block in several areas: the key's records in each area, and one of each area in a key
+        -- that pairs only those (the first record of the area, so that rebuilds pick the same)
+        SELECT k.* REPLACE (k.whole || {_KEY_SEPARATOR} || 'area' || {_KEY_SEPARATOR} || k.area AS whole)
+        FROM keyed k SEMI JOIN spread USING (key, whole) WHERE NOT k.across_areas
+        UNION ALL
+        SELECT * FROM keyed ANTI JOIN spread USING (key, whole) WHERE NOT across_areas
+        UNION ALL
+        SELECT k.* FROM keyed k SEMI JOIN spread USING (key, whole) WHERE k.across_areas
+        QUALIFY row_number() OVER (PARTITION BY k.key, k.whole, k.area ORDER BY k.unique_id) = 1;
+        DROP TABLE blocking_key_values""")
+    # each split's block sizes by a grouping joined back, not a window over the records: a window's
+    # DISTINCT count over one large block is held in memory whole
+    sizes = ",\n        ".join(
+        f"sizes_{i} AS (SELECT key, whole, split_{i}, count(*) AS n_{i}, count(DISTINCT unit) AS units_{i} "
+        f"FROM too_large_records WHERE split_{i} IS NOT NULL GROUP BY ALL)" for i in range(most))
+    joins = " ".join(f"LEFT JOIN sizes_{i} USING (key, whole, split_{i})" for i in range(most))
     split = " ".join(f"WHEN split_{i} IS NOT NULL AND n_{i} <= {max_block_size} AND units_{i} <= block_size "
                      f"THEN whole || {_KEY_SEPARATOR} || '{i}' || {_KEY_SEPARATOR} || split_{i}" for i in range(most))
     columns = ",\n".join(f"any_value(value) FILTER (WHERE key = '{name}') AS {name}" for name in BLOCKING_KEYS)
-    return f"""
+    keys = SqlStep("blocking_keys", reads=("blocking_key_areas",), writes=("blocking_keys",), sql=f"""
         CREATE OR REPLACE TEMP TABLE blocking_keys AS
-        WITH keyed AS MATERIALIZED ({" UNION ALL ".join(each)}),
-        spread AS (SELECT key, whole FROM keyed GROUP BY key, whole
-                   HAVING count(*) > {area_block_size} AND count(DISTINCT area) > 1),
-        -- a block in several areas: the key's records in each area, and one of each area in a key
-        -- that pairs only those (the first record of the area, so that rebuilds pick the same)
-        long AS MATERIALIZED (
-            SELECT k.* REPLACE (k.whole || {_KEY_SEPARATOR} || 'area' || {_KEY_SEPARATOR} || k.area AS whole)
-            FROM keyed k SEMI JOIN spread USING (key, whole) WHERE NOT k.across_areas
-            UNION ALL
-            SELECT * FROM keyed ANTI JOIN spread USING (key, whole) WHERE NOT across_areas
-            UNION ALL
-            SELECT k.* FROM keyed k SEMI JOIN spread USING (key, whole) WHERE k.across_areas
-            QUALIFY row_number() OVER (PARTITION BY k.key, k.whole, k.area ORDER BY k.unique_id) = 1),
+        WITH long AS (FROM blocking_key_areas),
         too_large AS (SELECT key, whole FROM long GROUP BY key, whole HAVING count(*) > {max_block_size} OR count(DISTINCT unit) > any_value(block_size)),
-        split AS (SELECT l.*, {counts} FROM long l SEMI JOIN too_large USING (key, whole)),
+        too_large_records AS MATERIALIZED (SELECT l.* FROM long l SEMI JOIN too_large USING (key, whole)),
+        {sizes},
+        split AS (SELECT * FROM too_large_records {joins}),
         valued AS (SELECT unique_id, key, CASE WHEN NOT only_split THEN whole END AS value
                    FROM long ANTI JOIN too_large USING (key, whole)
                    UNION ALL
                    SELECT unique_id, key, CASE {split} END FROM split)
-        SELECT unique_id, {columns} FROM valued GROUP BY unique_id"""
+        SELECT unique_id, {columns} FROM valued GROUP BY unique_id;
+        DROP TABLE blocking_key_areas""")
+    return values, areas, keys
 
 
 def business_input_steps(max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> tuple[SqlStep, ...]:
     """The steps, with blocks of the business model's keys (``BLOCKING_KEYS``) of at most
     ``max_block_size`` records."""
-    keys = SqlStep("blocking_keys",
-                   reads=("business_inputs",),
-                   writes=("blocking_keys",), sql=blocking_keys_sql(max_block_size))
     named = SqlStep("named_inputs",
                     reads=("business_inputs", "blocking_keys"),
                     writes=("named_inputs",), sql="""
@@ -84,7 +95,7 @@ def business_input_steps(max_block_size: int = DEFAULT_MAX_BLOCK_SIZE) -> tuple[
         FROM business_inputs b LEFT JOIN blocking_keys k USING (unique_id)
         WHERE b.named
         ORDER BY b.rowid  -- the order of business_inputs, as before the keys""")
-    return (*_INPUT_STEPS, keys, named)
+    return (*_INPUT_STEPS, *blocking_key_steps(max_block_size), named)
 
 
 # a record's council (``business_model.COUNCIL``): records of two councils are never paired
@@ -231,10 +242,19 @@ _INPUT_STEPS = (
             reads=("record_features", "business_records", "record_uncommon_words", "record_distinctive_words", "record_site_words", "record_local_words", "record_premises_names", "record_company_keys", "record_councils", "record_links", "addresses"),
             writes=("business_inputs",), sql="""
         CREATE OR REPLACE TABLE business_inputs AS
+        -- counts and next dates over narrow rows, joined back: a window over the wide rows holds
+        -- every record without a company (or a rates reference) in one partition, in memory
+        WITH company_key_records AS (
+            SELECT keys[1] AS company_key, count(*) AS records FROM record_company_keys GROUP BY 1),
+        -- a ratepayer's liability with no end date ends when the next one's for the same property starts
+        next_liabilities AS (
+            SELECT record_id, lead(start_date) OVER (PARTITION BY source, property_ref
+                                                     ORDER BY start_date, record_id) AS next_start
+            FROM business_records WHERE property_ref IS NOT NULL AND start_date IS NOT NULL)
         SELECT f.unique_id, f.name_keys, coalesce(c.keys, []::VARCHAR[]) AS company_keys,
                c.keys[1] AS company_key,
                -- how many records write that registered name: a slip of it is written by few
-               CASE WHEN c.keys[1] IS NOT NULL THEN count(*) OVER (PARTITION BY c.keys[1]) END AS company_key_records,
+               ck.records AS company_key_records,
                -- keys that survive one slip in any single word of a registered name, for blocking:
                -- its first word with its word count and last initial, or its first letter and the rest
                split_part(c.keys[1], ' ', 1) || '|' || len(string_split(c.keys[1], ' ')) || '|'
@@ -288,13 +308,8 @@ _INPUT_STEPS = (
                     -- a food establishment in an extract was trading on the extract's date
                     WHEN b.record_type = 'food_establishment'
                         THEN coalesce(try_cast(b.extra ->> 'extract_date' AS DATE), b.last_seen_date)
-                    -- a ratepayer's liability with no end date ends when the next one's for the same
-                    -- property starts
-                    ELSE coalesce(b.end_date, b.last_seen_date,
-                                  CASE WHEN b.property_ref IS NOT NULL AND b.start_date IS NOT NULL THEN
-                                      lead(b.start_date) OVER (PARTITION BY b.source, b.property_ref
-                                                               ORDER BY b.start_date, b.record_id) END,
-                                  DATE '2999-12-31') END AS active_to,
+                    -- else its end, or the next liability's start (``next_liabilities``)
+                    ELSE coalesce(b.end_date, b.last_seen_date, nx.next_start, DATE '2999-12-31') END AS active_to,
                b.source || '|' || b.source_record_id AS record_key,
                len(f.name_keys) > 0 OR f.proprietor_key IS NOT NULL AS named
         FROM record_features f
@@ -305,6 +320,8 @@ _INPUT_STEPS = (
         LEFT JOIN record_local_words lw ON lw.unique_id = f.unique_id
         LEFT JOIN record_premises_names pn ON pn.unique_id = f.unique_id
         LEFT JOIN record_company_keys c ON c.unique_id = f.unique_id
+        LEFT JOIN company_key_records ck ON ck.company_key = c.keys[1]
+        LEFT JOIN next_liabilities nx ON nx.record_id = f.unique_id
         JOIN record_councils rc ON rc.record_id = f.unique_id
         LEFT JOIN record_links l ON l.record_id = f.unique_id
         LEFT JOIN addresses a ON a.uprn = l.uprn"""),
