@@ -31,6 +31,8 @@ addresses (place names such as "PITSEA" are not evidence of one business).
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from business_index.link.business_model import (
@@ -159,6 +161,15 @@ def unambiguous_pairs(scored: list[tuple[int, int, int]], establishments: UnionF
             if only_candidate(a) == establishments.find(b) and only_candidate(b) == establishments.find(a)]
 
 
+def _columns_read(*sql: str) -> list[str]:
+    """The columns of ``l`` and ``r`` that some SQL conditions read, with the ids and address words
+    every pass reads."""
+    named = {"unique_id", "address_tokens"}
+    for text in sql:
+        named.update(re.findall(r"\b[lr]\.(\w+)", text))
+    return sorted(named)
+
+
 # both periods known and apart
 PERIODS_MEET = ("(l.active_from IS NULL OR r.active_from IS NULL "
                 "OR (l.active_from <= r.active_to AND r.active_from <= l.active_to))")
@@ -177,9 +188,12 @@ def join_across_sources(con: duckdb.DuckDBPyConnection, establishments: UnionFin
     # the candidates' ids, so that no tier's condition (``l.sector = r.sector``) can be planned as a
     # join of every record in a sector
     places = ",\n".join(f"coalesce({where}, false) AS tier_{i}" for i, (_, where, _) in enumerate(TIERS))
+    # only the columns the tiers read, so that each tier's pass over the candidates reads little
+    read = _columns_read(names_differ, PERIODS_MEET, *(sql for _, where, names in TIERS for sql in (where, names)))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE candidate_rows AS
-        SELECT l, r, {places}
+        SELECT {{{", ".join(f"'{c}': l.{c}" for c in read)}}} AS l,
+               {{{", ".join(f"'{c}': r.{c}" for c in read)}}} AS r, {places}
         FROM {candidates_table} p
         JOIN named_inputs l ON l.unique_id = p.l_id
         JOIN named_inputs r ON r.unique_id = p.r_id
