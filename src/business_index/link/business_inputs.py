@@ -15,7 +15,6 @@ from business_index.link.business_model import AREA, AREA_BLOCK_SIZE, BLOCKING_K
 from business_index.sql_steps import SqlStep
 
 DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
-_KEY_SEPARATOR = "chr(31)"  # the unit separator: in no name, postcode or reference
 
 
 def blocking_key_steps(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZE) -> tuple[SqlStep, ...]:
@@ -28,8 +27,10 @@ def blocking_key_steps(max_block_size: int, area_block_size: int = AREA_BLOCK_SI
     several postcode areas is split by area before anything else, and the first record of each area
     keeps the whole value in the keys that pair across areas (``BlockingKey.across_areas``).
 
-    Worked out on one long table (record, key, value), so that only the records of too large
-    blocks are counted by split, then turned back into a column per key. The long tables are
+    A value is a 64-bit hash of what it stands for (the council, the columns, the split): short to
+    group and join by, and a rare collision only puts two blocks' records up for comparison, which
+    the model still scores. Worked out on one long table (record, key, value), so that only the
+    records of too large blocks are counted by split, then turned back into a column per key. The long tables are
     tables, not a query's materialised parts, so that they can leave memory for disk: a national
     build has more than ten million (record, key) rows."""
     most = max(len(key.splits) for key in BLOCKING_KEYS.values())
@@ -39,7 +40,7 @@ def blocking_key_steps(max_block_size: int, area_block_size: int = AREA_BLOCK_SI
         each.append(f"""
             SELECT unique_id, '{name}' AS key, {key.only_split} AS only_split, {key.block_size(max_block_size)} AS block_size,
                    ({key.unit})::VARCHAR AS unit, {key.across_areas} AS across_areas, {AREA} AS area,
-                   {COUNCIL} || {_KEY_SEPARATOR} || {f" || {_KEY_SEPARATOR} || ".join(key.columns)} AS whole,
+                   hash({COUNCIL}, {", ".join(key.columns)}) AS whole,
                    {", ".join(f"{split} AS split_{i}" for i, split in enumerate(splits))}
             FROM business_inputs WHERE named AND {" AND ".join(f"{c} IS NOT NULL" for c in key.columns)}""")
     values = SqlStep("blocking_key_values", reads=("business_inputs",), writes=("blocking_key_values",), sql=f"""
@@ -51,7 +52,7 @@ def blocking_key_steps(max_block_size: int, area_block_size: int = AREA_BLOCK_SI
                    HAVING count(*) > {area_block_size} AND count(DISTINCT area) > 1)
         -- a block in several areas: the key's records in each area, and one of each area in a key
         -- that pairs only those (the first record of the area, so that rebuilds pick the same)
-        SELECT k.* REPLACE (k.whole || {_KEY_SEPARATOR} || 'area' || {_KEY_SEPARATOR} || k.area AS whole)
+        SELECT k.* REPLACE (hash(k.whole, 'area', k.area) AS whole)
         FROM keyed k SEMI JOIN spread USING (key, whole) WHERE NOT k.across_areas
         UNION ALL
         SELECT * FROM keyed ANTI JOIN spread USING (key, whole) WHERE NOT across_areas
@@ -66,8 +67,9 @@ def blocking_key_steps(max_block_size: int, area_block_size: int = AREA_BLOCK_SI
         f"FROM too_large_records WHERE split_{i} IS NOT NULL GROUP BY ALL)" for i in range(most))
     joins = " ".join(f"LEFT JOIN sizes_{i} USING (key, whole, split_{i})" for i in range(most))
     split = " ".join(f"WHEN split_{i} IS NOT NULL AND n_{i} <= {max_block_size} AND units_{i} <= block_size "
-                     f"THEN whole || {_KEY_SEPARATOR} || '{i}' || {_KEY_SEPARATOR} || split_{i}" for i in range(most))
-    columns = ",\n".join(f"any_value(value) FILTER (WHERE key = '{name}') AS {name}" for name in BLOCKING_KEYS)
+                     f"THEN hash(whole, {i}, split_{i})" for i in range(most))
+    columns = ",\n".join(f"(any_value(value) FILTER (WHERE key = '{name}') >> 1)::BIGINT AS {name}"
+                        for name in BLOCKING_KEYS)
     keys = SqlStep("blocking_keys", reads=("blocking_key_areas",), writes=("blocking_keys",), sql=f"""
         CREATE OR REPLACE TEMP TABLE blocking_keys AS
         WITH long AS (FROM blocking_key_areas),
