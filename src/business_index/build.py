@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from business_index.clean.names import name_key
-from business_index.config import Settings
+from business_index.config import Settings, SourceConfig
 from business_index.derive.establishments import APPROVED_NAME_SEARCH_STEPS, SUMMARY_STEPS
 from business_index.derive.name_index import NAME_INDEX_STEPS
 from business_index.derive.property_names import derive_property_names
@@ -44,7 +44,7 @@ from business_index.link.features import (
 )
 from business_index.link.properties import match_records_to_uprns
 from business_index.records import AddressAlias, AddressRecord, CrossReference, Lineage, SourceKind
-from business_index.sources import ReadResult, read_source
+from business_index.sources import ReadResult, read_sources
 from business_index.sql_steps import run_steps
 from business_index.store.index_schema import PUBLISHED_NAMES
 from business_index.store.index_writer import IndexWriter
@@ -461,13 +461,11 @@ def _read_sources(writer: IndexWriter, settings: Settings,
                   tell: Callable[[str, str], None] | None = None) -> list[ReadResult]:
     """Read every source in order; a streaming reader's rows go into the index as they come, the
     other readers' wait in their results for ``_store``."""
-    sink = _IndexRows(writer)
-    results: list[ReadResult] = []
-    for source in settings.sources:
+    def starting(source: SourceConfig) -> None:
         if tell is not None:
             tell(f"reading {source.name}", f" ({len(source.paths)} file{'s' if len(source.paths) > 1 else ''})")
-        results.append(read_source(settings, source, sink))
-    return results
+
+    return read_sources(settings, _IndexRows(writer), starting)
 
 
 def _store(writer: IndexWriter, settings: Settings, results: list[ReadResult]) -> list[SourceSummary]:
@@ -478,7 +476,9 @@ def _store(writer: IndexWriter, settings: Settings, results: list[ReadResult]) -
         writer.write_aliases(result.aliases)
         writer.write_cross_references(result.cross_references)
         writer.write_other_rows(result.other_rows)
-        next_record_id = writer.write_business_records(result.business_records, next_record_id)
+        next_record_id = writer.write_business_records(
+            result.business_records if result.business_record_table is None else result.business_record_table,
+            next_record_id)
         writer.write_quarantine(result.quarantine)
         writer.write_rows("source_files", [
             {"source": source.name, "file": f.path, "encoding": f.encoding, "read": f.read, "loaded": f.loaded,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol, runtime_checkable
 
+import pyarrow as pa
+
 from business_index.records import (
     AddressAlias,
     AddressRecord,
@@ -61,6 +63,9 @@ class ReadResult:
     quarantine: list[QuarantinedRow] = field(default_factory=list)
     # raw rows of record types we keep but do not model (e.g. DTF provenance), as (lineage, fields)
     other_rows: list[tuple[Lineage, int, list[str]]] = field(default_factory=list)
+    # the business records as ``records.business_record_table`` makes them, in place of
+    # ``business_records``, when the source was read in another process (``read_sources``)
+    business_record_table: pa.Table | None = None
 
     # a RowSink: the rows a streaming reader gives out, kept here when no other sink is given
     def put_addresses(self, rows: Sequence[AddressRecord]) -> None:

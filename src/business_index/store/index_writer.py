@@ -7,7 +7,6 @@ half-written one, and a failed build leaves the old index in place.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from business_index import __version__
 from business_index.duckdb_utils import insert_columns, sql_literal
@@ -26,6 +26,7 @@ from business_index.records import (
     BusinessRecord,
     CrossReference,
     QuarantinedRow,
+    business_record_table,
     lineage_columns,
     record_columns,
 )
@@ -130,15 +131,16 @@ class IndexWriter:
             "field": [r.field for r in rows], "reason": [r.reason for r in rows], "raw": [r.raw for r in rows],
         })
 
-    def write_business_records(self, records: Sequence[BusinessRecord], first_id: int) -> int:
-        columns = record_columns(records, BusinessRecord, skip=("lineage", "extra", "address_lines"))
-        columns["source_kind"] = [str(v) for v in columns["source_kind"]]
-        columns["record_type"] = [str(v) for v in columns["record_type"]]
-        columns["address_lines"] = [list(r.address_lines) for r in records]
-        columns["extra"] = [json.dumps(r.extra) if r.extra else None for r in records]
-        columns["record_id"] = list(range(first_id, first_id + len(records)))
-        self._insert("business_records", columns)
-        return first_id + len(records)
+    def write_business_records(self, records: Sequence[BusinessRecord] | pa.Table, first_id: int) -> int:
+        """Write records (or ``business_record_table`` of them, as a source read in another process
+        hands them over) with ids from ``first_id`` on, in order; returns the next id."""
+        table = records if isinstance(records, pa.Table) else business_record_table(records)
+        if table.num_rows == 0:
+            return first_id
+        rows = table.append_column("record_id", pa.array(range(first_id, first_id + table.num_rows), pa.int64()))  # noqa: F841
+        names = ", ".join(rows.column_names)
+        self.connection.execute(f"INSERT INTO business_records ({names}) SELECT {names} FROM rows")
+        return first_id + table.num_rows
 
     def write_other_rows(self, rows: Iterable[tuple[Any, int, list[str]]]) -> None:
         rows = list(rows)
