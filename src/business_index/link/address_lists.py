@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from business_index.duckdb_utils import sql_literal
 from business_index.link.address_matching import (
     MatchRules,
     create_units_of_parents,
@@ -70,7 +71,7 @@ class IndexAddressMatcher:
 
     def _open(self, index: Path, rules: MatchRules | None) -> None:
         try:
-            self.con.execute(f"ATTACH '{_quoted(index)}' AS {INDEX} (READ_ONLY)")
+            self.con.execute(f"ATTACH {sql_literal(index.resolve())} AS {INDEX} (READ_ONLY)")
             tables = {row[0] for row in self.con.execute(
                 f"SELECT table_name FROM duckdb_tables() WHERE database_name = '{INDEX}'").fetchall()}
         except duckdb.Error:
@@ -160,7 +161,3 @@ def parse_batch(inputs: Sequence[AddressInput]) -> pa.Table:
 def _parse(inputs: Sequence[AddressInput], streets: frozenset[str], stopwords: frozenset[str]) -> pa.Table:
     return input_features(((i, list(item.lines), item.postcode, item.name) for i, item in enumerate(inputs)),
                           streets, stopwords)
-
-
-def _quoted(path: Path) -> str:
-    return str(path.resolve()).replace("'", "''")

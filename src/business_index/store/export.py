@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from business_index.duckdb_utils import sql_literal
 from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.csv_cells import SQL_MACRO
 
@@ -100,7 +101,7 @@ def export_file(index: Path, what: str, out: Path, fmt: ExportFormat = "csv") ->
             rows = export_csv(index, what, partial)
         elif fmt == "parquet":
             with duckdb.connect(str(index), read_only=True) as con:
-                con.execute(f"COPY ({EXPORTS[what]}) TO '{_quoted(partial)}' (FORMAT parquet)")
+                con.execute(f"COPY ({EXPORTS[what]}) TO {sql_literal(partial)} (FORMAT parquet)")
                 rows = con.execute(f"SELECT count(*) FROM ({EXPORTS[what]})").fetchall()[0][0]
         else:
             rows = _write_geojson(index, what, partial)
@@ -161,10 +162,5 @@ def export_csv(index: Path, what: str, out: Path) -> int:
         cells = ", ".join(f'spreadsheet_safe("{name}") AS "{name}"' if kind == "VARCHAR" else f'"{name}"'
                           for name, kind, *_ in columns)
         safe = f"SELECT {cells} FROM ({query})"
-        con.execute(f"COPY ({safe}) TO '{_quoted(out)}' (HEADER, DELIMITER ',')")
+        con.execute(f"COPY ({safe}) TO {sql_literal(out)} (HEADER, DELIMITER ',')")
         return con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
-
-
-def _quoted(path: Path) -> str:
-    """A path as an SQL string literal's body: COPY takes no bound parameter for its target."""
-    return str(path).replace("'", "''")

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 import duckdb
 
 from business_index.config import DeriveConfig
+from business_index.duckdb_utils import sql_literal
 from business_index.records import LIVE_STATUSES_SQL
 from business_index.store.index_writer import SCHEMA_VERSION
 from business_index.store.name_lookup import NameIndex, streamed_rows
@@ -173,7 +174,7 @@ class IndexReader:
         # the database already open at that path (the previous build) while anything holds it
         connection = duckdb.connect()
         try:
-            connection.execute(f"ATTACH '{_quoted(self.path)}' AS {INDEX_CATALOG} (READ_ONLY)")
+            connection.execute(f"ATTACH {sql_literal(self.path.resolve())} AS {INDEX_CATALOG} (READ_ONLY)")
             connection.execute(f"USE {INDEX_CATALOG}")
             return describe_build(connection, connection, inode, self.postcode_lookup_max_rows,
                                   self.name_index_max_rows)
@@ -211,7 +212,3 @@ class IndexReader:
 
     def local_index(self) -> Path:
         return self.path
-
-
-def _quoted(path: Path) -> str:
-    return str(path.resolve()).replace("'", "''")
