@@ -204,13 +204,16 @@ class BuildConfig(_Strict):
     # index's is refused (a truncated or wrong file), unless `bx build --allow-shrink` says it is meant
     shrink_limit: float = Field(default=0.5, ge=0.0, le=1.0)
     # processes that parse addresses and names (the row work SQL cannot say) side by side, and read
-    # a large LLPG's files (sources/gazetteer_pool.py); 1 does it all in the build's own process.
+    # a large LLPG's files (sources/gazetteer_pool.py), with one more reading the other sources
+    # meanwhile (sources.read_sources); 1 does it all in the build's own process.
     # Default: the machine's cores, at most 4
     workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=1)
     # the most memory DuckDB's buffers may hold while building, beyond which its tables, joins and
     # sorts spill to disk: a share of the memory the build may use ("25%") or a size ("8GB",
     # "512MiB"), a container's limit counted. A quarter: a 2-million-record build on 24 GB took
-    # 7.2 GB at its peak (DuckDB's own 80% let it take 17.6 GB, and was no faster)
+    # 7.2 GB at its peak (DuckDB's own 80% let it take 17.6 GB, and was no faster), and its
+    # business model's steps ran within 4 GB. A host of a few GB building a large supply may
+    # need a larger share
     memory_limit: str = "25%"
 
     @field_validator("memory_limit")

@@ -24,14 +24,14 @@ def _set_areas(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("UPDATE business_inputs SET council = coalesce(council, '')")
 
 
-def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_size: int) -> dict[int, str | None]:
+def _keys(rows: list[tuple[int, str | None, str | None, str | None]], max_block_size: int) -> dict[int, int | None]:
     """The blocking key on ``primary_name`` (``block_name``) of rows (unique_id, primary_name,
     sector, postcode)."""
     import duckdb
 
     from business_index.link.business_inputs import blocking_key_steps
-    from business_index.sql_steps import run_steps
     from business_index.link.business_model import BLOCKING_KEYS
+    from business_index.sql_steps import run_steps
 
     con = duckdb.connect()
     others = [c for key in BLOCKING_KEYS.values() for c in key.columns if c not in ("primary_name", "sector")]
@@ -78,8 +78,8 @@ def test_a_slip_in_the_first_word_of_a_split_company_block_still_meets_its_origi
     import duckdb
 
     from business_index.link.business_inputs import blocking_key_steps
-    from business_index.sql_steps import run_steps
     from business_index.link.business_model import BLOCKING_KEYS
+    from business_index.sql_steps import run_steps
 
     companies = ["CROWN ESTATES", "CROWM ESTATES",  # a slip in the last letter of the first word
                  "COOWN ESTATES",  # and in its second letter
@@ -114,8 +114,8 @@ def _all_keys(rows: list[dict[str, str | None]], max_block_size: int, area_block
     import duckdb
 
     from business_index.link.business_inputs import blocking_key_steps
-    from business_index.sql_steps import run_steps
     from business_index.link.business_model import BLOCKING_KEYS
+    from business_index.sql_steps import run_steps
 
     con = duckdb.connect()
     columns = dict.fromkeys(["company_key", "postcode", "sector", "council",
@@ -131,7 +131,7 @@ def _all_keys(rows: list[dict[str, str | None]], max_block_size: int, area_block
     return {row[0]: dict(zip(names, row, strict=True)) for row in con.execute("SELECT * FROM blocking_keys").fetchall()}
 
 
-def _meet(keys: dict[int, dict[str, str | None]], a: int, b: int) -> bool:
+def _meet(keys: dict[int, dict[str, int | None]], a: int, b: int) -> bool:
     """Whether records ``a`` and ``b`` agree on a blocking key (so that they are compared)."""
     return any(v is not None and v == keys[b][k] for k, v in keys[a].items() if k != "unique_id")
 

@@ -19,20 +19,22 @@ DEFAULT_MAX_BLOCK_SIZE: int = LinkConfig.model_fields["max_block_size"].default
 
 def blocking_key_steps(max_block_size: int, area_block_size: int = AREA_BLOCK_SIZE) -> tuple[SqlStep, ...]:
     """Steps writing ``blocking_keys`` (unique_id and one column per key of ``BLOCKING_KEYS``) of the
-    named records: a key's value is its columns' values (NULL when one is missing), within the
-    record's council (``COUNCIL``: records of two councils share no block); when more than
-    ``max_block_size`` records (or the key's own smaller size, ``BlockingKey.most``) share them, the
-    values and the first of the key's splits that brings the record's block within that size; NULL
-    (no pairs on this key) when none does. A block of more than ``area_block_size`` records in
+    named records: a key's value stands for its columns' values (NULL when one is missing), within
+    the record's council (``COUNCIL``: records of two councils share no block); when more than
+    ``max_block_size`` records (or the key's own smaller size, ``BlockingKey.most``) share them, for
+    the values and the first of the key's splits that brings the record's block within that size;
+    NULL (no pairs on this key) when none does. A block of more than ``area_block_size`` records in
     several postcode areas is split by area before anything else, and the first record of each area
     keeps the whole value in the keys that pair across areas (``BlockingKey.across_areas``).
 
     A value is a 64-bit hash of what it stands for (the council, the columns, the split): short to
-    group and join by, and a rare collision only puts two blocks' records up for comparison, which
-    the model still scores. Worked out on one long table (record, key, value), so that only the
-    records of too large blocks are counted by split, then turned back into a column per key. The long tables are
-    tables, not a query's materialised parts, so that they can leave memory for disk: a national
-    build has more than ten million (record, key) rows."""
+    group and join by. Two blocks whose hashes collide (under one chance in a million in a
+    national build's few million values) are sized as one: their records are compared, or the
+    pair is split or left out as a block of their joint size would be. Worked out on one long table
+    (record, key, value), so that only the records of too large blocks are counted by split, then
+    turned back into a column per key. The long tables are temp tables, not a query's materialised
+    parts, so that they can leave memory for disk (a national build has more than ten million
+    (record, key) rows); only the records of too large blocks are held by the last step."""
     most = max(len(key.splits) for key in BLOCKING_KEYS.values())
     each = []
     for name, key in BLOCKING_KEYS.items():

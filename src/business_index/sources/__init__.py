@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from business_index.config import Settings, SourceConfig
@@ -74,42 +73,45 @@ def read_source(settings: Settings, source: SourceConfig, sink: RowSink | None =
     return result
 
 
-# the files of the sources read whole (not streamed) beyond which a build reads them in a process of
-# their own while it streams the LLPG: below it, starting the process costs more than it gains
+# the files of the business records' sources beyond which a build reads them in a process of their
+# own while it streams the LLPG: below it, starting the process costs more than it gains
 APART_MIN_BYTES = 16 << 20
+# the kinds of source whose records are read apart: records, handed back as one table (addresses of
+# a gazetteer read whole would come back as objects; a register is read later, while linking)
+_APART_KINDS = (SourceKind.RATES, SourceKind.LICENSING, SourceKind.OTHER)
 
 
 def read_sources(settings: Settings, sink: RowSink,
                  starting: Callable[[SourceConfig], None] | None = None) -> list[ReadResult]:
     """Every source's result, in the order of ``settings.sources`` (``starting`` told of each as
     its turn comes). A streaming reader's rows go into ``sink`` as they come; the other sources'
-    rows wait in their results. With ``[build] workers`` above 1, a streamed source and
-    ``APART_MIN_BYTES`` of the others' files, the others are read meanwhile, one after another, in
-    a spawned process of their own (the LLPG's processes leave the build's own process mostly
-    waiting), their records handed back as a table; what is read is the same either way."""
-    apart = [i for i, source in enumerate(settings.sources) if source.format not in STREAMING_READERS]
-    streamed = len(apart) < len(settings.sources)
+    rows wait in their results. With ``[build] workers`` above 1, a streamed source (the LLPG, whose
+    own processes leave this one mostly waiting) and ``APART_MIN_BYTES`` of business records'
+    files, those sources are read in one spawned process, one after another, while this process
+    reads the others; their records come back as a table. What is read is the same either way."""
+    apart = [i for i, source in enumerate(settings.sources)
+             if source.kind in _APART_KINDS and source.format not in STREAMING_READERS]
+    streamed = any(source.format in STREAMING_READERS for source in settings.sources)
     apart_bytes = sum(path.stat().st_size for i in apart for path in map(settings.resolve, settings.sources[i].paths)
                       if path.is_file())
-    if settings.build.workers <= 1 or not streamed or not apart or apart_bytes < APART_MIN_BYTES:
-        results = []
-        for source in settings.sources:
-            if starting is not None:
-                starting(source)
-            results.append(read_source(settings, source, sink))
-        return results
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    if settings.build.workers <= 1 or not streamed or apart_bytes < APART_MIN_BYTES:
+        apart = []
+    results: list[ReadResult] = []
+    pool = multiprocessing.get_context("spawn").Pool(1) if apart else None
     try:
-        pending: dict[int, Future[ReadResult]] = {i: pool.submit(read_source_apart, settings, settings.sources[i])
-                                                  for i in apart}
-        results = []
+        pending = {} if pool is None else {
+            i: pool.apply_async(read_source_apart, (settings, settings.sources[i])) for i in apart}
         for i, source in enumerate(settings.sources):
             if starting is not None:
                 starting(source)
-            results.append(pending[i].result() if i in pending else read_source(settings, source, sink))
-        return results
+            results.append(pending[i].get() if i in pending else read_source(settings, source, sink))
+            if pool is not None and i == apart[-1]:  # the last read apart: the process and its memory go now
+                pool.close()
+                pool.join()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:  # after a failed read: stops the reads still going, not waited for
+            pool.terminate()
+    return results
 
 
 def read_source_apart(settings: Settings, source: SourceConfig) -> ReadResult:
