@@ -155,3 +155,13 @@ def test_an_abp_classification_row_without_a_code_leaves_the_coded_one(tmp_path:
     result = read_gazetteer(source_config("abp", path), [path])
     assert result.quarantined == 0
     assert [a.classification for a in result.addresses] == ["CR07"]
+
+
+def test_an_lpi_s_address_parts_are_the_address_record_s_fields() -> None:
+    from dataclasses import fields
+
+    from business_index.records import AddressRecord
+    from business_index.sources.gazetteer import ADDRESS_PART_FIELDS, _address_parts
+
+    assert tuple(_address_parts({}, {})) == ADDRESS_PART_FIELDS
+    assert set(ADDRESS_PART_FIELDS) <= {f.name for f in fields(AddressRecord)}

@@ -14,7 +14,7 @@ from pathlib import Path
 from business_index.config import Settings, SourceConfig
 from business_index.records import SourceKind, business_record_table
 from business_index.sources.base import FileStats, ReadResult, RowSink, SourceFileError, check_readable
-from business_index.sources.gazetteer import read_gazetteer
+from business_index.sources.gazetteer import POOL_MIN_BYTES, read_gazetteer
 from business_index.sources.licensing import read_fhrs_csv, read_fhrs_xml, read_licensing
 from business_index.sources.plain_gazetteers import read_abplus, read_uprn_addresses
 from business_index.sources.rates import read_ndr, read_voa
@@ -74,8 +74,8 @@ def read_source(settings: Settings, source: SourceConfig, sink: RowSink | None =
 
 
 # the files of the business records' sources beyond which a build reads them in a process of their
-# own while it streams the LLPG: below it, starting the process costs more than it gains
-APART_MIN_BYTES = 16 << 20
+# own while it streams the LLPG: the LLPG pool's trade, a process's start against the parsing it takes
+APART_MIN_BYTES = POOL_MIN_BYTES
 # the kinds of source whose records are read apart: records, handed back as one table (addresses of
 # a gazetteer read whole would come back as objects; a register is read later, while linking)
 _APART_KINDS = (SourceKind.RATES, SourceKind.LICENSING, SourceKind.OTHER)

@@ -513,23 +513,11 @@ def _assemble_chunk(source_name: str, files: list[str], chunk: list[tuple[dict[s
         addresses.append(AddressRecord(
             uprn=uprn,
             parent_uprn=blpu.get("PARENT_UPRN"),
-            usrn=parts.get("usrn"),  # type: ignore[arg-type]
             lpi_key=str(chosen["LPI_KEY"]) if chosen else None,
             logical_status=status,
             blpu_state=blpu.get("BLPU_STATE"),
-            sao_start_number=parts.get("sao_start_number"),  # type: ignore[arg-type]
-            sao_start_suffix=parts.get("sao_start_suffix"),  # type: ignore[arg-type]
-            sao_end_number=parts.get("sao_end_number"),  # type: ignore[arg-type]
-            sao_end_suffix=parts.get("sao_end_suffix"),  # type: ignore[arg-type]
-            sao_text=parts.get("sao_text"),  # type: ignore[arg-type]
-            pao_start_number=parts.get("pao_start_number"),  # type: ignore[arg-type]
-            pao_start_suffix=parts.get("pao_start_suffix"),  # type: ignore[arg-type]
-            pao_end_number=parts.get("pao_end_number"),  # type: ignore[arg-type]
-            pao_end_suffix=parts.get("pao_end_suffix"),  # type: ignore[arg-type]
-            pao_text=parts.get("pao_text"),  # type: ignore[arg-type]
-            street_description=parts.get("street_description"),  # type: ignore[arg-type]
-            locality=parts.get("locality"),  # type: ignore[arg-type]
-            town=parts.get("town"),  # type: ignore[arg-type]
+            # the display LPI's parts, each the address record's field of that name (none without one)
+            **{name: parts.get(name) for name in ADDRESS_PART_FIELDS},  # type: ignore[arg-type]
             postcode=tidied_postcode,
             single_line_address=line,
             classification=classification,
@@ -589,6 +577,12 @@ def _display_lpi(lpis: list[dict[str, object]], blpu_status: int) -> dict[str, o
         )
 
     return max(lpis, key=rank)
+
+
+# what ``_address_parts`` gives, by the names ``AddressRecord`` has for them
+ADDRESS_PART_FIELDS = ("usrn", "sao_start_number", "sao_start_suffix", "sao_end_number", "sao_end_suffix", "sao_text",
+                       "pao_start_number", "pao_start_suffix", "pao_end_number", "pao_end_suffix", "pao_text",
+                       "street_description", "locality", "town")
 
 
 def _address_parts(lpi: dict[str, object], descriptor: dict[str, object]) -> dict[str, object]:
